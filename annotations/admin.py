@@ -1,0 +1,101 @@
+"""Admin: read-mostly views of the study data; actions call services."""
+
+from django.contrib import admin, messages
+
+from annotations.models import Center, ImportBatch, Patient, QuarantinedSeries, Scan, Slice
+from annotations.services import (
+    center_split_set,
+    quarantined_series_discard,
+    quarantined_series_release,
+)
+from ichlabel.api import ApplicationError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Imported data is written by the importer only: the admin shows it, never edits it."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Center)
+class CenterAdmin(admin.ModelAdmin):
+    list_display = ["name", "split", "created_at"]
+    list_filter = ["split"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        if change and "split" in form.changed_data:
+            center_split_set(center=obj, split=obj.split)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Patient)
+class PatientAdmin(ReadOnlyAdmin):
+    list_display = ["pseudonym", "created_at"]
+    search_fields = ["pseudonym"]
+
+
+class SliceInline(admin.TabularInline):
+    model = Slice
+    fields = ["position_index", "z_position_mm", "instance_number", "slice_thickness_mm", "sop_instance_uid"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["position_index"]
+
+
+@admin.register(Scan)
+class ScanAdmin(ReadOnlyAdmin):
+    list_display = ["id", "center", "split", "patient", "series_description", "slice_count", "flags"]
+    list_filter = ["split", "center"]
+    search_fields = ["series_instance_uid", "study_instance_uid", "patient__pseudonym"]
+    list_select_related = ["center", "patient"]
+    inlines = [SliceInline]
+
+
+@admin.register(Slice)
+class SliceAdmin(ReadOnlyAdmin):
+    list_display = ["id", "scan", "position_index", "z_position_mm", "sop_instance_uid"]
+    search_fields = ["sop_instance_uid"]
+    list_select_related = ["scan__center"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "center", "split", "source", "status", "files_done", "files_total", "message"]
+    list_filter = ["status", "source", "center"]
+    list_select_related = ["center"]
+
+
+@admin.register(QuarantinedSeries)
+class QuarantinedSeriesAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "center", "split", "reason", "file_count", "status", "reviewed_by"]
+    list_filter = ["status", "center"]
+    list_select_related = ["center", "reviewed_by"]
+    actions = ["release", "discard"]
+
+    @admin.action(description="Release: reviewed, import these series")
+    def release(self, request, queryset):
+        for item in queryset:
+            try:
+                report = quarantined_series_release(item=item, user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                f"{item}: {report.imported_scans} scans / {report.imported_slices} slices imported, "
+                f"{len(report.rejected)} files rejected",
+            )
+
+    @admin.action(description="Discard: delete the held files")
+    def discard(self, request, queryset):
+        for item in queryset:
+            try:
+                quarantined_series_discard(item=item, user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.WARNING)

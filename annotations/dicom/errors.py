@@ -1,0 +1,21 @@
+"""Errors of the DICOM layer. A retriable error may succeed if tried again (network, timeout)."""
+
+
+class DicomError(Exception):
+    """A DICOM input or operation failed; the message says why, for the user."""
+
+
+class RetriableDicomError(DicomError):
+    """A transient failure (timeout, aborted association): the queue layer may retry it."""
+
+
+class RejectedFile(DicomError):
+    """One file cannot be imported; ``reason`` is reported per file."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class GeometryError(DicomError):
+    """A series' geometry is inconsistent; the whole series is refused with this reason."""

@@ -1,0 +1,167 @@
+"""Read one file and decide whether it is a CT slice ICHLabel can take, or why not.
+
+``read_header`` is the cheap first pass (pixel data deferred, not decoded); the importer groups
+headers into series and only then reads each accepted file whole with ``read_full``.
+Refusal reasons never quote attribute values: a value may be PHI, and reasons reach the
+database, the API and the logs.
+"""
+
+import io
+from dataclasses import dataclass
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID
+
+from annotations.dicom.errors import RejectedFile
+from annotations.dicom.series import InstanceGeometry
+from annotations.dicom.sources import Source
+
+CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+ENHANCED_CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
+DICOMDIR_STORAGE = "1.2.840.10008.1.3.10"
+# Values of ImageType (value 3) that vendors use for scout/topogram images.
+LOCALIZER_TYPES = {"LOCALIZER", "SCOUT", "TOPOGRAM", "SURVIEW", "SCANOGRAM"}
+# Values beyond this size are not read in the first pass: pixel data and overlays.
+DEFER_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class InstanceHeader:
+    """What the first pass keeps of one accepted file (no pixel data)."""
+
+    source: Source
+    series_instance_uid: str
+    sop_instance_uid: str
+    burned_in: bool
+    geometry: InstanceGeometry
+
+
+def read_header(source: Source) -> InstanceHeader:
+    """Parse one file's header and check it; raise RejectedFile with the reason to report."""
+    ds = _parse(source, defer=True)
+    _check_sop_class(ds)
+    _check_image(ds)
+    return InstanceHeader(
+        source=source,
+        series_instance_uid=str(ds.SeriesInstanceUID),
+        sop_instance_uid=str(ds.SOPInstanceUID),
+        burned_in=str(ds.get("BurnedInAnnotation", "")).upper() == "YES",
+        geometry=_geometry(ds, source.label),
+    )
+
+
+def read_full(source: Source) -> Dataset:
+    """Read a file whole; the pixel data is decoded once to prove the transfer syntax works."""
+    ds = _parse(source, defer=False)
+    _check_pixels_decode(ds)
+    return ds
+
+
+def _parse(source: Source, *, defer: bool) -> Dataset:
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise RejectedFile(f"cannot read file ({type(exc).__name__})") from exc
+    if not raw:
+        raise RejectedFile("empty file")
+    kwargs = {"defer_size": DEFER_SIZE} if defer else {}
+    try:
+        return pydicom.dcmread(io.BytesIO(raw), **kwargs)
+    except InvalidDicomError:
+        pass
+    except Exception as exc:  # a truncated or corrupt DICOM file: pydicom raises many types
+        raise RejectedFile(f"corrupt DICOM file ({type(exc).__name__})") from exc
+    # No "DICM" preamble: some archives hold bare datasets. Accept them only if they parse and
+    # carry the identifying attributes of an image, so random bytes are never taken for DICOM.
+    try:
+        ds = pydicom.dcmread(io.BytesIO(raw), force=True, **kwargs)
+        if "SOPClassUID" in ds and "SOPInstanceUID" in ds and "SeriesInstanceUID" in ds:
+            return ds
+    except Exception:
+        pass
+    raise RejectedFile("not a DICOM file")
+
+
+def _check_sop_class(ds: Dataset) -> None:
+    sop_class = str(ds.get("SOPClassUID", "") or getattr(ds.get("file_meta"), "MediaStorageSOPClassUID", ""))
+    modality = str(ds.get("Modality", "")).upper()
+    if sop_class == DICOMDIR_STORAGE:
+        raise RejectedFile("DICOMDIR media index, not an image")
+    if sop_class == ENHANCED_CT_IMAGE_STORAGE:
+        raise RejectedFile("Enhanced CT (multi-frame) is not supported: export as CT Image Storage")
+    if sop_class != CT_IMAGE_STORAGE:
+        name = UID(sop_class).name if sop_class else "missing"
+        raise RejectedFile(f"not a CT image (SOP class: {name}; modality: {modality or 'missing'})")
+    if modality != "CT":
+        raise RejectedFile(f"not a CT image (modality: {modality or 'missing'})")
+    for keyword in ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"):
+        if not str(ds.get(keyword, "")).strip():
+            raise RejectedFile(f"missing {keyword}")
+
+
+def _check_image(ds: Dataset) -> None:
+    image_type = [str(value).upper() for value in (ds.get("ImageType") or [])]
+    if LOCALIZER_TYPES.intersection(image_type):
+        raise RejectedFile("localizer (scout) image, not an axial slice")
+    if "PixelData" not in ds:
+        raise RejectedFile("no pixel data")
+    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+        raise RejectedFile("multi-frame image: expected one slice per file")
+    if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
+        raise RejectedFile("not a grayscale image (SamplesPerPixel is not 1)")
+    if ds.get("BitsAllocated") not in (8, 16):
+        raise RejectedFile("unsupported BitsAllocated: expected 8 or 16")
+    if not ds.get("Rows") or not ds.get("Columns"):
+        raise RejectedFile("missing Rows or Columns")
+    transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds else None
+    if transfer_syntax is not None and not transfer_syntax.is_compressed:
+        return
+    if transfer_syntax is not None:
+        try:
+            decoder = get_decoder(transfer_syntax)
+        except NotImplementedError:
+            decoder = None
+        if decoder is None or not decoder.is_available:
+            raise RejectedFile(f"cannot decode transfer syntax {transfer_syntax.name}")
+
+
+def _check_pixels_decode(ds: Dataset) -> None:
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:
+        syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds else None
+        name = syntax.name if syntax is not None else "unknown transfer syntax"
+        raise RejectedFile(f"pixel data cannot be decoded ({name}: {type(exc).__name__})") from exc
+    if pixels.shape != (ds.Rows, ds.Columns):
+        raise RejectedFile("pixel data does not match Rows x Columns")
+
+
+def _floats(value: object, count: int) -> tuple[float, ...] | None:
+    try:
+        numbers = tuple(float(item) for item in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return numbers if len(numbers) == count else None
+
+
+def _geometry(ds: Dataset, key: str) -> InstanceGeometry:
+    thickness = ds.get("SliceThickness")
+    number = ds.get("InstanceNumber")
+    try:
+        thickness_mm = float(thickness) if thickness not in (None, "") else None
+        instance_number = int(number) if number not in (None, "") else None
+    except (TypeError, ValueError):
+        thickness_mm, instance_number = None, None
+    return InstanceGeometry(
+        key=key,
+        image_position=_floats(ds.get("ImagePositionPatient"), 3),
+        image_orientation=_floats(ds.get("ImageOrientationPatient"), 6),
+        pixel_spacing=_floats(ds.get("PixelSpacing"), 2),
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        slice_thickness=thickness_mm,
+        instance_number=instance_number,
+    )

@@ -1,0 +1,425 @@
+"""Importing CT series into the study: de-identify, order, store, record.
+
+The import is two passes. The first reads every file's header (pixel data deferred), refuses
+what is not an axial CT slice and groups the rest by series. The second takes one series at a
+time: checks its geometry, reads each file whole, de-identifies it, writes it to storage and
+records the scan and its slices in one transaction. A series lands whole or not at all; a
+refused file or series never stops the others.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation, remap_uid
+from annotations.dicom.errors import GeometryError, RejectedFile
+from annotations.dicom.instances import InstanceHeader, read_full, read_header
+from annotations.dicom.series import OrderedSeries, order_series
+from annotations.dicom.sources import Source, SourceProblem, iter_sources
+from annotations.models import (
+    Center,
+    ImportBatch,
+    Patient,
+    QuarantinedSeries,
+    Scan,
+    Slice,
+    Split,
+)
+
+logger = logging.getLogger(__name__)
+
+# Transfer syntaxes stored as they arrive; anything else (compressed, deflated, big endian) is
+# decoded and stored as explicit VR little endian, which the viewer and the model both read.
+STORED_AS_IS = {ImplicitVRLittleEndian, ExplicitVRLittleEndian}
+
+
+@dataclass
+class ImportReport:
+    """The per-file account of one import; ``as_dict`` is the ``--json`` output."""
+
+    imported_scans: int = 0
+    imported_slices: int = 0
+    skipped_scans: int = 0
+    skipped_slices: int = 0
+    quarantined: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    scans: list[dict] = field(default_factory=list)
+    canceled: bool = False
+
+    def reject(self, label: str, reason: str) -> None:
+        self.rejected.append({"path": label, "reason": reason})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def center_get_or_create(*, name: str, split: str | None = None) -> Center:
+    """The center of that name; a new center takes ``split`` (training when not given)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a center needs a name")
+    if split is not None and split not in Split.values:
+        raise ValueError(f"unknown split {split!r}: expected one of {', '.join(Split.values)}")
+    center, _ = Center.objects.get_or_create(name=name, defaults={"split": split or Split.TRAIN})
+    return center
+
+
+def center_split_set(*, center: Center, split: str) -> Center:
+    """Give a center a split role; its scans follow, so a split is always a set of centers."""
+    if split not in Split.values:
+        raise ValueError(f"unknown split {split!r}")
+    with transaction.atomic():
+        center.split = split
+        center.save(update_fields=["split"])
+        Scan.objects.filter(center=center).update(split=split)
+    return center
+
+
+def scan_import(
+    *,
+    paths: Iterable[Path | str],
+    center: Center,
+    split: str | None = None,
+    batch: ImportBatch,
+    base: Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    accept_burned_in: bool = False,
+) -> ImportReport:
+    """Import every CT series found under ``paths`` into ``center``; return the report.
+
+    ``accept_burned_in`` is for series a coordinator reviewed in quarantine and released.
+    """
+    run = _ImportRun(
+        center=center,
+        split=split or center.split,
+        batch=batch,
+        accept_burned_in=accept_burned_in,
+        on_progress=on_progress or (lambda done, total: None),
+        should_cancel=should_cancel or (lambda: False),
+    )
+    if split and split != center.split:
+        run.report.warnings.append(
+            f"split {split!r} differs from center {center.name}'s split {center.split!r}; "
+            f"the imported scans take {split!r}"
+        )
+    series = run.read_headers(iter_sources(list(paths), base=base))
+    for headers in series:
+        if run.should_cancel():
+            run.report.canceled = True
+            run.report.warnings.append("import canceled: the remaining series were not imported")
+            break
+        run.import_series(headers)
+    logger.info(
+        "import finished: batch=%s imported_scans=%d imported_slices=%d rejected=%d "
+        "quarantined=%d skipped_slices=%d",
+        batch.pk,
+        run.report.imported_scans,
+        run.report.imported_slices,
+        len(run.report.rejected),
+        len(run.report.quarantined),
+        run.report.skipped_slices,
+    )
+    return run.report
+
+
+class _ImportRun:
+    """The state of one import: the report, progress and the de-identifier."""
+
+    def __init__(
+        self, *, center, split, batch, accept_burned_in, on_progress, should_cancel
+    ) -> None:
+        self.center = center
+        self.accept_burned_in = accept_burned_in
+        self.split = split
+        self.batch = batch
+        self.report = ImportReport()
+        self.deidentifier = Deidentifier(settings.DEID_SECRET)
+        self.on_progress = on_progress
+        self.should_cancel = should_cancel
+        self.total = 0
+        self.done = 0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        self.on_progress(self.done, self.total)
+
+    # -- first pass ---------------------------------------------------------------------
+
+    def read_headers(self, found: Iterable[Source | SourceProblem]) -> list[list[InstanceHeader]]:
+        items = list(found)
+        self.total = len(items)
+        by_series: dict[str, list[InstanceHeader]] = defaultdict(list)
+        for item in items:
+            if isinstance(item, SourceProblem):
+                self.report.reject(item.label, item.reason)
+                self.advance()
+                continue
+            try:
+                header = read_header(item)
+            except RejectedFile as exc:
+                self.report.reject(item.label, exc.reason)
+                self.advance()
+                continue
+            by_series[header.series_instance_uid].append(header)
+        return list(by_series.values())
+
+    # -- second pass --------------------------------------------------------------------
+
+    def import_series(self, headers: list[InstanceHeader]) -> None:
+        headers = self._drop_duplicate_instances(headers)
+        if not self.accept_burned_in and any(header.burned_in for header in headers):
+            self._quarantine(headers, "burned-in annotation (BurnedInAnnotation=YES)")
+            return
+        try:
+            ordered = order_series([header.geometry for header in headers])
+        except GeometryError as exc:
+            self._reject_series(headers, f"series refused: {exc}")
+            return
+        by_key = {header.geometry.key: header for header in headers}
+        headers = [by_key[key] for key in ordered.keys]
+        series_uid = remap_uid(headers[0].series_instance_uid, self.deidentifier.secret)
+        existing = Scan.objects.filter(series_instance_uid=series_uid).first()
+        if existing is not None:
+            self._skip_existing(existing, headers)
+            return
+        self._store_series(headers, ordered, series_uid)
+
+    def _drop_duplicate_instances(self, headers: list[InstanceHeader]) -> list[InstanceHeader]:
+        seen: dict[str, str] = {}
+        kept = []
+        for header in headers:
+            first = seen.get(header.sop_instance_uid)
+            if first is None:
+                seen[header.sop_instance_uid] = header.source.label
+                kept.append(header)
+                continue
+            self.report.skipped_slices += 1
+            self.report.warnings.append(
+                f"{header.source.label}: same SOP instance as {first}; imported once"
+            )
+            self.advance()
+        return kept
+
+    def _skip_existing(self, scan: Scan, headers: list[InstanceHeader]) -> None:
+        stored = set(scan.slices.values_list("sop_instance_uid", flat=True))
+        secret = self.deidentifier.secret
+        new = [h for h in headers if remap_uid(h.sop_instance_uid, secret) not in stored]
+        if not new:
+            self.report.skipped_scans += 1
+            self.report.skipped_slices += len(headers)
+            self.report.scans.append(_scan_entry(scan, "skipped", []))
+        else:
+            for header in new:
+                self.report.reject(
+                    header.source.label,
+                    f"series already imported as scan {scan.pk} without this slice; "
+                    "a stored scan is never changed: delete it to import the series again",
+                )
+            self.report.skipped_slices += len(headers) - len(new)
+        self.advance(len(headers))
+
+    def _reject_series(self, headers: list[InstanceHeader], reason: str) -> None:
+        for header in headers:
+            self.report.reject(header.source.label, reason)
+        self.advance(len(headers))
+
+    def _quarantine(self, headers: list[InstanceHeader], reason: str) -> None:
+        """Keep the original files aside for a coordinator to review; import nothing."""
+        directory = Path(settings.QUARANTINE_DIR) / uuid.uuid4().hex
+        directory.mkdir(parents=True)
+        for position, header in enumerate(headers):
+            (directory / f"{position:05d}.dcm").write_bytes(header.source.read_bytes())
+        QuarantinedSeries.objects.create(
+            batch=self.batch,
+            center=self.center,
+            split=self.split,
+            reason=reason,
+            file_count=len(headers),
+            directory=directory.name,
+        )
+        for header in headers:
+            self.report.quarantined.append({"path": header.source.label, "reason": reason})
+        self.advance(len(headers))
+
+    def _store_series(
+        self, headers: list[InstanceHeader], ordered: OrderedSeries, series_uid: str
+    ) -> None:
+        written: list[str] = []
+        try:
+            files = self._write_files(headers, ordered, series_uid, written)
+            scan = self._record(files, ordered, series_uid)
+        except RejectedFile as exc:
+            _delete_files(written)
+            self._reject_series(headers, str(exc))
+            return
+        except BaseException:
+            _delete_files(written)
+            raise
+        self.report.imported_scans += 1
+        self.report.imported_slices += len(files.slices)
+        findings = [finding.message for finding in ordered.findings]
+        self.report.scans.append(_scan_entry(scan, "imported", findings))
+        self.advance(len(headers))
+
+    def _write_files(
+        self,
+        headers: list[InstanceHeader],
+        ordered: OrderedSeries,
+        series_uid: str,
+        written: list[str],
+    ) -> "_SeriesFiles":
+        files: _SeriesFiles | None = None
+        for index, header in enumerate(headers):
+            try:
+                ds = read_full(header.source)
+            except RejectedFile as exc:
+                self.report.reject(header.source.label, exc.reason)
+                raise RejectedFile(
+                    f"series refused: {header.source.label} could not be read ({exc.reason})"
+                ) from exc
+            if not self.accept_burned_in and burned_in_annotation(ds):
+                raise RejectedFile("series refused: a slice declares burned-in annotation")
+            result = self.deidentifier.deidentify(ds)
+            if files is None:
+                files = _SeriesFiles.first(ds, result)
+            elif result.pseudonym != files.result.pseudonym:
+                raise RejectedFile("series refused: its slices belong to different patients")
+            content = _encode(ds)
+            key = f"dicom/{series_uid}/{ds.SOPInstanceUID}.dcm"
+            _save(key, content)
+            written.append(key)
+            files.slices.append(
+                _slice_row(ds, header, index, ordered.positions_mm[index], key, content)
+            )
+        assert files is not None
+        return files
+
+    def _record(self, files: "_SeriesFiles", ordered: OrderedSeries, series_uid: str) -> Scan:
+        first = files.slices[0]
+        with transaction.atomic():
+            patient, _ = Patient.objects.get_or_create(pseudonym=files.result.pseudonym)
+            scan = Scan.objects.create(
+                patient=patient,
+                center=self.center,
+                split=self.split,
+                import_batch=self.batch,
+                study_instance_uid=files.study_instance_uid,
+                series_instance_uid=series_uid,
+                series_description=files.result.series_description,
+                manufacturer=files.manufacturer,
+                acquisition_date=files.result.acquisition_date,
+                age_band=files.result.age_band,
+                sex=files.result.sex,
+                slice_count=len(files.slices),
+                rows=first.rows,
+                columns=first.columns,
+                slice_spacing_mm=ordered.spacing_mm,
+                image_orientation_patient=list(files.orientation),
+                flags=sorted({finding.code for finding in ordered.findings}),
+                warnings=[finding.message for finding in ordered.findings],
+            )
+            for row in files.slices:
+                row.scan = scan
+            Slice.objects.bulk_create(files.slices)
+        return scan
+
+
+@dataclass
+class _SeriesFiles:
+    """What the second pass wrote for one series, and the scan-level values of its first file."""
+
+    result: DeidResult
+    study_instance_uid: str
+    manufacturer: str
+    orientation: tuple[float, ...]
+    slices: list[Slice] = field(default_factory=list)
+
+    @classmethod
+    def first(cls, ds: Dataset, result: DeidResult) -> "_SeriesFiles":
+        return cls(
+            result=result,
+            study_instance_uid=str(ds.StudyInstanceUID),
+            manufacturer=str(ds.get("Manufacturer", "") or "")[:64],
+            orientation=tuple(float(v) for v in ds.ImageOrientationPatient),
+        )
+
+
+def _encode(ds: Dataset) -> bytes:
+    """The de-identified file's bytes, as explicit or implicit VR little endian."""
+    syntax = ds.file_meta.TransferSyntaxUID
+    if syntax not in STORED_AS_IS:
+        pixels = ds.pixel_array
+        ds.set_pixel_data(pixels, ds.PhotometricInterpretation, int(ds.BitsStored))
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buffer = DicomBytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def _save(key: str, content: bytes) -> None:
+    # Keys are derived from remapped UIDs, so a file already there is an orphan of an
+    # interrupted import (no row points at it): replace it rather than store a renamed copy.
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    stored = default_storage.save(key, ContentFile(content))
+    if stored != key:
+        default_storage.delete(stored)
+        raise RuntimeError(f"storage kept {stored!r} instead of {key!r}")
+
+
+def _delete_files(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            default_storage.delete(key)
+        except OSError:
+            logger.exception("could not remove %s after a failed series import", key)
+
+
+def _slice_row(ds: Dataset, header: InstanceHeader, index: int, z_mm: float, key: str, content: bytes) -> Slice:
+    geometry = header.geometry
+    return Slice(
+        position_index=index,
+        sop_instance_uid=str(ds.SOPInstanceUID),
+        instance_number=geometry.instance_number,
+        z_position_mm=z_mm,
+        image_position_patient=list(geometry.image_position or ()),
+        slice_thickness_mm=geometry.slice_thickness,
+        pixel_spacing_row_mm=geometry.pixel_spacing[0],
+        pixel_spacing_column_mm=geometry.pixel_spacing[1],
+        rows=geometry.rows,
+        columns=geometry.columns,
+        rescale_slope=float(ds.get("RescaleSlope", 1) or 1),
+        rescale_intercept=float(ds.get("RescaleIntercept", 0) or 0),
+        storage_key=key,
+        file_size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _scan_entry(scan: Scan, status: str, findings: list[str]) -> dict:
+    return {
+        "scan_id": scan.pk,
+        "series_instance_uid": scan.series_instance_uid,
+        "slices": scan.slice_count,
+        "status": status,
+        "findings": findings,
+    }
+
+

@@ -1,0 +1,17 @@
+"""Celery tasks of the annotations app: each calls one service."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_batch_run(batch_id: str) -> None:
+    from annotations.services import import_batch_run as service
+
+    service(batch_id=batch_id)
+
+
+@shared_task
+def import_batch_fail_stale() -> int:
+    from annotations.services import import_batch_fail_stale as service
+
+    return service()

@@ -1,0 +1,109 @@
+"""Page shells for the coordinator's study pages; data comes from selectors."""
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views import View
+
+from annotations import selectors
+from annotations.models import Center, ImportBatch, Role, Scan, Split
+from annotations.permissions import user_has_role, user_roles
+
+
+class RoleRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    roles: tuple[str, ...] = ()
+
+    def test_func(self) -> bool:
+        return user_has_role(self.request.user, *self.roles)
+
+
+@login_required
+def home(request):
+    if user_has_role(request.user, Role.COORDINATOR, Role.ML_ENGINEER):
+        return redirect("study")
+    return render(request, "annotations/home.html", {"roles": user_roles(request.user)})
+
+
+class StudyOverviewView(RoleRequiredMixin, View):
+    roles = (Role.COORDINATOR, Role.ML_ENGINEER)
+
+    def get(self, request):
+        totals = selectors.split_totals()
+        context = {
+            "centers": selectors.center_list(),
+            "split_totals": [
+                (value, label, totals.get(value, {"scans": 0, "slices": 0}))
+                for value, label in Split.choices
+            ],
+            "splits": Split.choices,
+            "imports": selectors.import_batch_list()[:10],
+            "quarantine_pending": selectors.quarantined_series_list(status="pending").count(),
+            "is_coordinator": user_has_role(request.user, Role.COORDINATOR),
+        }
+        return render(request, "annotations/study.html", context)
+
+
+class ScanListView(RoleRequiredMixin, View):
+    roles = (Role.COORDINATOR, Role.ML_ENGINEER)
+
+    def get(self, request):
+        center_id = request.GET.get("center")
+        split = request.GET.get("split") or None
+        center_id = int(center_id) if center_id and center_id.isdigit() else None
+        scans = selectors.scan_list(
+            center_id=center_id, split=split if split in Split.values else None
+        )
+        page = Paginator(scans, 50).get_page(request.GET.get("page"))
+        context = {
+            "page": page,
+            "centers": Center.objects.all(),
+            "splits": Split.choices,
+            "center_id": center_id,
+            "split": split,
+        }
+        return render(request, "annotations/scan_list.html", context)
+
+
+class ScanDetailView(RoleRequiredMixin, View):
+    roles = (Role.COORDINATOR, Role.ML_ENGINEER)
+
+    def get(self, request, scan_id: int):
+        try:
+            scan = selectors.scan_get(scan_id=scan_id)
+        except Scan.DoesNotExist:
+            raise Http404("No such scan.") from None
+        return render(request, "annotations/scan_detail.html", {"scan": scan})
+
+
+class ImportNewView(RoleRequiredMixin, View):
+    roles = (Role.COORDINATOR,)
+
+    def get(self, request):
+        context = {"centers": Center.objects.all(), "splits": Split.choices}
+        return render(request, "annotations/import_new.html", context)
+
+
+class ImportBatchListView(RoleRequiredMixin, View):
+    roles = (Role.COORDINATOR,)
+
+    def get(self, request):
+        page = Paginator(selectors.import_batch_list(), 50).get_page(request.GET.get("page"))
+        return render(request, "annotations/import_list.html", {"page": page})
+
+
+class ImportBatchDetailView(RoleRequiredMixin, View):
+    roles = (Role.COORDINATOR,)
+
+    def get(self, request, batch_id):
+        try:
+            batch = selectors.import_batch_get(batch_id=batch_id)
+        except ImportBatch.DoesNotExist:
+            raise Http404("No such import.") from None
+        quarantined = selectors.quarantined_series_list().filter(batch=batch)
+        return render(
+            request,
+            "annotations/import_detail.html",
+            {"batch": batch, "report": batch.report or {}, "quarantined": quarantined},
+        )

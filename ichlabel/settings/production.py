@@ -1,0 +1,24 @@
+"""Production profile: the base settings, hardened. Passes ``manage.py check --deploy``.
+
+Expects SECRET_KEY, ICHLABEL_DEID_SECRET, DATABASE_URL, CELERY_BROKER_URL and ALLOWED_HOSTS
+from the environment; TLS is terminated in front of the app (``X-Forwarded-Proto``).
+"""
+
+import os
+
+from ichlabel.settings import *  # noqa: F403
+from ichlabel.settings import env_bool
+
+DEBUG = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
+STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
+    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+)

@@ -1,0 +1,119 @@
+"""Shared fixtures: isolated data directories, users per role, a real Celery worker."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from annotations.models import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _point_settings_at(settings, data_dir: Path) -> None:
+    settings.DATA_DIR = data_dir
+    settings.MEDIA_ROOT = data_dir / "store"
+    settings.UPLOAD_DIR = data_dir / "uploads"
+    settings.QUARANTINE_DIR = data_dir / "quarantine"
+    for path in (settings.MEDIA_ROOT, settings.UPLOAD_DIR, settings.QUARANTINE_DIR):
+        path.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path) -> Path:
+    """Every test stores its DICOM, uploads and quarantine under its own folder."""
+    path = tmp_path / "data"
+    _point_settings_at(settings, path)
+    return path
+
+
+def user_with_role(username: str, *roles: str) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def coordinator(db) -> User:
+    return user_with_role("coord", Role.COORDINATOR)
+
+
+@pytest.fixture
+def ml_engineer(db) -> User:
+    return user_with_role("mleng", Role.ML_ENGINEER)
+
+
+@pytest.fixture
+def neuroradiologist(db) -> User:
+    return user_with_role("reader1", Role.NEURORADIOLOGIST)
+
+
+@pytest.fixture(scope="session")
+def worker_data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("worker-data")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
+    """A real Celery worker on Redis, reading the test database and the shared data folder."""
+    from django.conf import settings as django_settings
+
+    db = django_settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="ichlabel.settings.test",
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        ICHLABEL_DATA_DIR=str(worker_data_dir),
+        ICHLABEL_STORAGE_DIR=str(worker_data_dir / "store"),
+        ICHLABEL_DEID_SECRET=django_settings.DEID_SECRET,
+        CELERY_BROKER_URL=django_settings.CELERY_BROKER_URL,
+    )
+    _purge_queues(env)
+    log = open(worker_data_dir / "worker.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ichlabel", "worker", "--pool=solo",
+         "-Q", "ingest,default", "--loglevel=INFO", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    _wait_ready(process, worker_data_dir / "worker.log")
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def _purge_queues(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "ichlabel", "purge", "-f", "-Q", "ingest,default"],
+        cwd=ROOT, env=env, capture_output=True, timeout=60,
+    )
+
+
+def _wait_ready(process: subprocess.Popen, log_path: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited:\n{log_path.read_text()}")
+        if b"ready." in log_path.read_bytes():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"celery worker not ready:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def worker(celery_worker_process, settings, worker_data_dir, transactional_db):
+    """Use in tests that need a worker: the test's settings share the worker's data folder."""
+    _point_settings_at(settings, worker_data_dir)
+    return celery_worker_process
