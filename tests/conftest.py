@@ -8,9 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
-
-from annotations.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +29,9 @@ def data_dir(settings, tmp_path) -> Path:
     return path
 
 
-def user_with_role(username: str, *roles: str) -> User:
+def user_with_role(username: str, *roles: str):
+    from django.contrib.auth.models import Group, User
+
     user = User.objects.create_user(username=username, password="pw-" + username)
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
@@ -40,18 +39,18 @@ def user_with_role(username: str, *roles: str) -> User:
 
 
 @pytest.fixture
-def coordinator(db) -> User:
-    return user_with_role("coord", Role.COORDINATOR)
+def coordinator(db):
+    return user_with_role("coord", "coordinator")
 
 
 @pytest.fixture
-def ml_engineer(db) -> User:
-    return user_with_role("mleng", Role.ML_ENGINEER)
+def ml_engineer(db):
+    return user_with_role("mleng", "ml_engineer")
 
 
 @pytest.fixture
-def neuroradiologist(db) -> User:
-    return user_with_role("reader1", Role.NEURORADIOLOGIST)
+def neuroradiologist(db):
+    return user_with_role("reader1", "neuroradiologist")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,9 @@ the patient's back (posterior) and +z to the head (superior). Three attributes p
 The cross product ``row x column`` is the slice normal. Projecting ImagePositionPatient onto it
 gives each slice's position along the stack; sorting those positions is the only order that
 matches the anatomy. For an ordinary axial head CT (orientation 1,0,0 / 0,1,0) the normal is +z,
-so ascending position runs from the feet towards the vertex (inferior to superior).
+so ascending position runs from the feet towards the vertex (inferior to superior). A normal
+that points to the feet (a flipped cosine) is turned around, so every series is ordered
+inferior to superior.
 
 With gantry tilt the image plane is rotated about the patient's left-right axis, so the normal
 leans away from z, while the table (and with it ImagePositionPatient) still moves along z. The
@@ -40,6 +42,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -123,7 +126,7 @@ def order_series(
 ) -> OrderedSeries:
     """Order ``instances`` by position along the slice normal; raise GeometryError to refuse."""
     if not instances:
-        raise GeometryError("the series has no instances")
+        raise GeometryError("the series has no instances.")
     keys = [instance.key for instance in instances]
     _check_present(instances)
     values = _as_array(instances)
@@ -136,6 +139,10 @@ def order_series(
     normal = _slice_normal(orientations.sum(axis=0))
     tilt = _tilt_deg(normal)
     _check_axial(normal, tilt, max_tilt_deg)
+    # A flipped row or column cosine makes the normal point to the feet; ICHLabel orders every
+    # head CT from inferior to superior, so the axis of ordering always points to the head.
+    if normal[2] < 0:
+        normal = -normal
 
     projected = positions @ normal
     order = np.argsort(projected, kind="stable")
@@ -164,6 +171,10 @@ def order_series(
 
 
 # --- refusals -----------------------------------------------------------------------------
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _examples(keys: Sequence[str], mask: np.ndarray | Sequence[bool]) -> str:
@@ -219,10 +230,11 @@ def _complete(instance: InstanceGeometry) -> bool:
 
 def _as_array(instances: Sequence[InstanceGeometry]) -> np.ndarray:
     """One (N, 11) array: position (3), orientation (6), pixel spacing (2) of each instance."""
-    return np.array(
-        [i.image_position + i.image_orientation + i.pixel_spacing for i in instances],  # type: ignore[operator]
-        dtype=float,
-    )
+    rows = [
+        (*i.image_position, *i.image_orientation, *i.pixel_spacing)  # type: ignore[misc]
+        for i in instances
+    ]
+    return np.array(rows, dtype=float)
 
 
 def _check_finite(keys: Sequence[str], values: np.ndarray) -> None:
@@ -248,9 +260,8 @@ def _check_size(instances: Sequence[InstanceGeometry]) -> None:
     if all(i.rows == rows and i.columns == columns for i in instances):
         return
     sizes = Counter((instance.rows, instance.columns) for instance in instances)
-    if len(sizes) > 1:
-        listed = ", ".join(f"{r}x{c} ({n} instances)" for (r, c), n in sizes.most_common())
-        raise GeometryError(f"instances differ in image size (rows x columns): {listed}.")
+    listed = ", ".join(f"{r}x{c} ({_plural(n, 'instance')})" for (r, c), n in sizes.most_common())
+    raise GeometryError(f"instances differ in image size (rows x columns): {listed}.")
 
 
 def _check_pixel_spacing(keys: Sequence[str], spacings: np.ndarray) -> None:
@@ -262,23 +273,28 @@ def _check_pixel_spacing(keys: Sequence[str], spacings: np.ndarray) -> None:
         )
     if np.abs(spacings - spacings[0]).max() > PIXEL_SPACING_TOLERANCE_MM:
         distinct = Counter((round(row, 3), round(col, 3)) for row, col in spacings.tolist())
-        listed = ", ".join(f"{r:g} x {c:g} mm ({n} instances)" for (r, c), n in distinct.items())
+        listed = ", ".join(
+            f"{r:g} x {c:g} mm ({_plural(n, 'instance')})" for (r, c), n in distinct.items()
+        )
         raise GeometryError(f"instances differ in PixelSpacing: {listed}.")
 
 
 def _check_cosines(keys: Sequence[str], orientations: np.ndarray) -> None:
     """Refuse row / column direction cosines that are not unit length or not orthogonal."""
     rows, columns = orientations[:, :3], orientations[:, 3:]
-    lengths = np.sqrt(np.concatenate([(rows * rows).sum(axis=1), (columns * columns).sum(axis=1)]))
-    not_unit = (np.abs(lengths - 1.0) > UNIT_LENGTH_TOLERANCE).reshape(2, -1).any(axis=0)
+    lengths = np.sqrt((orientations * orientations).reshape(-1, 2, 3).sum(axis=2))  # (N, 2)
+    errors = np.abs(lengths - 1.0)
+    dots = np.abs((rows * columns).sum(axis=1))
+    if errors.max() <= UNIT_LENGTH_TOLERANCE and dots.max() <= ORTHOGONALITY_TOLERANCE:
+        return
+    not_unit = (errors > UNIT_LENGTH_TOLERANCE).any(axis=1)
     if not_unit.any():
-        worst = float(lengths[np.abs(lengths - 1.0).argmax()])
+        worst = float(lengths.flat[errors.argmax()])
         raise GeometryError(
             f"ImageOrientationPatient has direction cosines that are not unit vectors "
             f"(length {worst:.4f}) on {int(not_unit.sum())} of {len(keys)} instances "
             f"({_examples(keys, not_unit)})."
         )
-    dots = np.abs((rows * columns).sum(axis=1))
     skewed = dots > ORTHOGONALITY_TOLERANCE
     if skewed.any():
         angle = float(np.degrees(np.arccos(np.clip(dots.max(), 0.0, 1.0))))
@@ -352,7 +368,8 @@ def _check_duplicates(sorted_mm: np.ndarray) -> None:
     shown = ", ".join(f"{sorted_mm[i]:.2f} mm" for i in starts[:5])
     more = f" and {len(starts) - 5} more" if len(starts) > 5 else ""
     raise GeometryError(
-        f"{in_groups} instances share {len(starts)} slice positions ({shown}{more}); "
+        f"{in_groups} instances share {_plural(len(starts), 'slice position')} "
+        f"({shown}{more}); "
         "the series likely mixes two acquisitions."
     )
 
@@ -370,10 +387,12 @@ def _check_one_line(
         return
     along = projected[:, None]
     offsets = positions - along * normal
+    if _surely_on_axis(offsets):
+        return
     cos_tilt = float(normal[2])
     shear = (_Z_AXIS - cos_tilt * normal) / cos_tilt
     models = (offsets, offsets - along * shear)
-    if any(_surely_on_axis(residuals) for residuals in models):
+    if _surely_on_axis(models[1]):
         return
     best = min((_scatter(residuals) for residuals in models), key=lambda d: float(d.max()))
     off = best > LINE_TOLERANCE_MM
@@ -411,6 +430,11 @@ def _spacing_findings(
     sorted_mm: np.ndarray, spacing: float, gap_factor: float, irregular_fraction: float
 ) -> list[Finding]:
     steps = sorted_mm[1:] - sorted_mm[:-1]
+    low, high = float(steps.min()), float(steps.max())
+    if high <= gap_factor * spacing and max(high - spacing, spacing - low) <= (
+        irregular_fraction * spacing
+    ):
+        return []
     gaps = steps > gap_factor * spacing
     findings = [
         Finding(
@@ -436,8 +460,7 @@ def _spacing_findings(
 
 
 def _missing_slices(step: float, spacing: float) -> str:
-    count = max(1, round(step / spacing) - 1)
-    return f"about {count} slice{'s' if count > 1 else ''} missing"
+    return f"about {_plural(max(1, round(step / spacing) - 1), 'slice')} missing"
 
 
 def _thickness_findings(instances: Sequence[InstanceGeometry]) -> list[Finding]:
@@ -445,7 +468,9 @@ def _thickness_findings(instances: Sequence[InstanceGeometry]) -> list[Finding]:
     if not values or max(values) - min(values) <= THICKNESS_TOLERANCE_MM:
         return []
     counts = Counter(round(value, 2) for value in values)
-    listed = ", ".join(f"{value:g} mm ({n} instances)" for value, n in sorted(counts.items()))
+    listed = ", ".join(
+        f"{value:g} mm ({_plural(n, 'instance')})" for value, n in sorted(counts.items())
+    )
     return [Finding("mixed_thickness", f"SliceThickness varies within the series: {listed}.")]
 
 
@@ -453,15 +478,16 @@ def _instance_order_findings(
     ordered: Sequence[InstanceGeometry], sorted_mm: np.ndarray
 ) -> list[Finding]:
     """Report when InstanceNumber, read in position order, is neither ascending nor descending."""
-    numbered = [(i.instance_number, mm) for i, mm in zip(ordered, sorted_mm.tolist(), strict=True)]
-    numbered = [(number, mm) for number, mm in numbered if number is not None]
-    if len(numbered) < 2:
+    numbered = [
+        (i.instance_number, mm)
+        for i, mm in zip(ordered, sorted_mm.tolist(), strict=True)
+        if i.instance_number is not None
+    ]
+    steps = [b[0] - a[0] for a, b in pairwise(numbered)]
+    if all(step > 0 for step in steps) or all(step < 0 for step in steps):
         return []
-    steps = np.diff([number for number, _ in numbered])
-    if (steps > 0).all() or (steps < 0).all():
-        return []
-    direction = 1 if (steps > 0).sum() >= (steps < 0).sum() else -1
-    first = int(np.flatnonzero(np.sign(steps) != direction)[0])
+    direction = 1 if sum(step > 0 for step in steps) >= sum(step < 0 for step in steps) else -1
+    first = next(k for k, step in enumerate(steps) if step * direction <= 0)
     (number_a, mm_a), (number_b, mm_b) = numbered[first], numbered[first + 1]
     return [
         Finding(

@@ -9,6 +9,7 @@ refused file or series never stops the others.
 
 import hashlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -58,6 +59,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     scans: list[dict] = field(default_factory=list)
     canceled: bool = False
+    duration_s: float = 0.0
 
     def reject(self, label: str, reason: str) -> None:
         self.rejected.append({"path": label, "reason": reason})
@@ -119,6 +121,7 @@ def scan_import(
             f"split {split!r} differs from center {center.name}'s split {center.split!r}; "
             f"the imported scans take {split!r}"
         )
+    started = time.perf_counter()
     series = run.read_headers(iter_sources(list(paths), base=base))
     for headers in series:
         if run.should_cancel():
@@ -126,6 +129,7 @@ def scan_import(
             run.report.warnings.append("import canceled: the remaining series were not imported")
             break
         run.import_series(headers)
+    run.report.duration_s = round(time.perf_counter() - started, 3)
     logger.info(
         "import finished: batch=%s imported_scans=%d imported_slices=%d rejected=%d "
         "quarantined=%d skipped_slices=%d",

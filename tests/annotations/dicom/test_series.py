@@ -154,15 +154,15 @@ def test_partly_missing_instance_numbers_are_compared_where_present():
     assert codes(order_series(instances)) == ["instance_order_differs"]
 
 
-def test_normal_pointing_down_orders_along_the_normal():
-    # Columns running to the patient's front: normal = x cross -y = -z.
-    instances = stack([0.0, 5.0, 10.0], orientation=(1.0, 0.0, 0.0, 0.0, -1.0, 0.0))
+def test_normal_pointing_down_is_turned_to_order_inferior_to_superior():
+    # Columns running to the patient's front: row x column = x cross -y = -z.
+    instances = stack([10.0, 0.0, 5.0], orientation=(1.0, 0.0, 0.0, 0.0, -1.0, 0.0))
 
     series = order_series(instances)
 
-    assert series.normal == pytest.approx((0.0, 0.0, -1.0))
-    assert series.keys == ["s2", "s1", "s0"]
-    assert series.positions_mm == pytest.approx([-10.0, -5.0, 0.0])
+    assert series.normal == pytest.approx((0.0, 0.0, 1.0))
+    assert series.keys == ["s1", "s2", "s0"]
+    assert series.positions_mm == pytest.approx([0.0, 5.0, 10.0])
     assert series.findings == []
 
 
@@ -345,7 +345,7 @@ def test_mixed_image_size_is_refused():
 
     assert "differ in image size" in message
     assert "512x512 (9 instances)" in message
-    assert "256x256 (1 instances)" in message
+    assert "256x256 (1 instance)" in message
 
 
 def test_mixed_pixel_spacing_is_refused():
@@ -356,7 +356,7 @@ def test_mixed_pixel_spacing_is_refused():
 
     assert "differ in PixelSpacing" in message
     assert "0.488 x 0.488 mm (9 instances)" in message
-    assert "0.7 x 0.7 mm (1 instances)" in message
+    assert "0.7 x 0.7 mm (1 instance)" in message
 
 
 def test_non_positive_pixel_spacing_is_refused():
@@ -378,7 +378,7 @@ def test_duplicate_positions_are_refused_with_positions_and_count():
 def test_three_instances_at_one_position_count_once():
     z = [0.0, 5.0, 5.0, 5.0, 10.0]
 
-    assert "3 instances share 1 slice positions (5.00 mm)" in refusal(stack(z))
+    assert "3 instances share 1 slice position (5.00 mm)" in refusal(stack(z))
 
 
 def test_slices_not_on_one_axis_are_refused():
@@ -464,7 +464,7 @@ def test_mixed_slice_thickness_is_reported():
     series = order_series(instances)
 
     assert codes(series) == ["mixed_thickness"]
-    assert "2.5 mm (1 instances), 5 mm (4 instances)" in series.findings[0].message
+    assert "2.5 mm (1 instance), 5 mm (4 instances)" in series.findings[0].message
 
 
 def test_single_slice_is_reported():
@@ -486,3 +486,35 @@ def test_two_slices_have_one_spacing():
     assert series.keys == ["s1", "s0"]
     assert series.spacing_mm == pytest.approx(5.0)
     assert series.findings == []
+
+
+def test_gaps_are_left_out_of_the_irregular_spacing_check():
+    z = [0.0, 5.0, 10.0, 15.0, 30.0, 35.0, 40.0, 45.0]
+
+    assert codes(order_series(stack(z))) == ["gap"]
+
+
+def test_scanner_rounding_gives_no_findings():
+    # Thin-slice head CT as a scanner writes it: tilted cosines to 6 decimals, positions to 3.
+    t = math.radians(12.0)
+    orientation = (1.0, 0.0, 0.0, 0.0, round(math.cos(t), 6), round(math.sin(t), 6))
+    instances = [
+        InstanceGeometry(
+            key=f"s{i}",
+            image_position=(-125.0, -140.0, round(-180.0 + 0.625 * i, 3)),
+            image_orientation=orientation,
+            pixel_spacing=(0.48828125, 0.48828125),
+            rows=512,
+            columns=512,
+            slice_thickness=0.625,
+            instance_number=300 - i,
+        )
+        for i in range(300)
+    ]
+    random.Random(5).shuffle(instances)
+
+    series = order_series(instances)
+
+    assert series.keys == [f"s{i}" for i in range(300)]
+    assert series.spacing_mm == pytest.approx(0.625 * math.cos(t), abs=1e-3)
+    assert codes(series) == ["tilted"]

@@ -1,0 +1,34 @@
+/** Small DOM helpers shared by the page scripts. */
+
+/** The element with this id; throws (visibly, in the console) if the template lacks it. */
+export function byId<T extends HTMLElement = HTMLElement>(id: string, root: Document = document): T {
+  const element = root.getElementById(id);
+  if (!element) throw new Error(`ICHLabel: #${id} is missing from this page`);
+  return element as T;
+}
+
+/** A required data-* attribute of an element (camelCase key, as in `dataset`). */
+export function dataAttribute(element: HTMLElement, key: string): string {
+  const value = element.dataset[key];
+  if (!value) throw new Error(`ICHLabel: #${element.id || element.tagName} has no data-${kebab(key)}`);
+  return value;
+}
+
+/** Enable or disable every control of a form (disabled file inputs keep their chosen files). */
+export function setFormDisabled(form: HTMLFormElement, disabled: boolean): void {
+  for (const control of Array.from(form.elements)) {
+    if ("disabled" in control) (control as HTMLInputElement).disabled = disabled;
+  }
+  form.toggleAttribute("aria-busy", disabled);
+}
+
+/** Show a message, marked as an error or not. */
+export function showMessage(element: HTMLElement, text: string, kind: "info" | "error" = "info"): void {
+  element.textContent = text;
+  element.classList.toggle("error", kind === "error");
+  element.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
