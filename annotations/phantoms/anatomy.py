@@ -1,12 +1,12 @@
 """Head anatomy of the phantom, one axial slice at a time, as tissue codes.
 
-Why codes first: a slice is painted as small integer tissue codes and turned into Hounsfield units by
-one table lookup at the end (`hu = lut[codes] + noise`). Painting is then a few dozen vectorised numpy
-operations per slice (well under the 50 ms budget at 512x512), lesions reuse the same masks, and tests
-can ask which pixels are skull or ventricle.
+Why codes first: a slice is painted as small integer tissue codes and turned into Hounsfield units
+by one table lookup at the end (`hu = lut[codes] + noise`). Painting is then a few dozen vectorised
+numpy operations per slice (well under the 50 ms budget at 512x512), lesions reuse the same masks,
+and tests can ask which pixels are skull or ventricle.
 
-Levels: `t` runs from the skull base (0) to the vertex (1). Positions are millimetres in the head frame
-(geometry.py): x to the patient's left, y posterior, origin at the head centre.
+Levels: `t` runs from the skull base (0) to the vertex (1). Positions are millimetres in the head
+frame (geometry.py): x to the patient's left, y posterior, origin at the head centre.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ class Tissue(IntEnum):
 LESION_BASE = 16
 LUT_SIZE = 32
 
-# Typical unenhanced head CT densities. Grey matter is denser than white (~38 vs ~28 HU) because white
-# matter holds myelin lipid; CSF is water; acute blood (set per lesion) is 50-90 HU because of its
-# protein. Bone is given as 700-1500 HU: cortical tables near the top, diploe lower.
+# Typical unenhanced head CT densities. Grey matter is denser than white (~38 vs ~28 HU) because
+# white matter holds myelin lipid; CSF is water; acute blood (set per lesion) is 50-90 HU because
+# of its protein. Bone is given as 700-1500 HU: cortical tables near the top, diploe lower.
 TISSUE_HU: dict[Tissue, float] = {
     Tissue.AIR: -1000.0,
     Tissue.SOFT: 40.0,
@@ -80,7 +80,7 @@ BRAIN_TISSUES = (Tissue.GREY, Tissue.WHITE, Tissue.DEEP_GREY, Tissue.POSTERIOR_F
 
 
 def tissue_lut(rng: np.random.Generator) -> np.ndarray:
-    """Per-scan density table: each tissue jittered by a few HU, as between scanners and patients."""
+    """Per-scan density table: each tissue jittered by a few HU, as between scanners."""
     lut = np.zeros(LUT_SIZE, dtype=np.float32)
     for tissue, hu in TISSUE_HU.items():
         spread = 40.0 if abs(hu) > 500 else 1.5
@@ -175,8 +175,8 @@ def _paint_cortex(grid: HeadGrid, anat: SliceAnatomy) -> None:
     """Cortical ribbon, sulci and the thin CSF rim under the inner table.
 
     Sulci are radial clefts: the sulcal phase (geometry.py) peaks at a sulcus centre; a pixel is CSF
-    when the phase is close enough to its peak, the tolerance narrowing with depth so a sulcus tapers
-    to its floor. The phase turns slowly with z, so sulci move from slice to slice.
+    when the phase is close enough to its peak, the tolerance narrowing with depth so a sulcus
+    tapers to its floor. The phase turns slowly with z, so sulci move from slice to slice.
     """
     s = grid.shape
     turn = s.sulcal_twist * anat.z_mm
@@ -185,11 +185,13 @@ def _paint_cortex(grid: HeadGrid, anat: SliceAnatomy) -> None:
     d = anat.inner_depth
     frac = np.clip(1.0 - d / reach, 0.0, 1.0)
     frac[~anat.intracranial] = 0.0
-    half_angle = np.float32(math.pi * s.sulcal_width) * frac
-    sulcus = g > 1.0 - 0.5 * half_angle * half_angle  # cos(x) ~ 1 - x^2/2
-    grey = anat.intracranial & ((d < 3.5) | ((d < reach + 3.0) & (g > -0.25)))
+    # Half-widths in mm turned into phase angles; cos(a) ~ 1 - a^2/2 spares a trig call.
+    half = (0.5 * s.sulcal_width_mm) * frac * grid.sulcal_rate
+    sulcus = (g > 1.0 - 0.5 * half * half) & (frac > 0)
+    ribbon = (0.5 * s.sulcal_width_mm * frac + 2.5) * grid.sulcal_rate  # cortex ~2.5 mm thick
+    grey = anat.intracranial & ((d < 3.0) | ((d < reach + 2.5) & (g > 1.0 - 0.5 * ribbon * ribbon)))
     rim = 0.6 + 0.8 * max(0.0, s.ventricle_scale - 0.85)  # atrophy widens the CSF spaces
-    csf = anat.intracranial & ((d < rim) | (sulcus & (frac > 0)))
+    csf = anat.intracranial & ((d < rim) | sulcus)
     anat.codes[grey] = Tissue.GREY
     anat.codes[csf] = Tissue.CSF
     anat.sulcal_g, anat.sulcal_frac = g, frac
@@ -221,8 +223,8 @@ def _paint_deep(grid: HeadGrid, anat: SliceAnatomy, rows: slice, cols: slice) ->
             deep |= ellipse(x, y, side * 9 * k, 9 * k, 7 * w * k, 10 * w * k)  # thalamus
             deep |= ellipse(x, y, side * 13 * k, -21 * k, 4.5 * w * k, 5 * w * k)  # caudate head
         codes[deep & inside] = Tissue.DEEP_GREY
-    if t < 0.3:
-        fossa = y > (10.0 + 60.0 * (t / 0.3) ** 2) * k  # below the sloping tentorium
+    if t < 0.3:  # below the tentorium, a tent that opens forwards around the midbrain
+        fossa = y > (12.0 + 55.0 * (t / 0.3) ** 2) * k + 0.012 * x * x
         codes[fossa & inside & (codes == Tissue.WHITE)] = Tissue.POSTERIOR_FOSSA
         codes[ellipse(x, y, 0.0, 8 * k, 13 * k, 12 * k) & inside] = Tissue.WHITE  # brainstem
     horns = np.zeros(x.shape, dtype=bool)
@@ -249,13 +251,18 @@ def _paint_deep(grid: HeadGrid, anat: SliceAnatomy, rows: slice, cols: slice) ->
     anat.cisterns[rows, cols] = cisterns
 
 
-# (start, end, radius, level from, level to, is an atrium/occipital horn), for the left side in mm
+# (start, end, radius, level from, level to, is an atrium/occipital horn), for the left side in mm.
+# Together they give the butterfly of an axial CT: frontal horns spreading forwards around the
+# caudate heads, bodies gently curved, atria wide and occipital horns tapering backwards.
 _VENTRICLE_PARTS = (
-    ((7.0, -30.0), (11.0, -6.0), 4.5, 0.38, 0.62, False),  # frontal horn
-    ((10.0, -22.0), (16.0, 22.0), 4.5, 0.5, 0.7, False),  # body
-    ((13.0, 4.0), (22.0, 40.0), 5.5, 0.37, 0.55, True),  # atrium and occipital horn
-    ((30.0, -12.0), (32.0, 4.0), 2.2, 0.3, 0.41, False),  # temporal horn
+    ((4.5, -6.0), (11.0, -30.0), 4.2, 0.38, 0.6, False),  # frontal horn
+    ((7.0, -24.0), (13.0, 0.0), 4.0, 0.5, 0.7, False),  # body, front half
+    ((13.0, 0.0), (17.0, 22.0), 4.5, 0.5, 0.68, False),  # body, back half
+    ((10.0, 2.0), (23.0, 22.0), 5.5, 0.37, 0.55, True),  # atrium (trigone)
+    ((23.0, 22.0), (18.0, 44.0), 3.8, 0.37, 0.5, True),  # occipital horn
+    ((30.0, -12.0), (32.0, 2.0), 1.8, 0.3, 0.4, False),  # temporal horn
 )
+OCCIPITAL_TIP_MM = (18.0, 44.0, 3.8)  # x, y and radius of the occipital horn's end (for IVH)
 
 
 def _cisterns(x, y, t, k, vw) -> np.ndarray:
@@ -263,26 +270,28 @@ def _cisterns(x, y, t, k, vw) -> np.ndarray:
     out = np.zeros(x.shape, dtype=bool)
     if (w := window(t, 0.1, 0.25)) > 0:  # prepontine: a crescent in front of the pons
         r = np.hypot(x, y - 8 * k)
-        out |= (r > 13 * k) & (r < (13 + 3.5 * w * vw) * k) & (y < 6 * k)
+        out |= (r > 13 * k) & (r < (13 + 2.0 * w * vw) * k) & (y < 2 * k)
     if (w := window(t, 0.23, 0.37)) > 0:
         dx, dy = x, y + 13 * k
         star = 8.0 * w * k * (1.0 + 0.25 * np.cos(5 * np.arctan2(dy, dx)))  # suprasellar star
         out |= np.hypot(dx, dy) < star * vw**0.5
         r = np.hypot(x, y - 8 * k)
-        out |= (r > 11 * k) & (r < (11 + 2.5 * w * vw) * k)  # ambient, around the midbrain
+        out |= (r > 11 * k) & (r < (11 + 1.8 * w * vw) * k)  # ambient, around the midbrain
         out |= ellipse(x, y, 0.0, 22 * k, 4 * w * k * vw, 3 * w * k * vw)  # quadrigeminal
-    if (w := window(t, 0.25, 0.47)) > 0:
+    if (w := window(t, 0.25, 0.47)) > 0:  # Sylvian fissure: out to the insula, then backwards
         for side in (-1.0, 1.0):
-            a, b = (side * 12 * k, -11 * k), (side * 62 * k, -20 * k)
-            out |= capsule(x, y, a, b, 1.6 * w * vw)
+            a, b, c = (side * 12 * k, -11 * k), (side * 32 * k, -16 * k), (side * 46 * k, -2 * k)
+            if t < 0.36:  # the medial part joins the suprasellar cistern only low down
+                out |= capsule(x, y, a, b, 1.3 * w * vw)
+            out |= capsule(x, y, b, c, 1.5 * w * vw)
     return out
 
 
 def _paint_skull_base(grid: HeadGrid, anat: SliceAnatomy, scale: float) -> None:
     """Skull base: anterior fossa floor, orbits and sinuses in front, petrous ridges and clivus.
 
-    Below about t = 0.25 the front of the section is face and skull base, not brain: the cranial cavity
-    is limited to the part behind `floor` (which moves forward with the level).
+    Below about t = 0.25 the front of the section is face and skull base, not brain: the cranial
+    cavity is limited to the part behind `floor` (which moves forward with the level).
     """
     s, t = grid.shape, anat.t
     x, y, codes = grid.x, grid.y, anat.codes
@@ -307,10 +316,12 @@ def _paint_skull_base(grid: HeadGrid, anat: SliceAnatomy, scale: float) -> None:
     rows, cols = grid.box(0.0, 0.0, 80.0)
     xs, ys = x[rows, cols], y[rows, cols]
     bone = np.zeros(xs.shape, dtype=bool)
-    if window(t, 0.05, 0.27) > 0:
-        for side in (-1.0, 1.0):
-            lateral = (side * 0.8 * semi_x, 8.0)
-            bone |= capsule(xs, ys, lateral, (side * 13.0, floor + 4.0), 4.5)  # petrous ridge
+    if window(t, 0.05, 0.27) > 0:  # petrous ridges, from the ears towards the clivus
+        for side in (-1.0, 1.0):  # a pyramid: broad at the ear, narrow at the apex
+            lateral = (side * 0.8 * semi_x, 12.0)
+            apex = (side * 15.0, max(floor + 6.0, -12.0))
+            middle = ((lateral[0] + apex[0]) / 2, (lateral[1] + apex[1]) / 2)
+            bone |= capsule(xs, ys, lateral, middle, 6.5) | capsule(xs, ys, middle, apex, 3.5)
     if t < 0.2:
         bone |= capsule(xs, ys, (0.0, floor), (0.0, floor + 12.0), 6.0)  # clivus
     bone &= anat.intracranial[rows, cols]

@@ -2,8 +2,8 @@
 
 An importer that works on one vendor's files only is no importer. Each scan picks, deterministically
 from the seed, a pixel encoding, a vendor style, a transfer syntax, how instance numbers relate to
-slice position (never rely on them), and how files are named. `cycled_choice` makes sure every option
-appears in each block of 10 scans.
+slice position (never rely on them), and how files are named. `cycled_choice` makes sure every
+option appears in each block of 10 scans.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """One CT slice as a complete DICOM dataset: CT Image Storage with every attribute a viewer needs.
 
 `build_ct_dataset` is deliberately a plain function with keyword defaults so other tests (import,
-de-identification) can craft odd files: pass another `PixelEncoding`, `VendorStyle` or `PatientInfo`,
-or `overrides={"Keyword": value}` to set (or, with None, remove) any attribute at the end.
+de-identification) can craft odd files: pass another `PixelEncoding`, `VendorStyle` or
+`PatientInfo`, or `overrides={"Keyword": value}` to set (or, with None, remove) any attribute at
+the end.
 
 Pixel encodings differ between vendors, and an importer must never assume one: stored values are
 turned into Hounsfield units only through RescaleSlope/RescaleIntercept and PixelRepresentation.
@@ -63,7 +64,11 @@ class PixelEncoding:
 
     def encode(self, hu: np.ndarray) -> np.ndarray:
         """Stored pixel values, little-endian, in the dtype PixelRepresentation implies."""
-        stored = np.rint((self.representable(hu).astype(np.float64) - self.intercept) / self.slope)
+        hu = self.representable(hu)
+        if self.slope == 1 and float(self.intercept).is_integer():  # integer path, the usual case
+            stored = hu.astype(np.int32) - int(self.intercept)
+        else:
+            stored = np.rint((hu.astype(np.float64) - self.intercept) / self.slope)
         lo, hi = self.stored_range
         dtype = "<i2" if self.pixel_representation else "<u2"
         return np.clip(stored, lo, hi).astype(dtype)

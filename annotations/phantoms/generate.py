@@ -47,7 +47,9 @@ def scan_subtypes(seed: int, index: int, center: str | None = None) -> set[str]:
     return {primary, *(str(s) for s in rng.choice(others, size=extra, replace=False))}
 
 
-def generate_scan(seed: int, index: int, *, size: int = 512, center: str | None = None) -> PhantomScan:
+def generate_scan(
+    seed: int, index: int, *, size: int = 512, center: str | None = None
+) -> PhantomScan:
     """Scan number `index` of the set defined by (seed, center), at size x size pixels.
 
     The same arguments always give the same scan; each scan can be made on its own (no need to make
@@ -57,24 +59,25 @@ def generate_scan(seed: int, index: int, *, size: int = 512, center: str | None 
         raise ValueError("size must be at least 16 pixels")
     shape = draw_shape(stream(seed, center, index, "anatomy"), size)
     grid = build_grid(shape)
-    lesions = plan_lesions(stream(seed, center, index, "lesions"), scan_subtypes(seed, index, center), shape)
+    lesions = plan_lesions(
+        stream(seed, center, index, "lesions"), scan_subtypes(seed, index, center), shape
+    )
     lut = tissue_lut(stream(seed, center, index, "density"))
     for i, lesion in enumerate(lesions):
         lut[LESION_BASE + i] = lesion.hu
     convention = choose_convention(seed, center, index)
-    noise = stream(seed, center, index, "noise")
+    noise = _NoiseBank(stream(seed, center, index, "noise"), size)
     n = shape.n_slices
     volume = np.empty((n, size, size), dtype=np.int16)
-    tissue = np.empty((n, size, size), dtype=np.uint8)
+    tissue = np.zeros((n, size, size), dtype=np.uint8)  # Tissue.AIR outside the head's box
     labels = np.zeros((n, size, size), dtype=np.uint8)
+    head = (grid.rows, grid.cols)
     for k in range(n):
         anat = paint_slice(grid, shape.level(k), shape.z_mm(k))
-        _paint_lesions(grid, anat, lesions, labels[k])
-        hu = lut[anat.codes] + noise.standard_normal((size, size), dtype=np.float32) * np.float32(
-            shape.noise_sigma
-        )
+        _paint_lesions(grid, anat, lesions, labels[k][head])
+        tissue[k][head] = anat.codes
+        hu = _with_noise(lut[tissue[k]], noise.draw(), shape.noise_sigma, shape.spacing_mm)
         volume[k] = convention.encoding.representable(hu)
-        tissue[k] = anat.codes
     name = scan_name(center, index)
     return PhantomScan(
         name=name,
@@ -93,6 +96,52 @@ def generate_scan(seed: int, index: int, *, size: int = 512, center: str | None 
         labels=labels,
         slices=_slice_truth(seed, center, index, shape.spacing_mm, convention, labels, shape),
     )
+
+
+class _NoiseBank:
+    """Unit Gaussian noise for every slice of a scan, cut from one field twice the image size.
+
+    Drawing one field per scan and taking a window at a random offset per slice costs a view instead
+    of a quarter million fresh normals per slice; windows at different offsets do not line up, so
+    neighbouring slices still show unrelated noise.
+    """
+
+    def __init__(self, rng: np.random.Generator, size: int) -> None:
+        self._rng, self._size = rng, size
+        self._field = rng.standard_normal((2 * size, 2 * size), dtype=np.float32)
+
+    def draw(self) -> np.ndarray:
+        row, col = (int(v) for v in self._rng.integers(0, self._size, 2))
+        return self._field[row : row + self._size, col : col + self._size]
+
+
+def _with_noise(
+    image: np.ndarray, noise: np.ndarray, sigma: float, spacing_mm: float
+) -> np.ndarray:
+    """Add CT noise (unit `noise` times sigma HU).
+
+    On fine matrices (pixels under 1 mm) image and noise are then smoothed by a [1 2 1] kernel, as a
+    reconstruction kernel does: edges get a pixel of partial volume and the noise a fine grain
+    rather than salt and pepper. The noise is drawn larger so that it is sigma after smoothing.
+    """
+    if spacing_mm >= 1.0:
+        return image + noise * np.float32(sigma)
+    return _smooth121(image + noise * np.float32(sigma / 0.375))  # 0.375: [1 2 1]^2 noise gain
+
+
+def _smooth121(a: np.ndarray) -> np.ndarray:
+    """Separable [1 2 1]/4 smoothing with edge replication, in plain numpy."""
+    b = a * 2
+    b[1:] += a[:-1]
+    b[:-1] += a[1:]
+    b[0] += a[0]
+    b[-1] += a[-1]
+    c = b * 2
+    c[:, 1:] += b[:, :-1]
+    c[:, :-1] += b[:, 1:]
+    c[:, 0] += b[:, 0]
+    c[:, -1] += b[:, -1]
+    return c * np.float32(1 / 16)
 
 
 def _paint_lesions(grid, anat, lesions: list[Lesion], labels: np.ndarray) -> None:
@@ -188,24 +237,39 @@ def write_phantoms(
     center: str | None = None,
     overwrite: bool = False,
 ) -> list[WrittenScan]:
-    """Write `scans` phantom series under out_dir/<scan name>/ and out_dir/truth.json.
+    """Write `scans` phantom series under out_dir/<scan name>/ and their entries in truth.json.
 
     The same arguments give byte-identical files. A scan folder that already holds files is refused
-    (FileExistsError) unless overwrite=True, which replaces that folder; nothing else is touched.
+    (FileExistsError) unless overwrite=True, which replaces that folder; nothing else is touched,
+    and truth.json keeps the entries of other scans (other centers) already listed there.
     """
     out_dir = Path(out_dir)
+    folders = [out_dir / scan_name(center, index) for index in range(scans)]
+    occupied = [f for f in folders if f.exists() and any(f.iterdir())]
+    if occupied and not overwrite:  # checked before writing anything: no half-written set
+        raise FileExistsError(f"{occupied[0]} is not empty; choose another folder or overwrite")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for index in range(scans):
+    for index, directory in enumerate(folders):
         scan = generate_scan(seed, index, size=size, center=center)
-        directory = out_dir / scan.name
-        if directory.exists() and any(directory.iterdir()):
-            if not overwrite:
-                raise FileExistsError(f"{directory} is not empty; choose an empty folder")
+        if directory in occupied:
             shutil.rmtree(directory)
         files = scan.write(directory)
         written.append(WrittenScan(scan.name, directory, files, scan.truth()))
         del scan  # one scan's volume at a time in memory
-    truth = [w.truth for w in written]
-    (out_dir / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    _merge_truth(out_dir / "truth.json", [w.truth for w in written])
     return written
+
+
+def _merge_truth(path: Path, entries: list[dict[str, object]]) -> None:
+    """Write truth.json, keeping entries of other scans already there (say, another center's).
+
+    Several centers can share one OUT_DIR: their scan folders differ by name, and so do their
+    entries here. An entry for a scan written now replaces the old one of the same name.
+    """
+    fresh = {e["scan"] for e in entries}
+    kept = []
+    if path.exists():
+        kept = [e for e in json.loads(path.read_text(encoding="utf-8")) if e["scan"] not in fresh]
+    merged = sorted(kept + entries, key=lambda e: (e["center"] or "", e["index"]))
+    path.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")

@@ -1,13 +1,15 @@
 """The head's shape for one scan, and the per-scan coordinate grids every slice reuses.
 
-Why a per-scan grid: the head outline is an ellipse whose size changes with the level, but its centre,
-tilt and angular shape do not. So x, y, the radius and the outline radius at each angle are computed
-once per scan; a slice then needs only `depth = scale * R - r` (millimetres inward from the skin along
-the ray from the centre) to know where scalp, skull and brain are. That keeps a 512x512 slice cheap.
+Why a per-scan grid: the head outline is an ellipse whose size changes with the level, but its
+centre, tilt and angular shape do not. So x, y, the radius and the outline radius at each angle are
+computed once per scan; a slice then needs only `depth = scale * R - r` (millimetres inward from
+the skin along the ray from the centre) to know where scalp, skull and brain are. That keeps a
+512x512 slice cheap.
 
-Frames: patient coordinates are DICOM LPS (x to the patient's left, y posterior, z superior). The head
-frame is the same, moved to the head's centre and turned by its small in-plane tilt (yaw); anatomy
-and lesions are placed in the head frame, gravity (IVH fluid levels) acts along the image's y.
+Frames: patient coordinates are DICOM LPS (x to the patient's left, y posterior, z superior). The
+head frame is the same, moved to the head's centre and turned by its small in-plane tilt (yaw);
+anatomy and lesions are placed in the head frame, gravity (IVH fluid levels) acts along the image's
+y.
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ class HeadShape:
     base_extra_mm: float  # extra bone thickness at the skull base (oblique cut through the base)
     ventricle_scale: float  # >1 for older, atrophic brains
     sulcal_count: int  # sulci around the circumference
-    sulcal_width: float  # 0..1, fraction of the sulcal period that is CSF at the surface
+    sulcal_width_mm: float  # width of a sulcus at the brain surface (wider with atrophy)
     sulcal_depth_mm: float
     sulcal_twist: float  # radians of sulcal pattern shift per mm of z
-    sulcal_phases: tuple[float, float, float]
+    sulcal_waves: tuple[tuple[float, float, float, float], ...]  # (kx, ky, amplitude, phase)
     noise_sigma: float  # HU, quantum noise of a routine head CT
 
     @property
@@ -95,20 +97,38 @@ def draw_shape(rng: np.random.Generator, size: int) -> HeadShape:
         skull_mm=float(rng.uniform(5.0, 7.0)),
         base_extra_mm=float(rng.uniform(9.0, 14.0)),
         ventricle_scale=float(rng.uniform(0.85, 1.4)),
-        sulcal_count=int(rng.integers(38, 56)),
-        sulcal_width=float(rng.uniform(0.10, 0.17)),
-        sulcal_depth_mm=float(rng.uniform(10.0, 16.0)),
-        sulcal_twist=float(rng.uniform(0.04, 0.09)),
-        sulcal_phases=tuple(float(p) for p in rng.uniform(0, 2 * math.pi, 3)),
+        sulcal_count=int(rng.integers(26, 36)),
+        sulcal_width_mm=float(rng.uniform(1.0, 2.0)),
+        sulcal_depth_mm=float(rng.uniform(12.0, 20.0)),
+        sulcal_twist=float(rng.uniform(0.03, 0.06)),
+        sulcal_waves=tuple(_wave(rng) for _ in range(5)),
         noise_sigma=float(rng.uniform(4.0, 8.0)),
+    )
+
+
+def _wave(rng: np.random.Generator) -> tuple[float, float, float, float]:
+    """A plane wave of 25-60 mm wavelength: summed, they bend the sulci irregularly."""
+    angle = rng.uniform(0, 2 * math.pi)
+    k = 2 * math.pi / rng.uniform(25.0, 60.0)
+    return (
+        k * math.cos(angle),
+        k * math.sin(angle),
+        float(rng.uniform(0.4, 1.0)),
+        float(rng.uniform(0, 6.3)),
     )
 
 
 @dataclass(frozen=True)
 class HeadGrid:
-    """Per-scan float32 maps over the whole image, in the head frame (see module docstring)."""
+    """Per-scan float32 maps in the head frame (see module docstring).
+
+    The maps cover only `rows` x `cols` of the image, the box around the head at its widest level:
+    everything outside is air, and painting 60% of the pixels is faster than painting all of them.
+    """
 
     shape: HeadShape
+    rows: slice  # the region of the full image these maps cover
+    cols: slice
     x: np.ndarray  # mm, head frame, to the patient's left
     y: np.ndarray  # mm, head frame, posterior
     y_img: np.ndarray  # mm, image frame y relative to the head centre (the direction of gravity)
@@ -118,32 +138,50 @@ class HeadGrid:
     anterior: np.ndarray  # 0..1, how far towards the face
     sulcal_cos: np.ndarray  # cos and sin of the sulcal phase, shifted per slice by z
     sulcal_sin: np.ndarray
-    sulcal_reach: np.ndarray  # 0.5..1, varies sulcal depth around the circumference
+    sulcal_rate: np.ndarray  # radians of sulcal phase per mm along the circumference
+    sulcal_reach: np.ndarray  # 0.35..1, how deep the sulci at this place go
 
     def box(self, cx: float, cy: float, radius: float) -> tuple[slice, slice]:
-        """Row and column slices of the image that contain a head-frame disc; limits the work."""
-        s = self.shape
-        cos, sin = math.cos(s.yaw_rad), math.sin(s.yaw_rad)
-        px = s.center_mm[0] + cos * cx - sin * cy
-        py = s.center_mm[1] + sin * cx + cos * cy
-        col = (px - s.origin_mm) / s.spacing_mm
-        row = (py - s.origin_mm) / s.spacing_mm
-        half = radius / s.spacing_mm + 2
+        """Slices of these maps that contain a head-frame disc: lesions and deep structures are
+        painted in such boxes only."""
+        rows, cols = _pixel_box(self.shape, cx, cy, radius, radius)
+        return _within(rows, self.rows), _within(cols, self.cols)
 
-        def clamp(v: float) -> int:
-            return min(max(int(v), 0), s.size)
 
-        return (
-            slice(clamp(row - half), clamp(row + half + 1)),
-            slice(clamp(col - half), clamp(col + half + 1)),
-        )
+def _pixel_box(
+    shape: HeadShape, cx: float, cy: float, half_x: float, half_y: float
+) -> tuple[slice, slice]:
+    """Full-image rows and columns around a head-frame point, half_x/half_y mm each side."""
+    cos, sin = math.cos(shape.yaw_rad), math.sin(shape.yaw_rad)
+    px = shape.center_mm[0] + cos * cx - sin * cy
+    py = shape.center_mm[1] + sin * cx + cos * cy
+    col = (px - shape.origin_mm) / shape.spacing_mm
+    row = (py - shape.origin_mm) / shape.spacing_mm
+    hx, hy = half_x / shape.spacing_mm + 2, half_y / shape.spacing_mm + 2
+
+    def clamp(v: float) -> int:
+        return min(max(int(v), 0), shape.size)
+
+    return slice(clamp(row - hy), clamp(row + hy + 1)), slice(clamp(col - hx), clamp(col + hx + 1))
+
+
+def _within(inner: slice, outer: slice) -> slice:
+    """`inner` (full-image indices) relative to `outer`, clipped to it."""
+    start = min(max(inner.start, outer.start), outer.stop) - outer.start
+    stop = min(max(inner.stop, outer.start), outer.stop) - outer.start
+    return slice(start, max(start, stop))
 
 
 def build_grid(shape: HeadShape) -> HeadGrid:
     """Compute the per-scan maps once; every slice of the scan reuses them."""
+    grow = 1.0 + sum(a for _, a, _ in shape.harmonics)
+    cos_y, sin_y = abs(math.cos(shape.yaw_rad)), abs(math.sin(shape.yaw_rad))
+    half_x = (shape.semi_x_mm * cos_y + shape.semi_y_mm * sin_y) * grow + 2.0
+    half_y = (shape.semi_x_mm * sin_y + shape.semi_y_mm * cos_y) * grow + 2.0
+    rows, cols = _pixel_box(shape, 0.0, 0.0, half_x, half_y)
     axis = (shape.origin_mm + shape.spacing_mm * np.arange(shape.size)).astype(np.float32)
-    dx = axis[None, :] - np.float32(shape.center_mm[0])
-    dy = axis[:, None] - np.float32(shape.center_mm[1])
+    dx = axis[None, cols] - np.float32(shape.center_mm[0])
+    dy = axis[rows, None] - np.float32(shape.center_mm[1])
     cos, sin = np.float32(math.cos(shape.yaw_rad)), np.float32(math.sin(shape.yaw_rad))
     x = cos * dx + sin * dy
     y = -sin * dx + cos * dy
@@ -154,11 +192,15 @@ def build_grid(shape: HeadShape) -> HeadGrid:
     )
     bumps = sum(a * np.cos(k * theta + p) for k, a, p in shape.harmonics)
     safe_r = np.maximum(r, 1e-3)
-    p1, p2, p3 = shape.sulcal_phases
-    # The sulcal phase wanders with the angle so sulci are irregularly spaced and curved.
-    phase = shape.sulcal_count * theta + 1.6 * np.sin(3 * theta + p1) + 0.9 * np.sin(7 * theta + p2)
+    # Sulci are where the phase crosses a multiple of 2 pi: radial clefts, bent and unevenly spaced
+    # by a few long plane waves; one more wave decides how deep each sulcus reaches.
+    waves = [np.float32(a) * np.cos(kx * x + ky * y + p) for kx, ky, a, p in shape.sulcal_waves]
+    phase = shape.sulcal_count * theta + 1.5 * (waves[0] + waves[1] + waves[2])
+    reach = 0.35 + 0.65 * np.abs(np.cos(1.3 * (waves[3] + waves[4]) + 0.7 * theta))
     return HeadGrid(
         shape=shape,
+        rows=rows,
+        cols=cols,
         x=x,
         y=y,
         y_img=np.broadcast_to(dy, x.shape).astype(np.float32),
@@ -168,5 +210,6 @@ def build_grid(shape: HeadShape) -> HeadGrid:
         anterior=np.clip(-y / safe_r, 0.0, 1.0).astype(np.float32),
         sulcal_cos=np.cos(phase).astype(np.float32),
         sulcal_sin=np.sin(phase).astype(np.float32),
-        sulcal_reach=(0.75 + 0.25 * np.cos(5 * theta + p3)).astype(np.float32),
+        sulcal_rate=(shape.sulcal_count / np.maximum(r, 1.0)).astype(np.float32),
+        sulcal_reach=reach.astype(np.float32),
     )

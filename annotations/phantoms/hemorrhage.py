@@ -5,8 +5,8 @@ brain and ~5 HU CSF. Each subtype is drawn the way a radiologist recognises it:
 
 - IPH: a lobulated blob in the parenchyma (basal ganglia, thalamus, lobar, cerebellum), often with a
   rim of oedema (~20 HU).
-- IVH: blood sinks in the ventricles of a supine patient: it fills their dependent (posterior) part up
-  to a horizontal fluid level, first in the occipital horns.
+- IVH: blood sinks in the ventricles of a supine patient: it fills their dependent (posterior) part
+  up to a horizontal fluid level, first in the occipital horns.
 - SAH: thin hyperdensity replacing CSF in the basal cisterns and Sylvian fissures, or in convexity
   sulci; a bit less dense (~50-70 HU) because blood mixes with CSF.
 - SDH: a crescent along the inner table, thin and long: the subdural space is not stopped by the
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .anatomy import BRAIN_TISSUES, SliceAnatomy
+from .anatomy import BRAIN_TISSUES, OCCIPITAL_TIP_MM, SliceAnatomy
 from .geometry import SLICE_THICKNESS_MM, HeadGrid, HeadShape
 
 SUBTYPES: tuple[str, ...] = ("iph", "ivh", "sah", "sdh", "edh")
@@ -69,7 +69,9 @@ class ParenchymalBlob(Lesion):
         dx, dy = grid.x[rows, cols] - cx, grid.y[rows, cols] - cy
         a2, p2, a3, p3 = self.lobes
         phi = np.arctan2(dy, dx)
-        bound = math.sqrt(1.0 - dz * dz) * (1.0 + a2 * np.cos(2 * phi + p2) + a3 * np.cos(3 * phi + p3))
+        bound = math.sqrt(1.0 - dz * dz) * (
+            1.0 + a2 * np.cos(2 * phi + p2) + a3 * np.cos(3 * phi + p3)
+        )
         out = np.zeros(anat.codes.shape, dtype=bool)
         out[rows, cols] = (dx / rx) ** 2 + (dy / ry) ** 2 < bound * bound
         return out & anat.intracranial & ~anat.ventricles
@@ -92,7 +94,7 @@ class VentricularLayer(Lesion):
     level_y_mm: float  # image-frame y (posterior is larger) of the fluid level
 
     def blood(self, grid: HeadGrid, anat: SliceAnatomy) -> np.ndarray | None:
-        if not anat.ventricles.any():
+        if anat.t < 0.3 or not anat.ventricles.any():  # lateral and third ventricles only
             return None
         side = np.zeros(anat.codes.shape, dtype=bool)
         for s in self.sides:
@@ -115,7 +117,8 @@ class SubarachnoidBlood(Lesion):
         if self.convexity_deg is not None and lo <= anat.z_mm <= hi:
             sector = _sector_profile(grid, self.convexity_deg, self.half_width_deg) > 0
             # Blood distends the sulci: a wider cleft than the CSF one, plus the surface rim.
-            half = math.pi * grid.shape.sulcal_width * 1.6 * anat.sulcal_frac
+            half_mm = 0.9 * grid.shape.sulcal_width_mm + 0.6
+            half = half_mm * anat.sulcal_frac * grid.sulcal_rate
             sulci = (anat.sulcal_g > 1.0 - 0.5 * half * half) & (anat.sulcal_frac > 0)
             out |= sector & anat.intracranial & (sulci | (anat.inner_depth < 2.0))
         return out & anat.intracranial
@@ -125,8 +128,8 @@ class SubarachnoidBlood(Lesion):
 class ExtraAxialCollection(Lesion):
     """SDH or EDH: a collection against the inner table whose thickness tapers to its edges.
 
-    Thickness = max * (angular profile * z profile) ** power. A small power keeps it full to near its
-    ends (the long thin SDH crescent), 0.5 gives an elliptical cross-section (the EDH lens).
+    Thickness = max * (angular profile * z profile) ** power. A small power keeps it full to near
+    its ends (the long thin SDH crescent), 0.5 gives an elliptical cross-section (the EDH lens).
     """
 
     center_deg: float
@@ -212,11 +215,12 @@ def plan_iph(rng: np.random.Generator, shape: HeadShape) -> Lesion:
 def plan_ivh(rng: np.random.Generator, shape: HeadShape) -> Lesion:
     k = shape.semi_x_mm / 72.0
     sides = (-1, 1) if rng.random() < 0.5 else (_side(rng),)
-    # The occipital horn tip in the head frame (anatomy._VENTRICLE_PARTS), turned into image y.
-    tip_x, tip_y = 22 * k, 40 * k + 5.5 * shape.ventricle_scale
+    # The occipital horn tip in the head frame, turned into image y (the direction of gravity).
+    x, y, radius = OCCIPITAL_TIP_MM
+    tip_x, tip_y = x * k, y * k + radius * shape.ventricle_scale
     sin, cos = math.sin(shape.yaw_rad), math.cos(shape.yaw_rad)
     tip_img = max(sin * s * tip_x + cos * tip_y for s in sides)
-    depth = rng.uniform(0.3, 0.65) * (36 * k + 5.5 * shape.ventricle_scale)
+    depth = rng.uniform(0.25, 0.55) * 44 * k
     return VentricularLayer(
         subtype="ivh", hu=float(rng.uniform(58, 80)), sides=sides, level_y_mm=tip_img - depth
     )

@@ -1,8 +1,8 @@
 """A generated phantom scan: the HU volume, the per-pixel lesion labels and the per-slice truth.
 
-The volume holds exactly the HU a reader will get back from the files (rounded and clipped to what the
-scan's pixel encoding can store), in slice position order from inferior to superior. Files, instance
-numbers and file names deliberately follow other orders (see conventions.py).
+The volume holds exactly the HU a reader will get back from the files (rounded and clipped to what
+the scan's pixel encoding can store), in slice position order from inferior to superior. Files,
+instance numbers and file names deliberately follow other orders (see conventions.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.valuerep import DS
 
 from .conventions import HeaderConvention
 from .dicomfile import PatientInfo, build_ct_dataset, write_dataset
@@ -61,7 +62,10 @@ def min_lesion_pixels(spacing_mm: float) -> int:
 
 def slice_flags(labels: np.ndarray, spacing_mm: float) -> tuple[dict[str, int], dict[str, bool]]:
     """Per-subtype pixel counts of one label slice, and whether each reaches the threshold."""
-    counts = np.bincount(labels.ravel(), minlength=len(SUBTYPES) + 1)
+    if not labels.any():  # most slices: skip the count
+        counts = np.zeros(len(SUBTYPES) + 1, dtype=np.int64)
+    else:
+        counts = np.bincount(labels.ravel(), minlength=len(SUBTYPES) + 1)
     pixels = {s: int(counts[i + 1]) for i, s in enumerate(SUBTYPES)}
     threshold = min_lesion_pixels(spacing_mm)
     return pixels, {s: n >= threshold for s, n in pixels.items()}
@@ -129,14 +133,32 @@ class PhantomScan:
             yield self.dataset(k)
 
     def write(self, directory: Path) -> list[Path]:
-        """Write one file per slice into `directory` (created); returns paths in position order."""
+        """Write one file per slice into `directory` (created); returns paths in position order.
+
+        The files are exactly `dataset(k)` for each k; to save time one dataset is built and only
+        the attributes that differ between slices are replaced before each write.
+        """
         directory.mkdir(parents=True, exist_ok=True)
+        ds = self.dataset(0)
         paths = []
         for k, sl in enumerate(self.slices):
+            if k:
+                self._retarget(ds, k)
             path = directory / sl.file
-            write_dataset(self.dataset(k), path)
+            write_dataset(ds, path)
             paths.append(path)
         return paths
+
+    def _retarget(self, ds: Dataset, k: int) -> None:
+        """Turn slice 0's dataset into slice k's (UID, instance, position, pixels)."""
+        sl = self.slices[k]
+        ds.file_meta.MediaStorageSOPInstanceUID = sl.sop_instance_uid
+        ds.SOPInstanceUID = sl.sop_instance_uid
+        ds.InstanceNumber = sl.instance_number
+        position = self.position_mm(k)
+        ds.ImagePositionPatient = [DS(v, auto_format=True) for v in position]
+        ds.SliceLocation = DS(position[2], auto_format=True)
+        ds.PixelData = self.convention.encoding.encode(self.volume_hu[k]).tobytes()
 
     def truth(self) -> dict[str, object]:
         """This scan's entry of truth.json (schema in the package docstring)."""

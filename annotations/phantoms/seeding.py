@@ -1,9 +1,9 @@
 """Deterministic randomness for the phantom: one named stream per purpose.
 
-Why named streams: the anatomy, the lesions, the noise and the header conventions each draw from their
-own generator keyed by (seed, center, index, purpose). Adding a draw to one of them never shifts the
-others, and the same seed always gives byte-identical files. The center name is mixed in so that five
-centers seeded with the same number still get different patients and UIDs.
+Why named streams: the anatomy, the lesions, the noise and the header conventions each draw from
+their own generator keyed by (seed, center, index, purpose). Adding a draw to one of them never
+shifts the others, and the same seed always gives byte-identical files. The center name is mixed in
+so that five centers seeded with the same number still get different patients and UIDs.
 """
 
 from __future__ import annotations
