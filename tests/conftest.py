@@ -22,9 +22,10 @@ def _point_settings_at(settings, data_dir: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path) -> Path:
-    """Every test stores its DICOM, uploads and quarantine under its own folder."""
-    path = tmp_path / "data"
+def data_dir(settings, tmp_path_factory) -> Path:
+    """Every test stores its DICOM, uploads and quarantine under its own folder (outside
+    tmp_path, which tests fill with the files they import)."""
+    path = tmp_path_factory.mktemp("data")
     _point_settings_at(settings, path)
     return path
 

@@ -116,7 +116,8 @@ def _check_image(ds: Dataset) -> None:
         raise RejectedFile("unsupported BitsAllocated: expected 8 or 16")
     if not ds.get("Rows") or not ds.get("Columns"):
         raise RejectedFile("missing Rows or Columns")
-    transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds else None
+    meta = getattr(ds, "file_meta", None)
+    transfer_syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if transfer_syntax is not None and not transfer_syntax.is_compressed:
         return
     if transfer_syntax is not None:
@@ -132,7 +133,8 @@ def _check_pixels_decode(ds: Dataset) -> None:
     try:
         pixels = ds.pixel_array
     except Exception as exc:
-        syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds else None
+        meta = getattr(ds, "file_meta", None)
+        syntax = meta.get("TransferSyntaxUID") if meta is not None else None
         name = syntax.name if syntax is not None else "unknown transfer syntax"
         raise RejectedFile(f"pixel data cannot be decoded ({name}: {type(exc).__name__})") from exc
     if pixels.shape != (ds.Rows, ds.Columns):

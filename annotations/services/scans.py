@@ -20,9 +20,10 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from pydicom.dataset import Dataset
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation, remap_uid
 from annotations.dicom.errors import GeometryError, RejectedFile
@@ -368,13 +369,33 @@ class _SeriesFiles:
 def _encode(ds: Dataset) -> bytes:
     """The de-identified file's bytes, as explicit or implicit VR little endian."""
     syntax = ds.file_meta.TransferSyntaxUID
-    if syntax not in STORED_AS_IS:
-        pixels = ds.pixel_array
-        ds.set_pixel_data(pixels, ds.PhotometricInterpretation, int(ds.BitsStored))
+    if syntax == ExplicitVRBigEndian:
+        ds = _as_little_endian(ds)
+    elif syntax not in STORED_AS_IS:
+        ds.set_pixel_data(_native(ds.pixel_array), ds.PhotometricInterpretation, int(ds.BitsStored))
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     buffer = DicomBytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def _as_little_endian(ds: Dataset) -> Dataset:
+    """A big-endian dataset re-encoded little endian (pydicom will not convert in place).
+
+    The DICOM JSON model carries values independent of byte order, so a round trip through it
+    rebuilds the dataset; the pixels are set again from the decoded array.
+    """
+    pixels = _native(ds.pixel_array)
+    del ds.PixelData
+    converted = Dataset.from_json(ds.to_json_dict())
+    converted.file_meta = FileMetaDataset(ds.file_meta)
+    converted.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    converted.set_pixel_data(pixels, ds.PhotometricInterpretation, int(ds.BitsStored))
+    return converted
+
+
+def _native(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(pixels.dtype.newbyteorder("="), copy=False)
 
 
 def _save(key: str, content: bytes) -> None:

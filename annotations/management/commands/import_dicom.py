@@ -1,7 +1,6 @@
 """``manage.py import_dicom PATH... --center NAME [--split ...] [--json]``."""
 
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -37,7 +36,7 @@ class Command(BaseCommand):
             on_progress=progress,
         )
         if options["json"]:
-            sys.stdout.write(json.dumps(report.as_dict()) + "\n")
+            self.stdout.write(json.dumps(report.as_dict()))
             return
         self._print(report)
 

@@ -1,0 +1,57 @@
+"""Small CT series on disk for import tests, built with the phantom package's dataset builder."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
+from annotations.phantoms import PatientInfo, build_ct_dataset, write_dataset
+
+
+def hu_slice(index: int, size: int = 32) -> np.ndarray:
+    """A recognisable HU pattern per slice: a gradient plus the slice index."""
+    ramp = np.linspace(-1000, 1500, size * size).reshape(size, size)
+    return np.round(ramp + 7 * index).astype(np.int16)
+
+
+def series_datasets(
+    count: int = 5,
+    *,
+    size: int = 32,
+    spacing_mm: float = 5.0,
+    z0: float = 0.0,
+    patient: PatientInfo | None = None,
+    edit: Callable[[int, Dataset], None] | None = None,
+    **kwargs,
+) -> list[Dataset]:
+    """``count`` axial slices of one series, instance numbers reversed against position."""
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    datasets = []
+    for index in range(count):
+        ds = build_ct_dataset(
+            hu_slice(index, size),
+            position_mm=(-50.0, -50.0, z0 + spacing_mm * index),
+            instance_number=count - index,
+            study_uid=study,
+            series_uid=series,
+            frame_of_reference_uid=frame,
+            patient=patient or PatientInfo(),
+            **kwargs,
+        )
+        if edit is not None:
+            edit(index, ds)
+        datasets.append(ds)
+    return datasets
+
+
+def write_series(folder: Path, datasets: list[Dataset]) -> list[Path]:
+    """Write the files in an order unrelated to position (names by SOP UID)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ds in datasets:
+        path = folder / f"{ds.SOPInstanceUID}.dcm"
+        write_dataset(ds, path)
+        paths.append(path)
+    return paths
