@@ -55,3 +55,15 @@ def write_series(folder: Path, datasets: list[Dataset]) -> list[Path]:
         write_dataset(ds, path)
         paths.append(path)
     return paths
+
+
+def run_import(*paths, center: str = "Center A", split: str | None = None):
+    """Import local paths as the command line does; return the report."""
+    from annotations.models import ImportBatch
+    from annotations.services import center_get_or_create, import_batch_import_paths
+
+    center_obj = center_get_or_create(name=center, split=split)
+    _, report = import_batch_import_paths(
+        paths=list(paths), center=center_obj, split=split, source=ImportBatch.Source.CLI
+    )
+    return report

@@ -24,21 +24,12 @@ from pydicom.uid import (
 )
 
 from annotations.dicom.deid import remap_uid
-from annotations.models import ImportBatch, QuarantinedSeries, Scan, Slice
+from annotations.models import QuarantinedSeries, Scan, Slice
 from annotations.phantoms import SIGNED_16, UNSIGNED_12_1024, write_phantoms
-from annotations.services import center_get_or_create, import_batch_import_paths
 from annotations.services.quarantine import quarantined_series_release
-from tests.annotations.factories import hu_slice, series_datasets, write_series
+from tests.annotations.factories import hu_slice, run_import, series_datasets, write_series
 
 pytestmark = pytest.mark.django_db
-
-
-def run_import(*paths, center="Center A", split=None):
-    center_obj = center_get_or_create(name=center, split=split)
-    batch, report = import_batch_import_paths(
-        paths=list(paths), center=center_obj, split=split, source=ImportBatch.Source.CLI
-    )
-    return report
 
 
 def stored_hu(slice_row: Slice) -> np.ndarray:

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-_base = Path(__file__).resolve().parent.parent.parent
+_base = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ichlabel")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("ICHLABEL_DATA_DIR", str(_base / "var" / "test"))

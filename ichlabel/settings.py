@@ -3,7 +3,7 @@
 With nothing set, ICHLabel runs on its embedded defaults: SQLite, files on local disk and a
 filesystem Celery broker, all kept under one data directory (``var/`` in the project folder
 unless ``ICHLABEL_DATA_DIR`` says otherwise). ``DATABASE_URL``, ``CELERY_BROKER_URL`` and the
-storage variables override parts. ``ichlabel.settings.production`` hardens this profile.
+storage variables override parts. ``ichlabel.settings_production`` hardens this profile.
 """
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_bool(name: str, default: bool = False) -> bool:
