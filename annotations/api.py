@@ -42,6 +42,9 @@ class CenterCreateApi(APIView):
     permission_classes = [IsCoordinator]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CenterCreateInput"
+
         name = serializers.CharField(max_length=64)
         split = serializers.ChoiceField(choices=Split.choices, default=Split.TRAIN)
 
@@ -56,6 +59,9 @@ class CenterSplitSetApi(APIView):
     permission_classes = [IsCoordinator]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CenterSplitSetInput"
+
         split = serializers.ChoiceField(choices=Split.choices)
 
     @extend_schema(request=InputSerializer, responses=CenterOutputSerializer)
@@ -103,6 +109,9 @@ class ScanListApi(APIView):
     permission_classes = [IsCoordinatorOrMLEngineer]
 
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ScanListFilter"
+
         center = serializers.IntegerField(required=False)
         split = serializers.ChoiceField(choices=Split.choices, required=False)
         flag = serializers.CharField(required=False, max_length=32)
@@ -166,6 +175,9 @@ class ImportBatchCreateApi(APIView):
     permission_classes = [IsCoordinator]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ImportBatchCreateInput"
+
         center = serializers.CharField(max_length=64)
         split = serializers.ChoiceField(choices=Split.choices, required=False, allow_null=True)
 

@@ -14,3 +14,9 @@ from ichlabel.settings import *  # noqa: E402,F403
 
 # Fast hashing: tests create many users; nothing here protects real passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Serve static files straight from the app folders (the e2e tests' live server needs the built
+# frontend without a collectstatic step).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
