@@ -54,8 +54,10 @@ def demo_seed(*, scans_per_center: int = 4, size: int = 512, seed: int = 2022) -
         out_dir = Path(settings.DATA_DIR) / "demo" / name.replace(" ", "_")
         shutil.rmtree(out_dir, ignore_errors=True)
         write_phantoms(out_dir, scans=scans_per_center, seed=seed + number, size=size, center=name)
+        # The scan folders only: truth.json beside them is the phantoms' answer key, not DICOM.
+        folders = sorted(path for path in out_dir.iterdir() if path.is_dir())
         _, report = import_batch_import_paths(
-            paths=[out_dir], center=center, split=split, source=ImportBatch.Source.DEMO
+            paths=folders, center=center, split=split, source=ImportBatch.Source.DEMO
         )
         scans += report.imported_scans
         slices += report.imported_slices
