@@ -35,7 +35,8 @@ def user_with_role(username: str, *roles: str):
 
     user = User.objects.create_user(username=username, password="pw-" + username)
     for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional tests flush the groups that a migration made
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
@@ -67,7 +68,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
     db = django_settings.DATABASES["default"]
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="ichlabel.settings.test",
+        DJANGO_SETTINGS_MODULE="ichlabel.settings_test",
         DATABASE_URL=(
             f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),

@@ -30,11 +30,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as annex_e
+from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.datadict import DicomDictionary, keyword_for_tag
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_sequence
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 
 __all__ = [
     "DeidResult",
@@ -207,26 +211,29 @@ _CT_TYPE2 = frozenset(
     }
 )
 
-_PATIENT_NAME = 0x00100010
-_PATIENT_ID = 0x00100020
-_PATIENT_BIRTH_DATE = 0x00100030
-_SERIES_DESCRIPTION = 0x0008103E
+_PATIENT_NAME = BaseTag(0x00100010)
+_PATIENT_ID = BaseTag(0x00100020)
+_PATIENT_BIRTH_DATE = BaseTag(0x00100030)
+_PATIENT_BIRTH_TIME = BaseTag(0x00100032)
+_SERIES_DESCRIPTION = BaseTag(0x0008103E)
 
 # Attributes handled beyond the table's letter: the pseudonym goes where the name and ID were
 # (Z and Z/D allow a dummy); the birth date is emptied, not shifted (Type 2, and with the age band
-# kept it would only add identifying precision); SeriesDescription is a cleaned descriptor.
+# kept it would only add identifying precision), and the birth time goes with it (X; unlike other
+# times it describes the patient, not the examination); SeriesDescription is a cleaned descriptor.
 _SPECIAL: dict[int, Action] = {
     _PATIENT_NAME: Action.PSEUDONYM,
     _PATIENT_ID: Action.PSEUDONYM,
     _PATIENT_BIRTH_DATE: Action.EMPTY,
+    _PATIENT_BIRTH_TIME: Action.REMOVE,
     _SERIES_DESCRIPTION: Action.DESCRIPTION,
 }
 
 # File meta attributes that name the sending system or carry private data: not in Table E.1-1,
 # but the AE titles of the dataset (Station AE Title, Retrieve AE Title) are X there.
-_FILE_META_REMOVED = (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102)
-_MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003
-_SOP_INSTANCE_UID = 0x00080018
+_FILE_META_REMOVED = frozenset({0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102})
+_MEDIA_STORAGE_SOP_INSTANCE_UID = BaseTag(0x00020003)
+_SOP_INSTANCE_UID = BaseTag(0x00080018)
 
 _SQ_TAGS = frozenset(tag for tag, entry in DicomDictionary.items() if entry[0] == "SQ")
 
@@ -271,7 +278,9 @@ def _build_table() -> tuple[dict[int, Action], tuple[tuple[int, int, int, int, A
             if len(row) == 4:
                 group, element, group_mask, element_mask = row
                 action = Action.REMOVE if "X" in codes else Action.EMPTY
-                masked.append((group & group_mask, element & element_mask, group_mask, element_mask, action))
+                masked.append(
+                    (group & group_mask, element & element_mask, group_mask, element_mask, action)
+                )
                 continue
             tag = (row[0] << 16) | row[1]
             action = _resolve(tag, codes)
@@ -297,6 +306,14 @@ def _groups_matching(rule_group: int, group_mask: int) -> Iterable[int]:
 # Groups where some mask rule may apply, so the per-element test is one set lookup.
 _MASK_GROUPS = frozenset(
     group for rule in _MASK_RULES for group in _groups_matching(rule[0], rule[2])
+)
+
+# Public attributes kept as they are: known to the data dictionary, not in the table, not
+# sequences (whose items are cleaned), not group lengths (which go stale).
+_PLAIN_TAGS = frozenset(
+    tag
+    for tag, entry in DicomDictionary.items()
+    if entry[0] != "SQ" and tag & 0xFFFF and tag not in _EXACT_ACTIONS and tag not in _SPECIAL
 )
 
 # -- dummies (action D) -------------------------------------------------------------------------
@@ -413,27 +430,71 @@ def burned_in_annotation(ds: Dataset) -> bool:
     return any(str(value).strip().upper() == "SCREEN SAVE" for value in image_type)
 
 
-# -- the pass --------------------------------------------------------------------------------------
+_Element = DataElement | RawDataElement
+
+# -- reading and writing values without pydicom's conversion ------------------------------------
+#
+# Converting a raw element into a DataElement (and validating the value) costs about ten
+# microseconds; a CT header has ~100 elements and the import target is 175 slices per second
+# per process. So values that are ASCII by definition (UI, DA, DT, and ASCII text) are read from
+# the raw bytes, and replacements are written as RawDataElements, which pydicom writes as they
+# are (or converts on first access, e.g. ``ds.SOPInstanceUID``). Text VR values carry the same
+# bytes in every transfer syntax, so these elements are valid whatever the dataset's encoding.
 
 
-@dataclass(slots=True)
-class _Context:
-    """Per-dataset state of one ``deidentify`` call."""
+def _raw(tag: BaseTag, vr: str, text: str) -> RawDataElement:
+    """A raw element holding ``text`` (ASCII), padded to even length as PS3.5 6.2 asks."""
+    data = text.encode("ascii")
+    if len(data) % 2:
+        data += b"\x00" if vr == "UI" else b" "
+    return RawDataElement(tag, vr, len(data), data, 0, False, True)
 
-    pseudonym: str
-    shift: datetime.timedelta
-    identifiers: tuple[str, ...]
+
+def _strings(ds: Dataset, tag: BaseTag, elem: _Element | None = None) -> list[str] | None:
+    """The values of a text element ([] if absent or empty); None if not readable as text.
+
+    ``elem`` is the element as the dataset holds it, when the caller already has it. Raw
+    values are decoded here rather than converted by pydicom: faster, and pydicom's validation
+    of the original value (with its warnings in the log) never runs.
+    """
+    if elem is None:
+        elem = ds.get_item(tag)
+        if elem is None:
+            return []
+    if elem.is_raw and elem.value is not None:  # (a deferred value is None until read)
+        text = _decode(ds, tag, elem)
+        if text is None:
+            return None
+        if not text.strip(" \x00"):
+            return []
+        return [value.strip(" \x00") for value in text.split("\\")]
+    if elem.is_raw:
+        elem = _element(ds, tag)
+        if elem is None:
+            return None
+    if elem.VR == "SQ" or isinstance(elem.value, bytes):
+        return None
+    return _values(elem.value)
 
 
-def _text(ds: Dataset, tag: int) -> str:
-    """An attribute's value as text ("" if absent or unreadable); multiple values joined by \\."""
-    try:
-        elem = ds.get(tag)
-    except Exception:  # a corrupt value: treat as absent
-        return ""
-    if elem is None or elem.value is None:
-        return ""
-    return "\\".join(_values(elem.value)).strip()
+# VRs whose values use the default character repertoire only (PS3.5 6.1.2.3 and Table 6.2-1).
+_ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"})
+_SPECIFIC_CHARACTER_SET = BaseTag(0x00080005)
+_TEXT_DELIMITERS = {0x5C, 0x5E, 0x3D}  # \ ^ =
+
+
+def _decode(ds: Dataset, tag: BaseTag, elem: RawDataElement) -> str | None:
+    """A raw text value as str: ASCII directly, else in the dataset's character set."""
+    data: bytes = elem.value
+    if data.isascii():
+        return data.decode("ascii")
+    vr = _vr(elem, tag)
+    if vr in _ASCII_VRS or vr not in _TEXT_VRS:
+        return None  # a UID or date with other bytes, or not text at all: unreadable
+    # A nested item without its own Specific Character Set falls back to the default
+    # repertoire here (decoded as ISO 8859-1): only top-level names are read for their text.
+    charsets = _strings(ds, _SPECIFIC_CHARACTER_SET) or ["ISO_IR 6"]
+    return decode_bytes(data, convert_encodings(charsets), _TEXT_DELIMITERS)
 
 
 def _values(value: object) -> list[str]:
@@ -441,21 +502,40 @@ def _values(value: object) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, MultiValue | list | tuple):
-        return [str(item) for item in value]
-    return [str(value)]
+        return [str(item).strip() for item in value]
+    return [str(value).strip()]
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    """An attribute's value as text ("" if absent or unreadable); multiple values joined by \\."""
+    return "\\".join(_strings(ds, BaseTag(tag)) or ())
+
+
+def _vr(elem: _Element, tag: int) -> str:
+    """The element's VR; the dictionary's where the file left it unknown (implicit VR, UN)."""
+    if elem.VR and elem.VR != "UN":
+        return elem.VR
+    entry = DicomDictionary.get(tag)
+    return entry[0] if entry and " or " not in entry[0] else "UN"
+
+
+def _element(ds: Dataset, tag: BaseTag) -> DataElement | None:
+    """The converted element, or None (and the element removed) when its value cannot be read."""
+    try:
+        return ds[tag]
+    except Exception:  # pydicom raises many types on corrupt values; unreadable means removed
+        del ds[tag]
+        return None
+
+
+# -- what the dataset says about the patient ---------------------------------------------------
 
 
 def _age_band(ds: Dataset) -> str:
     """The decade of the patient's age, from PatientAge or else birth date and study date."""
     years = _age_from_as(_text(ds, 0x00101010))
     if years is None:
-        birth = _parse_da(_text(ds, _PATIENT_BIRTH_DATE))
-        seen = next(
-            (day for tag in (0x00080020, 0x00080022, 0x00080021, 0x00080023) if (day := _parse_da(_text(ds, tag)))),
-            None,
-        )
-        if birth and seen:
-            years = seen.year - birth.year - ((seen.month, seen.day) < (birth.month, birth.day))
+        years = _age_from_dates(ds)
     if years is None or not 0 <= years <= 150:
         return ""
     if years >= 90:
@@ -472,18 +552,78 @@ def _age_from_as(text: str) -> int | None:
     return {"Y": number, "M": number // 12, "W": number // 52, "D": number // 365}[text[3]]
 
 
+def _age_from_dates(ds: Dataset) -> int | None:
+    birth = _parse_da(_text(ds, _PATIENT_BIRTH_DATE))
+    if birth is None:
+        return None
+    for tag in (0x00080020, 0x00080022, 0x00080021, 0x00080023):  # Study, Acq., Series, Content
+        seen = _parse_da(_text(ds, tag))
+        if seen is not None:
+            return seen.year - birth.year - ((seen.month, seen.day) < (birth.month, birth.day))
+    return None
+
+
+def _description(ds: Dataset) -> str:
+    """The cleaned SeriesDescription (Clean Descriptors Option), or ""."""
+    text = _text(ds, _SERIES_DESCRIPTION)
+    if not clean_description(text):  # the cheap checks first: most descriptions stop here
+        return ""
+    return clean_description(text, (_text(ds, tag) for tag in _IDENTIFIER_TAGS))
+
+
 def _sex(ds: Dataset) -> str:
     sex = _text(ds, 0x00100040).upper()
     return sex if sex in ("F", "M", "O") else ""
 
 
 def _acquisition_day(ds: Dataset) -> datetime.date | None:
-    """The day the slice was acquired, from the most specific date the file has."""
+    """The day the slice was acquired: AcquisitionDate, AcquisitionDateTime, Series, Study..."""
     for tag in (0x00080022, 0x0008002A, 0x00080021, 0x00080020, 0x00080023):
         day = _parse_da(_text(ds, tag)[:8])
         if day is not None:
             return day
     return None
+
+
+def _shift_day(day: datetime.date | None, shift: datetime.timedelta) -> datetime.date | None:
+    if day is None:
+        return None
+    try:
+        return day + shift
+    except OverflowError:
+        return None
+
+
+# -- the pass --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Context:
+    """Per-dataset state of one ``deidentify`` call."""
+
+    pseudonym: str
+    shift: datetime.timedelta
+    description: str  # the cleaned top-level SeriesDescription, or ""
+
+
+_PATIENT_IDENTITY_REMOVED = BaseTag(0x00120062)
+_DEIDENTIFICATION_METHOD = BaseTag(0x00120063)
+_DEIDENTIFICATION_METHOD_CODES = BaseTag(0x00120064)
+_LONGITUDINAL_MODIFIED = BaseTag(0x00280303)
+# The de-identification record, the same in every dataset (PS3.15 E.1.1, and E.3.6 for the
+# Longitudinal Temporal Information Modified flag that the Modified Dates option requires).
+_MARKS = tuple(
+    (tag, _raw(tag, vr, text))
+    for tag, vr, text in (
+        (_PATIENT_IDENTITY_REMOVED, "CS", "YES"),
+        (_DEIDENTIFICATION_METHOD, "LO", "\\".join(_METHOD_TEXT)),
+        (_LONGITUDINAL_MODIFIED, "CS", "MODIFIED"),
+    )
+)
+
+
+# An action's handler: (dataset, tag, element as held, context, top level?).
+_Handler = Callable[[Dataset, BaseTag, _Element, _Context, bool], None]
 
 
 class Deidentifier:
@@ -493,7 +633,7 @@ class Deidentifier:
     is kept as bytes in ``secret``.
     """
 
-    _UID_CACHE_LIMIT = 1 << 16
+    _CACHE_LIMIT = 1 << 16
 
     def __init__(self, secret: bytes | str) -> None:
         self.secret: bytes = _key(secret)
@@ -501,7 +641,9 @@ class Deidentifier:
             raise ValueError("the de-identification secret is empty")
         self._uids: dict[str, str] = {}
         self._patients: dict[tuple[str, str], tuple[str, int]] = {}
-        self._handlers: dict[Action, Callable[[Dataset, int, _Context, bool], None]] = {
+        self._method_codes: dict[tuple[bool, bool], RawDataElement] = {}
+        self._replacements: dict[tuple, RawDataElement] = {}
+        self._handlers: dict[Action, _Handler] = {
             Action.REMOVE: self._remove,
             Action.EMPTY: self._empty,
             Action.DUMMY: self._dummy,
@@ -510,6 +652,10 @@ class Deidentifier:
             Action.SHIFT_DATE: self._shift,
             Action.PSEUDONYM: self._pseudonym,
             Action.DESCRIPTION: self._description,
+        }
+        # Tag -> handler, resolved once: the pass does one int-keyed lookup per element.
+        self._by_tag: dict[int, _Handler] = {
+            tag: self._handlers[action] for tag, action in _EXACT_ACTIONS.items()
         }
 
     # -- public -----------------------------------------------------------------------------
@@ -524,16 +670,16 @@ class Deidentifier:
         patient_key = _text(ds, _PATIENT_ID) or "study:" + _text(ds, 0x0020000D)
         pseudonym, shift_days = self._patient(patient_key, issuer)
         shift = datetime.timedelta(days=shift_days)
-        acquired = _acquisition_day(ds)
-        ctx = _Context(pseudonym, shift, tuple(_text(ds, tag) for tag in _IDENTIFIER_TAGS))
+        description = _description(ds)
         result = DeidResult(
             pseudonym=pseudonym,
             date_shift_days=shift_days,
             age_band=_age_band(ds),
             sex=_sex(ds),
-            acquisition_date=_shift_day(acquired, shift),
-            series_description=clean_description(_text(ds, _SERIES_DESCRIPTION), ctx.identifiers),
+            acquisition_date=_shift_day(_acquisition_day(ds), shift),
+            series_description=description,
         )
+        ctx = _Context(pseudonym, shift, description)
         self._clean(ds, ctx, top=True)
         self._mark(ds, pseudonym)
         self._clean_file_meta(ds)
@@ -543,7 +689,7 @@ class Deidentifier:
         """``remap_uid`` under this secret, cached (a series repeats its study and series UIDs)."""
         new = self._uids.get(uid)
         if new is None:
-            if len(self._uids) >= self._UID_CACHE_LIMIT:
+            if len(self._uids) >= self._CACHE_LIMIT:
                 self._uids.clear()
             new = self._uids[uid] = remap_uid(uid, self.secret)
         return new
@@ -552,26 +698,38 @@ class Deidentifier:
 
     def _clean(self, ds: Dataset, ctx: _Context, top: bool) -> None:
         """Apply the table to every element of ``ds``; keep what it does not list (PS3.15 E.1)."""
-        handlers = self._handlers
-        for tag in list(ds.keys()):
-            action = _EXACT_ACTIONS.get(tag)
-            if action is None:
-                group = tag >> 16
+        by_tag = self._by_tag
+        # items() gives the elements as held (raw ones unconverted); plain ints make the table
+        # lookups C-level (BaseTag compares in Python).
+        for tag, elem in list(ds.items()):
+            number = int(tag)
+            if number in _PLAIN_TAGS:
+                continue  # most elements: kept as they are
+            handler = by_tag.get(number)
+            if handler is None:
+                group = number >> 16
                 if group & 1:
                     del ds[tag]  # private (and private creators): removed at every level
                     continue
-                if group in _MASK_GROUPS:
-                    action = _mask_action(tag)
+                action = _mask_action(number) if group in _MASK_GROUPS else None
                 if action is None:
-                    if (tag & 0xFFFF) == 0 or tag not in DicomDictionary:
-                        # Group lengths go stale once values change. Public attributes unknown to
-                        # the data dictionary (newer than pydicom, or retired repeating groups
-                        # such as the rest of a 50xx curve or 60xx overlay) cannot be judged.
-                        del ds[tag]
-                    elif tag in _SQ_TAGS:
-                        self._recurse(ds, tag, ctx, top)
+                    self._unlisted(ds, tag, elem, ctx, top)
                     continue
-            handlers[action](ds, tag, ctx, top)
+                handler = self._handlers[action]
+            handler(ds, tag, elem, ctx, top)
+
+    def _unlisted(
+        self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool
+    ) -> None:
+        """A public attribute the table does not list: kept, and a sequence cleaned inside."""
+        number = int(tag)
+        if (number & 0xFFFF) == 0 or number not in DicomDictionary:
+            # Group lengths go stale once values change. Attributes unknown to the data
+            # dictionary (newer than pydicom, or retired repeating groups such as the rest of a
+            # 50xx curve or 60xx overlay) cannot be judged: removed.
+            del ds[tag]
+        elif number in _SQ_TAGS:
+            self._recurse(ds, tag, elem, ctx, top)
 
     def _clean_items(self, sequence: Sequence, ctx: _Context) -> None:
         for item in sequence:
@@ -582,99 +740,120 @@ class Deidentifier:
         """D on a sequence: every value inside becomes a dummy, so free text (an SR's TextValue,
         which the table does not list) cannot survive; UIDs and dates stay consistent."""
         for item in sequence:
-            for tag in list(item.keys()):
-                if (tag >> 16) & 1 or (tag & 0xFFFF) == 0 or tag not in DicomDictionary:
+            for tag, elem in list(item.items()):
+                number = int(tag)
+                if (number >> 16) & 1 or (number & 0xFFFF) == 0 or number not in DicomDictionary:
                     del item[tag]
-                    continue
-                elem = _element(item, tag)
-                if elem is None:
-                    continue
-                self._dummy_element(elem, ctx)
+                else:
+                    self._dummy(item, tag, elem, ctx, False)
         _drop_empty_items(sequence)
 
-    def _dummy_element(self, elem: DataElement, ctx: _Context) -> None:
-        vr = elem.VR
-        if vr == "SQ":
-            self._dummy_items(elem.value, ctx)
-        elif vr == "UI":
-            elem.value = self._remapped(elem.value)
-        elif vr in ("DA", "DT"):
-            elem.value = _shifted(elem.value, vr, ctx.shift)
-        elif vr != "TM":
-            elem.value = _dummy_value(vr)
+    # -- actions --------------------------------------------------------------------------------
 
-    # -- actions: each takes (dataset, tag, context, top level?) ------------------------------
-
-    def _remove(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
+    def _remove(self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool) -> None:
         del ds[tag]
 
-    def _empty(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        elem = _element(ds, tag)
-        if elem is not None:
-            elem.value = [] if elem.VR == "SQ" else None
+    def _empty(self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool) -> None:
+        if elem.is_raw and elem.value == b"":
+            return  # already empty (Type 2 attributes often are)
+        vr = _vr(elem, tag)
+        key = (int(tag), vr)
+        new = self._replacements.get(key)
+        if new is None:
+            new = self._remember(key, _raw(tag, vr, ""))
+        ds[tag] = new
 
-    def _dummy(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        elem = _element(ds, tag)
-        if elem is not None:
-            self._dummy_element(elem, ctx)
+    def _dummy(self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool) -> None:
+        # The old value is never converted: it is replaced whatever it was.
+        vr = _vr(elem, tag)
+        if vr == "SQ":
+            converted = _element(ds, tag)
+            if converted is not None:
+                self._dummy_items(converted.value, ctx)
+        elif vr == "UI":
+            self._remap(ds, tag, elem, ctx, top)
+        elif vr in ("DA", "DT"):
+            self._shift(ds, tag, elem, ctx, top)
+        elif vr != "TM":
+            ds[tag] = DataElement(tag, vr, _dummy_value(vr))
 
-    def _remap(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        elem = _element(ds, tag)
-        if elem is None:
+    def _remap(self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool) -> None:
+        key = _raw_key(tag, elem, "UI")
+        new = self._replacements.get(key) if key else None
+        if new is None:
+            values = _strings(ds, tag, elem)
+            if values is None:  # not text: no UID to keep consistent
+                del ds[tag]
+                return
+            new = _raw(tag, "UI", "\\".join(self.uid(value) if value else "" for value in values))
+            if key:
+                self._remember(key, new)
+        ds[tag] = new
+
+    def _recurse(self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool) -> None:
+        if _vr(elem, tag) != "SQ":  # X/Z/U* on a UID
+            self._remap(ds, tag, elem, ctx, top)
             return
-        if elem.VR == "UI":
-            elem.value = self._remapped(elem.value)
-        else:  # not a UID after all (a wrong explicit VR): nothing to keep consistent
-            del ds[tag]
+        converted = _element(ds, tag)
+        if converted is not None:
+            self._clean_items(converted.value, ctx)
 
-    def _recurse(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        elem = _element(ds, tag)
-        if elem is None:
-            return
-        if elem.VR == "SQ":
-            self._clean_items(elem.value, ctx)
-        elif elem.VR == "UI":
-            elem.value = self._remapped(elem.value)
+    def _shift(self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool) -> None:
+        vr = _vr(elem, tag)
+        key = _raw_key(tag, elem, vr, ctx.shift.days)
+        new = self._replacements.get(key) if key else None
+        if new is None:
+            values = _strings(ds, tag, elem)
+            if values is None or vr not in ("DA", "DT"):  # no readable date: keep nothing
+                del ds[tag]
+                return
+            shift_one = _shift_da if vr == "DA" else _shift_dt
+            shifted = [day for day in (shift_one(value, ctx.shift) for value in values) if day]
+            new = _raw(tag, vr, "\\".join(shifted))
+            if key:
+                self._remember(key, new)
+        ds[tag] = new
+
+    def _pseudonym(
+        self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool
+    ) -> None:
+        # At the top level ``_mark`` writes the pseudonym after the pass. Nested copies (another
+        # record's name or ID in an item) are not this patient's: Z for them.
+        if not top:
+            self._empty(ds, tag, elem, ctx, top)
+
+    def _description(
+        self, ds: Dataset, tag: BaseTag, elem: _Element, ctx: _Context, top: bool
+    ) -> None:
+        # The top-level description was cleaned before the pass, while the names it is checked
+        # against were still there; a nested one is not needed and is removed (X).
+        if top and ctx.description:
+            ds[tag] = _raw(tag, "LO", ctx.description)
         else:
             del ds[tag]
-
-    def _shift(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        elem = _element(ds, tag)
-        if elem is None:
-            return
-        if elem.VR in ("DA", "DT"):
-            elem.value = _shifted(elem.value, elem.VR, ctx.shift)
-        else:  # undecodable date (e.g. UN): its meaning is unknown, so keep nothing
-            del ds[tag]
-
-    def _pseudonym(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        # Nested copies (another patient's ID in an item) are not this patient's: Z for them.
-        if top:
-            ds[tag] = DataElement(tag, "PN" if tag == _PATIENT_NAME else "LO", ctx.pseudonym)
-        else:
-            self._empty(ds, tag, ctx, top)
-
-    def _description(self, ds: Dataset, tag: int, ctx: _Context, top: bool) -> None:
-        elem = _element(ds, tag)
-        cleaned = clean_description(_text(ds, tag), ctx.identifiers) if elem is not None else ""
-        if cleaned:
-            elem.value = cleaned
-        elif tag in ds:
-            del ds[tag]  # X, as in the basic profile
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _remapped(self, value: object) -> object:
-        uids = [self.uid(uid) if uid.strip("\x00 ") else "" for uid in _values(value)]
-        if not uids:
-            return value
-        return uids if len(uids) > 1 else uids[0]
+    def _remember(self, key: tuple, new: RawDataElement) -> RawDataElement:
+        """Cache a replacement element: slices of a series repeat their UIDs and dates, and a
+        RawDataElement is immutable, so datasets can share it."""
+        if len(self._replacements) >= self._CACHE_LIMIT:
+            self._replacements.clear()
+        self._replacements[key] = new
+        return new
+
+    def _pseudonym_element(self, tag: BaseTag, pseudonym: str) -> RawDataElement:
+        key = (int(tag), pseudonym)
+        new = self._replacements.get(key)
+        if new is None:
+            new = self._remember(key, _raw(tag, "PN" if tag == _PATIENT_NAME else "LO", pseudonym))
+        return new
 
     def _patient(self, patient_key: str, issuer: str) -> tuple[str, int]:
         key = (issuer, patient_key)
         found = self._patients.get(key)
         if found is None:
-            if len(self._patients) >= self._UID_CACHE_LIMIT:
+            if len(self._patients) >= self._CACHE_LIMIT:
                 self._patients.clear()
             found = self._patients[key] = (
                 patient_pseudonym(patient_key, self.secret, issuer),
@@ -684,13 +863,26 @@ class Deidentifier:
 
     def _mark(self, ds: Dataset, pseudonym: str) -> None:
         """Write the pseudonym and the de-identification record (PS3.15 E.1.1, PS3.3 C.7.1.1)."""
-        ds[_PATIENT_NAME] = DataElement(_PATIENT_NAME, "PN", pseudonym)
-        ds[_PATIENT_ID] = DataElement(_PATIENT_ID, "LO", pseudonym)
-        ds[0x00120062] = DataElement(0x00120062, "CS", "YES")  # Patient Identity Removed
-        ds[0x00120063] = DataElement(0x00120063, "LO", list(_METHOD_TEXT))
-        ds[0x00120064] = DataElement(0x00120064, "SQ", _method_codes())
-        # Required by the Modified Dates option (PS3.15 E.3.6).
-        ds[0x00280303] = DataElement(0x00280303, "CS", "MODIFIED")
+        ds[_PATIENT_NAME] = self._pseudonym_element(_PATIENT_NAME, pseudonym)
+        ds[_PATIENT_ID] = self._pseudonym_element(_PATIENT_ID, pseudonym)
+        for tag, element in _MARKS:
+            ds[tag] = element
+        ds[_DEIDENTIFICATION_METHOD_CODES] = self._method_code_sequence(ds)
+
+    def _method_code_sequence(self, ds: Dataset) -> RawDataElement:
+        """DeidentificationMethodCodeSequence, encoded once per transfer syntax encoding.
+
+        Building three items as Datasets costs more than the rest of the pass; the raw bytes
+        are encoded like the dataset (a dataset never read from a file is converted on write).
+        """
+        implicit, little = ds.original_encoding
+        encoding = (bool(implicit), little is not False)
+        raw = self._method_codes.get(encoding)
+        if raw is None:
+            raw = self._method_codes[encoding] = _encode_sequence(
+                _DEIDENTIFICATION_METHOD_CODES, _method_code_items(), *encoding
+            )
+        return raw
 
     def _clean_file_meta(self, ds: Dataset) -> None:
         """The file meta group and preamble travel with the file: clean them too."""
@@ -700,15 +892,30 @@ class Deidentifier:
         meta = getattr(ds, "file_meta", None)
         if meta is None:
             return
-        for tag in _FILE_META_REMOVED:
-            if tag in meta:
+        for tag in list(meta.keys()):
+            if int(tag) in _FILE_META_REMOVED:
                 del meta[tag]
         if _MEDIA_STORAGE_SOP_INSTANCE_UID in meta:
+            # The file's instance is the dataset's (PS3.10 7.1): the remapped SOPInstanceUID.
             if _SOP_INSTANCE_UID in ds:
-                new = ds[_SOP_INSTANCE_UID].value
+                uids = _strings(ds, _SOP_INSTANCE_UID)  # already remapped
             else:
-                new = self._remapped(meta[_MEDIA_STORAGE_SOP_INSTANCE_UID].value)
-            meta[_MEDIA_STORAGE_SOP_INSTANCE_UID].value = new
+                uids = [
+                    self.uid(uid) for uid in _strings(meta, _MEDIA_STORAGE_SOP_INSTANCE_UID) or ()
+                ]
+            if uids and uids[0]:
+                meta[_MEDIA_STORAGE_SOP_INSTANCE_UID] = _raw(
+                    _MEDIA_STORAGE_SOP_INSTANCE_UID, "UI", uids[0]
+                )
+            else:
+                del meta[_MEDIA_STORAGE_SOP_INSTANCE_UID]
+
+
+def _raw_key(tag: BaseTag, elem: _Element, *more: object) -> tuple | None:
+    """The cache key of a replacement computed from a raw value; None for other elements."""
+    if elem.is_raw and elem.value is not None:
+        return (int(tag), elem.VR, elem.value, *more)
+    return None
 
 
 def _mask_action(tag: int) -> Action | None:
@@ -719,32 +926,6 @@ def _mask_action(tag: int) -> Action | None:
     return None
 
 
-def _element(ds: Dataset, tag: int) -> DataElement | None:
-    """The converted element, or None (and the element removed) when its value cannot be read."""
-    try:
-        return ds[tag]
-    except Exception:  # pydicom raises many types on corrupt values; unreadable means removed
-        del ds[tag]
-        return None
-
-
-def _shifted(value: object, vr: str, shift: datetime.timedelta) -> object:
-    shift_one = _shift_da if vr == "DA" else _shift_dt
-    shifted = [new for new in (shift_one(text, shift) for text in _values(value)) if new]
-    if len(shifted) > 1:
-        return shifted
-    return shifted[0] if shifted else None
-
-
-def _shift_day(day: datetime.date | None, shift: datetime.timedelta) -> datetime.date | None:
-    if day is None:
-        return None
-    try:
-        return day + shift
-    except OverflowError:
-        return None
-
-
 def _drop_empty_items(sequence: Sequence) -> None:
     # An item left empty (it held only private attributes) is no valid item.
     for index in range(len(sequence) - 1, -1, -1):
@@ -752,12 +933,22 @@ def _drop_empty_items(sequence: Sequence) -> None:
             del sequence[index]
 
 
-def _method_codes() -> Sequence:
+def _method_code_items() -> Sequence:
     items = []
     for value, meaning in _METHOD_CODES:
         item = Dataset()
-        item[0x00080100] = DataElement(0x00080100, "SH", value)  # Code Value
-        item[0x00080102] = DataElement(0x00080102, "SH", "DCM")  # Coding Scheme Designator
-        item[0x00080104] = DataElement(0x00080104, "LO", meaning)  # Code Meaning
+        item.CodeValue = value
+        item.CodingSchemeDesignator = "DCM"
+        item.CodeMeaning = meaning
         items.append(item)
     return Sequence(items)
+
+
+def _encode_sequence(tag: BaseTag, items: Sequence, implicit: bool, little: bool) -> RawDataElement:
+    """A sequence as a raw element whose bytes follow the given encoding."""
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR = implicit
+    buffer.is_little_endian = little
+    write_sequence(buffer, DataElement(tag, "SQ", items), ["iso8859"])
+    data = buffer.getvalue()
+    return RawDataElement(tag, "SQ", len(data), data, 0, implicit, little)

@@ -15,6 +15,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
+from annotations.dicom.deid import burned_in_annotation
 from annotations.dicom.errors import RejectedFile
 from annotations.dicom.series import InstanceGeometry
 from annotations.dicom.sources import Source
@@ -48,7 +49,7 @@ def read_header(source: Source) -> InstanceHeader:
         source=source,
         series_instance_uid=str(ds.SeriesInstanceUID),
         sop_instance_uid=str(ds.SOPInstanceUID),
-        burned_in=str(ds.get("BurnedInAnnotation", "")).upper() == "YES",
+        burned_in=burned_in_annotation(ds),
         geometry=_geometry(ds, source.label),
     )
 

@@ -301,7 +301,8 @@ class _ImportRun:
                 ) from exc
             if not self.accept_burned_in and burned_in_annotation(ds):
                 raise RejectedFile("series refused: a slice declares burned-in annotation")
-            result = self.deidentifier.deidentify(ds)
+            # Keyed per center: the same MRN at two hospitals is two patients.
+            result = self.deidentifier.deidentify(ds, issuer=self.center.name)
             if files is None:
                 files = _SeriesFiles.first(ds, result)
             elif result.pseudonym != files.result.pseudonym:
@@ -372,7 +373,7 @@ def _encode(ds: Dataset) -> bytes:
     if syntax == ExplicitVRBigEndian:
         ds = _as_little_endian(ds)
     elif syntax not in STORED_AS_IS:
-        ds.set_pixel_data(_native(ds.pixel_array), ds.PhotometricInterpretation, int(ds.BitsStored))
+        _set_pixels(ds, _native(ds.pixel_array))
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     buffer = DicomBytesIO()
     ds.save_as(buffer, enforce_file_format=True)
@@ -390,8 +391,19 @@ def _as_little_endian(ds: Dataset) -> Dataset:
     converted = Dataset.from_json(ds.to_json_dict())
     converted.file_meta = FileMetaDataset(ds.file_meta)
     converted.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    converted.set_pixel_data(pixels, ds.PhotometricInterpretation, int(ds.BitsStored))
+    _set_pixels(converted, pixels, like=ds)
     return converted
+
+
+def _set_pixels(ds: Dataset, pixels: np.ndarray, like: Dataset | None = None) -> None:
+    """Uncompressed pixel data; the (already remapped) SOP instance UID is kept."""
+    source = like if like is not None else ds
+    ds.set_pixel_data(
+        pixels,
+        source.PhotometricInterpretation,
+        int(source.BitsStored),
+        generate_instance_uid=False,
+    )
 
 
 def _native(pixels: np.ndarray) -> np.ndarray:
