@@ -18,8 +18,8 @@ const pages: Record<string, string> = {
 
 export default defineConfig({
   root: here("./"),
-  // Imports of assets resolve under Django's STATIC_URL.
-  base: "/static/build/",
+  // Chunks and assets are found relative to the page script, wherever STATIC_URL puts it.
+  base: "./",
   publicDir: false,
   build: {
     outDir: here("../ichlabel/static/build"),

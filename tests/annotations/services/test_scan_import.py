@@ -296,6 +296,7 @@ def test_compressed_and_big_endian_files_are_decoded_and_stored_little_endian(
         assert stored.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
         expected = np.clip(hu_slice(row.position_index), -1024, 3071)
         assert np.abs(stored_hu(row) - expected).max() <= tolerance
+    assert run_import(tmp_path).skipped_slices == 3  # decoding kept the keyed SOP UIDs
 
 
 def test_one_undecodable_slice_refuses_the_series_and_leaves_nothing(tmp_path):
