@@ -33,17 +33,16 @@ def main() -> None:
     args = _parse()
     with tempfile.TemporaryDirectory(prefix="ichlabel-bench-") as tmp:
         work = Path(tmp)
-        subsets = _make_phantoms(work / "phantoms", args)
-        files = sorted(p for p in (work / "phantoms").rglob("*.dcm"))
-        print(f"phantoms: {len(files)} slices in {sum(len(s) for s in subsets)} scans, "
-              f"{args.size}x{args.size}")
+        scans = _make_phantoms(work / "phantoms", args)
+        files = sorted(p for scan in scans for p in scan.iterdir())
+        print(f"phantoms: {len(files)} slices in {len(scans)} scans, {args.size}x{args.size}")
         baseline = [_baseline(files) for _ in range(args.repeats)]
         print(f"baseline pydicom read+write: median {statistics.median(baseline):.0f} slices/s "
               f"(runs: {', '.join(f'{r:.0f}' for r in baseline)})")
         for processes in args.processes:
             rates, totals = [], []
             for repeat in range(args.repeats):
-                per_process, total = _import_run(work / f"run-{processes}-{repeat}", subsets, processes)
+                per_process, total = _import_run(work / f"run-{processes}-{repeat}", scans, processes)
                 rates.extend(per_process)
                 totals.append(total)
             print(f"import, {processes} process(es): median {statistics.median(rates):.0f} "
@@ -60,11 +59,12 @@ def _parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _make_phantoms(out: Path, args) -> list[list[Path]]:
+def _make_phantoms(out: Path, args) -> list[Path]:
+    """The phantom scan folders (truth.json beside them is not imported)."""
     from annotations.phantoms import write_phantoms
 
-    write_phantoms(out, scans=args.scans, seed=7, size=args.size, center="bench")
-    return [sorted(d.glob("*.dcm")) for d in sorted(out.iterdir()) if d.is_dir()]
+    written = write_phantoms(out, scans=args.scans, seed=7, size=args.size, center="bench")
+    return [scan.directory for scan in written]
 
 
 def _baseline(files: list[Path]) -> float:
@@ -75,11 +75,11 @@ def _baseline(files: list[Path]) -> float:
     return len(files) / (time.perf_counter() - started)
 
 
-def _import_run(run_dir: Path, subsets: list[list[Path]], processes: int) -> tuple[list[float], float]:
+def _import_run(run_dir: Path, scans: list[Path], processes: int) -> tuple[list[float], float]:
     """Import the scans split over ``processes`` concurrent commands into one fresh database."""
     env = _env(run_dir)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    groups = [[str(p.parent) for p in [s[0] for s in subsets[i::processes]]] for i in range(processes)]
+    groups = [[str(scan) for scan in scans[i::processes]] for i in range(processes)]
     started = time.perf_counter()
     children = [
         subprocess.Popen(

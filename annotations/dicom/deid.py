@@ -31,7 +31,7 @@ from enum import Enum
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as annex_e
 from pydicom.charset import convert_encodings, decode_bytes
-from pydicom.datadict import DicomDictionary, keyword_for_tag
+from pydicom.datadict import DicomDictionary, tag_for_keyword, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
@@ -504,6 +504,14 @@ def _values(value: object) -> list[str]:
     if isinstance(value, MultiValue | list | tuple):
         return [str(item).strip() for item in value]
     return [str(value).strip()]
+
+
+def text_values(ds: Dataset, keyword: str) -> list[str]:
+    """An ASCII-by-VR attribute's values read from the raw bytes ([] if absent or unreadable).
+
+    For readers that only look (the importer's header pass): no conversion, no validation.
+    """
+    return _strings(ds, BaseTag(tag_for_keyword(keyword))) or []
 
 
 def _text(ds: Dataset, tag: int) -> str:

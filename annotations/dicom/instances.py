@@ -13,9 +13,9 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
-from pydicom.uid import UID
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from annotations.dicom.deid import burned_in_annotation
+from annotations.dicom.deid import burned_in_annotation, text_values
 from annotations.dicom.errors import RejectedFile
 from annotations.dicom.series import InstanceGeometry
 from annotations.dicom.sources import Source
@@ -25,6 +25,7 @@ ENHANCED_CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
 DICOMDIR_STORAGE = "1.2.840.10008.1.3.10"
 # Values of ImageType (value 3) that vendors use for scout/topogram images.
 LOCALIZER_TYPES = {"LOCALIZER", "SCOUT", "TOPOGRAM", "SURVIEW", "SCANOGRAM"}
+NATIVE_LITTLE_ENDIAN = {ImplicitVRLittleEndian, ExplicitVRLittleEndian}
 # Values beyond this size are not read in the first pass: pixel data and overlays.
 DEFER_SIZE = 1024
 
@@ -47,8 +48,8 @@ def read_header(source: Source) -> InstanceHeader:
     _check_image(ds)
     return InstanceHeader(
         source=source,
-        series_instance_uid=str(ds.SeriesInstanceUID),
-        sop_instance_uid=str(ds.SOPInstanceUID),
+        series_instance_uid=_text(ds, "SeriesInstanceUID"),
+        sop_instance_uid=_text(ds, "SOPInstanceUID"),
         burned_in=burned_in_annotation(ds),
         geometry=_geometry(ds, source.label),
     )
@@ -87,8 +88,9 @@ def _parse(source: Source, *, defer: bool) -> Dataset:
 
 
 def _check_sop_class(ds: Dataset) -> None:
-    sop_class = str(ds.get("SOPClassUID", "") or getattr(ds.get("file_meta"), "MediaStorageSOPClassUID", ""))
-    modality = str(ds.get("Modality", "")).upper()
+    meta = getattr(ds, "file_meta", None)
+    sop_class = _text(ds, "SOPClassUID") or str(getattr(meta, "MediaStorageSOPClassUID", ""))
+    modality = _text(ds, "Modality").upper()
     if sop_class == DICOMDIR_STORAGE:
         raise RejectedFile("DICOMDIR media index, not an image")
     if sop_class == ENHANCED_CT_IMAGE_STORAGE:
@@ -99,17 +101,17 @@ def _check_sop_class(ds: Dataset) -> None:
     if modality != "CT":
         raise RejectedFile(f"not a CT image (modality: {modality or 'missing'})")
     for keyword in ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID"):
-        if not str(ds.get(keyword, "")).strip():
+        if not _text(ds, keyword):
             raise RejectedFile(f"missing {keyword}")
 
 
 def _check_image(ds: Dataset) -> None:
-    image_type = [str(value).upper() for value in (ds.get("ImageType") or [])]
+    image_type = [value.upper() for value in text_values(ds, "ImageType")]
     if LOCALIZER_TYPES.intersection(image_type):
         raise RejectedFile("localizer (scout) image, not an axial slice")
     if "PixelData" not in ds:
         raise RejectedFile("no pixel data")
-    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+    if _number(ds, "NumberOfFrames", 1) > 1:
         raise RejectedFile("multi-frame image: expected one slice per file")
     if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
         raise RejectedFile("not a grayscale image (SamplesPerPixel is not 1)")
@@ -131,40 +133,50 @@ def _check_image(ds: Dataset) -> None:
 
 
 def _check_pixels_decode(ds: Dataset) -> None:
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax in NATIVE_LITTLE_ENDIAN:
+        # Native pixels need no decoding: the byte count proves the frame is whole, without
+        # the cost of building an array the importer would not use.
+        expected = int(ds.Rows) * int(ds.Columns) * (int(ds.BitsAllocated) // 8)
+        if len(ds.PixelData) < expected:
+            raise RejectedFile("pixel data is shorter than Rows x Columns (truncated file?)")
+        return
     try:
         pixels = ds.pixel_array
     except Exception as exc:
-        meta = getattr(ds, "file_meta", None)
-        syntax = meta.get("TransferSyntaxUID") if meta is not None else None
         name = syntax.name if syntax is not None else "unknown transfer syntax"
         raise RejectedFile(f"pixel data cannot be decoded ({name}: {type(exc).__name__})") from exc
     if pixels.shape != (ds.Rows, ds.Columns):
         raise RejectedFile("pixel data does not match Rows x Columns")
 
 
-def _floats(value: object, count: int) -> tuple[float, ...] | None:
+def _text(ds: Dataset, keyword: str) -> str:
+    return "\\".join(text_values(ds, keyword))
+
+
+def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
     try:
-        numbers = tuple(float(item) for item in value)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
+        numbers = tuple(float(item) for item in text_values(ds, keyword))
+    except ValueError:
         return None
     return numbers if len(numbers) == count else None
 
 
+def _number(ds: Dataset, keyword: str, default: float | None = None) -> float | None:
+    values = _floats(ds, keyword, 1)
+    return values[0] if values else default
+
+
 def _geometry(ds: Dataset, key: str) -> InstanceGeometry:
-    thickness = ds.get("SliceThickness")
-    number = ds.get("InstanceNumber")
-    try:
-        thickness_mm = float(thickness) if thickness not in (None, "") else None
-        instance_number = int(number) if number not in (None, "") else None
-    except (TypeError, ValueError):
-        thickness_mm, instance_number = None, None
+    number = _number(ds, "InstanceNumber")
     return InstanceGeometry(
         key=key,
-        image_position=_floats(ds.get("ImagePositionPatient"), 3),
-        image_orientation=_floats(ds.get("ImageOrientationPatient"), 6),
-        pixel_spacing=_floats(ds.get("PixelSpacing"), 2),
+        image_position=_floats(ds, "ImagePositionPatient", 3),
+        image_orientation=_floats(ds, "ImageOrientationPatient", 6),
+        pixel_spacing=_floats(ds, "PixelSpacing", 2),
         rows=int(ds.Rows),
         columns=int(ds.Columns),
-        slice_thickness=thickness_mm,
-        instance_number=instance_number,
+        slice_thickness=_number(ds, "SliceThickness"),
+        instance_number=int(number) if number is not None else None,
     )

@@ -23,11 +23,17 @@ from django.db import transaction
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation, remap_uid
 from annotations.dicom.errors import GeometryError, RejectedFile
-from annotations.dicom.instances import InstanceHeader, read_full, read_header
+from annotations.dicom.instances import (
+    NATIVE_LITTLE_ENDIAN,
+    InstanceHeader,
+    read_full,
+    read_header,
+)
 from annotations.dicom.series import OrderedSeries, order_series
 from annotations.dicom.sources import Source, SourceProblem, iter_sources
 from annotations.models import (
@@ -41,10 +47,6 @@ from annotations.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-# Transfer syntaxes stored as they arrive; anything else (compressed, deflated, big endian) is
-# decoded and stored as explicit VR little endian, which the viewer and the model both read.
-STORED_AS_IS = {ImplicitVRLittleEndian, ExplicitVRLittleEndian}
 
 
 @dataclass
@@ -372,11 +374,27 @@ def _encode(ds: Dataset) -> bytes:
     syntax = ds.file_meta.TransferSyntaxUID
     if syntax == ExplicitVRBigEndian:
         ds = _as_little_endian(ds)
-    elif syntax not in STORED_AS_IS:
+    elif syntax not in NATIVE_LITTLE_ENDIAN:
+        # Compressed or deflated: stored decoded, which the viewer and the model both read.
         _set_pixels(ds, _native(ds.pixel_array))
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return _part10_bytes(ds)
+
+
+def _part10_bytes(ds: Dataset) -> bytes:
+    """A Part 10 file: a zeroed preamble, the file meta group, then the dataset.
+
+    What ``save_as(enforce_file_format=True)`` writes, without its copy and re-validation of
+    the meta group on every slice (a third of the write time); the preamble is always zeros,
+    because vendors hide data there.
+    """
+    syntax = ds.file_meta.TransferSyntaxUID
     buffer = DicomBytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
+    buffer.write(b"\x00" * 128 + b"DICM")
+    write_file_meta_info(buffer, ds.file_meta, enforce_standard=True)
+    buffer.is_little_endian = True
+    buffer.is_implicit_VR = syntax.is_implicit_VR
+    write_dataset(buffer, ds)
     return buffer.getvalue()
 
 
