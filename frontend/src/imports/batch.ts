@@ -26,8 +26,18 @@ export function initBatchStatus(section: HTMLElement): void {
 
   let finished = false;
   let failures = 0;
+  let timer: number | undefined;
+  let inflight: Promise<void> = Promise.resolve();
+
+  /** The batch ended: reload once, after any poll in flight, so no request dies with the page. */
+  const finish = (): void => {
+    finished = true;
+    window.clearTimeout(timer);
+    void inflight.finally(() => window.location.reload());
+  };
 
   const render = (batch: ImportBatch): void => {
+    if (finished) return; // a late answer must not undo the final state shown before the reload
     section.dataset.status = batch.status;
     label.textContent = batch.status_display;
     label.className = `badge ${batch.status}`;
@@ -37,13 +47,11 @@ export function initBatchStatus(section: HTMLElement): void {
     filesDone.textContent = String(batch.files_done);
     filesTotal.textContent = String(batch.files_total);
     if (cancel) cancel.hidden = !CANCELABLE.has(batch.status);
-    if (FINISHED_STATUSES.has(batch.status) && !finished) {
-      finished = true;
-      window.location.reload();
-    }
+    if (FINISHED_STATUSES.has(batch.status) && !finished) finish();
   };
 
   const poll = async (): Promise<void> => {
+    if (finished) return;
     try {
       render(await importBatchGet(url));
       failures = 0;
@@ -57,13 +65,18 @@ export function initBatchStatus(section: HTMLElement): void {
       const text = error instanceof Error ? error.message : String(error);
       showMessage(message, `Lost contact with the server (${text}); retrying…`, "error");
     }
-    if (!finished) window.setTimeout(poll, delay(failures));
+    if (!finished) schedule(delay(failures));
+  };
+
+  const schedule = (ms: number): void => {
+    timer = window.setTimeout(() => {
+      inflight = poll();
+    }, ms);
   };
 
   cancel?.addEventListener("click", async () => {
-    if (!window.confirm("Cancel this import? Series imported so far are kept; the remaining files are not imported.")) {
-      return;
-    }
+    const question = "Cancel this import? Series imported so far are kept; the remaining files are not imported.";
+    if (!window.confirm(question)) return;
     cancel.disabled = true;
     try {
       render(await importBatchCancel(cancelUrl));
@@ -74,7 +87,7 @@ export function initBatchStatus(section: HTMLElement): void {
     }
   });
 
-  window.setTimeout(poll, POLL_INTERVAL_MS);
+  schedule(POLL_INTERVAL_MS);
 }
 
 /** 1 s while all is well; doubling up to 15 s while the server does not answer. */
