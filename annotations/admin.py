@@ -41,7 +41,13 @@ class PatientAdmin(ReadOnlyAdmin):
 
 class SliceInline(admin.TabularInline):
     model = Slice
-    fields = ["position_index", "z_position_mm", "instance_number", "slice_thickness_mm", "sop_instance_uid"]
+    fields = [
+        "position_index",
+        "z_position_mm",
+        "instance_number",
+        "slice_thickness_mm",
+        "sop_instance_uid",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -50,7 +56,15 @@ class SliceInline(admin.TabularInline):
 
 @admin.register(Scan)
 class ScanAdmin(ReadOnlyAdmin):
-    list_display = ["id", "center", "split", "patient", "series_description", "slice_count", "flags"]
+    list_display = [
+        "id",
+        "center",
+        "split",
+        "patient",
+        "series_description",
+        "slice_count",
+        "flags",
+    ]
     list_filter = ["split", "center"]
     search_fields = ["series_instance_uid", "study_instance_uid", "patient__pseudonym"]
     list_select_related = ["center", "patient"]
@@ -66,14 +80,33 @@ class SliceAdmin(ReadOnlyAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "center", "split", "source", "status", "files_done", "files_total", "message"]
+    list_display = [
+        "id",
+        "created_at",
+        "center",
+        "split",
+        "source",
+        "status",
+        "files_done",
+        "files_total",
+        "message",
+    ]
     list_filter = ["status", "source", "center"]
     list_select_related = ["center"]
 
 
 @admin.register(QuarantinedSeries)
 class QuarantinedSeriesAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "center", "split", "reason", "file_count", "status", "reviewed_by"]
+    list_display = [
+        "id",
+        "created_at",
+        "center",
+        "split",
+        "reason",
+        "file_count",
+        "status",
+        "reviewed_by",
+    ]
     list_filter = ["status", "center"]
     list_select_related = ["center", "reviewed_by"]
     actions = ["release", "discard"]
@@ -88,8 +121,8 @@ class QuarantinedSeriesAdmin(ReadOnlyAdmin):
                 continue
             self.message_user(
                 request,
-                f"{item}: {report.imported_scans} scans / {report.imported_slices} slices imported, "
-                f"{len(report.rejected)} files rejected",
+                f"{item}: {report.imported_scans} scans / {report.imported_slices} slices "
+                f"imported, {len(report.rejected)} files rejected",
             )
 
     @admin.action(description="Discard: delete the held files")

@@ -229,7 +229,9 @@ class ImportBatchFilesAddApi(APIView):
         uploads = request.FILES.getlist("files")
         paths = request.data.getlist("paths") if hasattr(request.data, "getlist") else []
         if not uploads:
-            return Response({"message": "No files in the request (field 'files').", "extra": {}}, status=400)
+            return Response(
+                {"message": "No files in the request (field 'files').", "extra": {}}, status=400
+            )
         if paths and len(paths) != len(uploads):
             return Response(
                 {"message": "'paths' must name every file in 'files', in order.", "extra": {}},

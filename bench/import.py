@@ -37,17 +37,23 @@ def main() -> None:
         files = sorted(p for scan in scans for p in scan.iterdir())
         print(f"phantoms: {len(files)} slices in {len(scans)} scans, {args.size}x{args.size}")
         baseline = [_baseline(files) for _ in range(args.repeats)]
-        print(f"baseline pydicom read+write: median {statistics.median(baseline):.0f} slices/s "
-              f"(runs: {', '.join(f'{r:.0f}' for r in baseline)})")
+        print(
+            f"baseline pydicom read+write: median {statistics.median(baseline):.0f} slices/s "
+            f"(runs: {', '.join(f'{r:.0f}' for r in baseline)})"
+        )
         for processes in args.processes:
             rates, totals = [], []
             for repeat in range(args.repeats):
-                per_process, total = _import_run(work / f"run-{processes}-{repeat}", scans, processes)
+                per_process, total = _import_run(
+                    work / f"run-{processes}-{repeat}", scans, processes
+                )
                 rates.extend(per_process)
                 totals.append(total)
-            print(f"import, {processes} process(es): median {statistics.median(rates):.0f} "
-                  f"slices/s per process, {statistics.median(totals):.0f} slices/s in all "
-                  f"(target >= 175 per process)")
+            print(
+                f"import, {processes} process(es): median {statistics.median(rates):.0f} "
+                f"slices/s per process, {statistics.median(totals):.0f} slices/s in all "
+                f"(target >= 175 per process)"
+            )
 
 
 def _parse() -> argparse.Namespace:
@@ -84,7 +90,10 @@ def _import_run(run_dir: Path, scans: list[Path], processes: int) -> tuple[list[
     children = [
         subprocess.Popen(
             [sys.executable, "manage.py", "import_dicom", *dirs, "--center", f"bench{i}", "--json"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for i, dirs in enumerate(groups)
     ]
@@ -99,7 +108,9 @@ def _import_run(run_dir: Path, scans: list[Path], processes: int) -> tuple[list[
 
 def _env(run_dir: Path) -> dict:
     run_dir.mkdir(parents=True)
-    env = dict(os.environ, ICHLABEL_DATA_DIR=str(run_dir), DJANGO_SETTINGS_MODULE="ichlabel.settings")
+    env = dict(
+        os.environ, ICHLABEL_DATA_DIR=str(run_dir), DJANGO_SETTINGS_MODULE="ichlabel.settings"
+    )
     base_url = os.environ.get("DATABASE_URL")
     if base_url:
         name = f"ichlabel_bench_{run_dir.name.replace('-', '_')}"

@@ -70,7 +70,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
     env.update(
         DJANGO_SETTINGS_MODULE="ichlabel.settings_test",
         DATABASE_URL=(
-            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}"
+            f"@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
         ICHLABEL_DATA_DIR=str(worker_data_dir),
         ICHLABEL_STORAGE_DIR=str(worker_data_dir / "store"),
@@ -78,12 +79,29 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
         CELERY_BROKER_URL=django_settings.CELERY_BROKER_URL,
     )
     _purge_queues(env)
-    log = open(worker_data_dir / "worker.log", "wb")
+    log = open(worker_data_dir / "worker.log", "wb")  # noqa: SIM115 (open for the worker's life)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ichlabel", "worker", "--pool=solo",
-         "-Q", "ingest,default", "--loglevel=INFO", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ichlabel",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            "ingest,default",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     _wait_ready(process, worker_data_dir / "worker.log")
     yield process
@@ -98,7 +116,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
 def _purge_queues(env: dict) -> None:
     subprocess.run(
         [sys.executable, "-m", "celery", "-A", "ichlabel", "purge", "-f", "-Q", "ingest,default"],
-        cwd=ROOT, env=env, capture_output=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
     )
 
 

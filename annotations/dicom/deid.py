@@ -31,7 +31,7 @@ from enum import Enum
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as annex_e
 from pydicom.charset import convert_encodings, decode_bytes
-from pydicom.datadict import DicomDictionary, tag_for_keyword, keyword_for_tag
+from pydicom.datadict import DicomDictionary, keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO

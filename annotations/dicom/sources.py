@@ -65,7 +65,9 @@ class SourceProblem:
     reason: str
 
 
-def iter_sources(paths: list[Path | str], *, base: Path | None = None) -> Iterator[Source | SourceProblem]:
+def iter_sources(
+    paths: list[Path | str], *, base: Path | None = None
+) -> Iterator[Source | SourceProblem]:
     """Yield every file under ``paths`` as a Source, or a SourceProblem for what cannot be read.
 
     ``base``, when given, makes labels relative to it (uploads are reported by the names the

@@ -16,10 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-
-from django.core.files.storage import default_storage
 
 from annotations.models import FINISHED_STATUSES, Center, ImportBatch, JobStatus, Scan, Slice
 from annotations.services.scans import ImportReport, scan_import
@@ -45,9 +44,7 @@ def import_batch_create(
     return batch
 
 
-def import_batch_files_add(
-    *, batch: ImportBatch, files: Iterable[tuple[str, IO[bytes]]]
-) -> int:
+def import_batch_files_add(*, batch: ImportBatch, files: Iterable[tuple[str, IO[bytes]]]) -> int:
     """Store uploaded files under the batch's folder, keeping their relative names."""
     if batch.status != JobStatus.PENDING or batch.task_id:
         raise ApplicationError("files can only be added before the import starts", status=409)
@@ -67,7 +64,9 @@ def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
     from annotations.tasks import import_batch_run as task
 
     if batch.status != JobStatus.PENDING or batch.task_id:
-        raise ApplicationError(f"the import is already {batch.get_status_display().lower()}", status=409)
+        raise ApplicationError(
+            f"the import is already {batch.get_status_display().lower()}", status=409
+        )
     if not any(_upload_dir(batch).rglob("*")):
         raise ApplicationError("no files were uploaded to this import")
     batch.task_id = f"import-{batch.pk}"
@@ -155,7 +154,9 @@ def import_batch_import_paths(
 def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
     """Ask a batch to stop after the series it is importing; a queued one stops at once."""
     if batch.status in FINISHED_STATUSES:
-        raise ApplicationError(f"the import has already {batch.get_status_display().lower()}", status=409)
+        raise ApplicationError(
+            f"the import has already {batch.get_status_display().lower()}", status=409
+        )
     if batch.status == JobStatus.PENDING and not batch.task_id:
         batch.started_at = timezone.now()
         _remove_upload(batch)
@@ -175,7 +176,9 @@ def import_batch_fail_stale(*, timeout_s: int | None = None) -> int:
     count = 0
     for batch in stale:
         _rollback(batch)
-        _finish(batch, JobStatus.FAILED, f"the worker stopped responding (no heartbeat for {timeout} s)")
+        _finish(
+            batch, JobStatus.FAILED, f"the worker stopped responding (no heartbeat for {timeout} s)"
+        )
         count += 1
     return count
 
@@ -257,7 +260,11 @@ def _remove_upload(batch: ImportBatch) -> None:
 
 def _safe_relative(name: str) -> Path:
     """A browser-sent relative path, confined to the batch folder (no '..', no absolute)."""
-    parts = [part for part in PurePosixPath(name.replace("\\", "/")).parts if part not in ("", ".", "..", "/")]
+    parts = [
+        part
+        for part in PurePosixPath(name.replace("\\", "/")).parts
+        if part not in ("", ".", "..", "/")
+    ]
     if not parts:
         raise ApplicationError("an uploaded file has no name")
     return Path(*parts)

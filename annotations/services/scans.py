@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset, write_file_meta_info
@@ -447,7 +447,9 @@ def _delete_files(keys: list[str]) -> None:
             logger.exception("could not remove %s after a failed series import", key)
 
 
-def _slice_row(ds: Dataset, header: InstanceHeader, index: int, z_mm: float, key: str, content: bytes) -> Slice:
+def _slice_row(
+    ds: Dataset, header: InstanceHeader, index: int, z_mm: float, key: str, content: bytes
+) -> Slice:
     geometry = header.geometry
     return Slice(
         position_index=index,
@@ -476,5 +478,3 @@ def _scan_entry(scan: Scan, status: str, findings: list[str]) -> dict:
         "status": status,
         "findings": findings,
     }
-
-

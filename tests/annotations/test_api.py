@@ -78,7 +78,9 @@ def test_token_authentication_for_scripts(coordinator):
 
 
 @pytest.mark.django_db
-def test_scan_list_filters_and_does_not_query_per_row(tmp_path, coordinator, django_assert_max_num_queries):
+def test_scan_list_filters_and_does_not_query_per_row(
+    tmp_path, coordinator, django_assert_max_num_queries
+):
     write_phantoms(tmp_path / "a", scans=3, seed=1, size=64)
     run_import(tmp_path / "a", center="Center A")
     write_series(tmp_path / "b", series_datasets(2))
@@ -150,7 +152,9 @@ def test_import_batch_through_the_api_and_a_real_worker(worker, tmp_path):
                 zf.write(path, path.relative_to(tmp_path / "in"))
 
     created = client.post(
-        "/api/v1/import-batches/create/", {"center": "API Center", "split": "validation"}, format="json"
+        "/api/v1/import-batches/create/",
+        {"center": "API Center", "split": "validation"},
+        format="json",
     )
     batch_id = created.json()["id"]
     added = upload(client, batch_id, {"export.zip": archive.getvalue(), "../../escape.txt": b"x"})
@@ -177,7 +181,9 @@ def test_import_batch_through_the_api_and_a_real_worker(worker, tmp_path):
 @pytest.mark.django_db
 def test_start_without_files_is_refused_and_cancel_before_start_works(coordinator):
     client = client_for(coordinator)
-    batch_id = client.post("/api/v1/import-batches/create/", {"center": "C"}, format="json").json()["id"]
+    batch_id = client.post("/api/v1/import-batches/create/", {"center": "C"}, format="json").json()[
+        "id"
+    ]
 
     empty = client.post(f"/api/v1/import-batches/{batch_id}/start/")
     canceled = client.post(f"/api/v1/import-batches/{batch_id}/cancel/")
@@ -195,12 +201,17 @@ def test_a_batch_whose_worker_died_is_failed_and_leaves_nothing(tmp_path):
     scan = Scan.objects.get()
     batch = scan.import_batch
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=JobStatus.RUNNING, finished_at=None,
+        status=JobStatus.RUNNING,
+        finished_at=None,
         heartbeat_at=timezone.now() - timedelta(minutes=30),
     )
     fresh = ImportBatch.objects.create(
-        center=center_get_or_create(name="Other"), split="train", source="api",
-        status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+        center=center_get_or_create(name="Other"),
+        split="train",
+        source="api",
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
     )
 
     failed = import_batch_fail_stale(timeout_s=300)

@@ -59,8 +59,11 @@ def test_no_planted_value_survives_anywhere(planted, coordinator, caplog):
 
     client = APIClient()
     client.force_authenticate(coordinator)
-    bodies = [client.get("/api/v1/scans/"), client.get("/api/v1/import-batches/"),
-              client.get("/api/v1/centers/")]
+    bodies = [
+        client.get("/api/v1/scans/"),
+        client.get("/api/v1/import-batches/"),
+        client.get("/api/v1/centers/"),
+    ]
     bodies += [client.get(f"/api/v1/scans/{scan.pk}/") for scan in Scan.objects.all()]
     for response in bodies:
         assert response.status_code == 200
@@ -75,8 +78,9 @@ def test_no_planted_value_survives_anywhere(planted, coordinator, caplog):
 def test_patients_get_distinct_pseudonyms_and_shifted_dates(planted):
     folder, _ = planted
 
-    call_command("import_dicom", str(folder), "--center", "Leak Center", "--json",
-                 stdout=io.StringIO())
+    call_command(
+        "import_dicom", str(folder), "--center", "Leak Center", "--json", stdout=io.StringIO()
+    )
 
     scans = list(Scan.objects.select_related("patient"))
     assert len({scan.patient.pseudonym for scan in scans}) == 2
@@ -88,7 +92,13 @@ def test_pydicom_log_messages_lose_quoted_values():
     from ichlabel.logfilters import RedactDicomValues
 
     record = logging.LogRecord(
-        "pydicom", logging.WARNING, __file__, 1, "Invalid value for VR DA: '%s'", ("1954.06.11",), None
+        "pydicom",
+        logging.WARNING,
+        __file__,
+        1,
+        "Invalid value for VR DA: '%s'",
+        ("1954.06.11",),
+        None,
     )
 
     RedactDicomValues().filter(record)

@@ -13,18 +13,36 @@ PRINT = (
 
 
 def run(env: dict, *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {
-        "DATABASE_URL", "CELERY_BROKER_URL", "ICHLABEL_DATA_DIR", "SECRET_KEY",
-        "ICHLABEL_DEID_SECRET", "DJANGO_SETTINGS_MODULE", "ICHLABEL_STORAGE_DIR"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "ICHLABEL_DATA_DIR",
+            "SECRET_KEY",
+            "ICHLABEL_DEID_SECRET",
+            "DJANGO_SETTINGS_MODULE",
+            "ICHLABEL_STORAGE_DIR",
+        }
+    }
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
 
 def test_embedded_defaults_keep_everything_under_one_data_directory(tmp_path):
-    done = run({"ICHLABEL_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "ichlabel.settings"},
-               "-c", PRINT)
+    done = run(
+        {"ICHLABEL_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "ichlabel.settings"},
+        "-c",
+        PRINT,
+    )
 
     engine, broker, data_dir, media = done.stdout.split()
     assert engine == "django.db.backends.sqlite3"
@@ -36,7 +54,9 @@ def test_embedded_defaults_keep_everything_under_one_data_directory(tmp_path):
 
 def test_installation_secrets_stay_the_same_across_starts(tmp_path):
     env = {"ICHLABEL_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "ichlabel.settings"}
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DEID_SECRET)"
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; print(s.DEID_SECRET)"
+    )
 
     first, second = run(env, "-c", code).stdout, run(env, "-c", code).stdout
 
@@ -52,7 +72,11 @@ def test_production_profile_passes_the_deploy_check(tmp_path):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "ICHLABEL_DATA_DIR": str(tmp_path),
         },
-        "manage.py", "check", "--deploy", "--fail-level", "WARNING",
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
 
     assert done.returncode == 0, done.stdout + done.stderr

@@ -56,7 +56,9 @@ class Command(BaseCommand):
             out.write(self.style.WARNING(f"warning      {warning}"))
         for scan in report.scans:
             findings = f" ({'; '.join(scan['findings'])})" if scan["findings"] else ""
-            out.write(f"{scan['status']:<12} scan {scan['scan_id']}: {scan['slices']} slices{findings}")
+            out.write(
+                f"{scan['status']:<12} scan {scan['scan_id']}: {scan['slices']} slices{findings}"
+            )
         out.write(
             self.style.SUCCESS(
                 f"{report.imported_scans} scans / {report.imported_slices} slices imported, "

@@ -246,8 +246,9 @@ def _encode_each(syntax):
         if syntax in (RLELossless, JPEGLSLossless, JPEG2000Lossless):
             ds.compress(syntax, hu)
         elif syntax == JPEGLosslessSV1:
-            frame = imagecodecs.jpeg8_encode(hu.astype(np.uint16), lossless=True, predictor=1,
-                                             bitspersample=12)
+            frame = imagecodecs.jpeg8_encode(
+                hu.astype(np.uint16), lossless=True, predictor=1, bitspersample=12
+            )
             _set_encapsulated(ds, syntax, frame)
         elif syntax == JPEGExtended12Bit:
             frame = imagecodecs.jpeg8_encode(hu.astype(np.uint16), level=95, bitspersample=12)
@@ -347,7 +348,9 @@ def test_zip_archives_are_read_without_unpacking(tmp_path):
     report = run_import(archive)
 
     assert report.imported_slices == 3
-    assert report.rejected == [{"path": f"{archive}!study/README.txt", "reason": "not a DICOM file"}]
+    assert report.rejected == [
+        {"path": f"{archive}!study/README.txt", "reason": "not a DICOM file"}
+    ]
 
 
 def test_split_given_for_import_is_kept_on_the_scans(tmp_path):

@@ -1,0 +1,1 @@
+"""Plain-Python ML code of ICHLabel: no Django import anywhere below this package."""
