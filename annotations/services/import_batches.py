@@ -77,16 +77,21 @@ def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
 
 def import_batch_run(*, batch_id: str) -> ImportBatch:
     """Run a batch's import (the worker's job). Safe to run again after a worker restart."""
-    batch = ImportBatch.objects.select_related("center").get(pk=batch_id)
-    if batch.status in FINISHED_STATUSES:
-        return batch
-    if batch.status == JobStatus.CANCELING:
-        return _finish(batch, JobStatus.CANCELED, "canceled before it started")
     now = timezone.now()
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=JobStatus.RUNNING, started_at=batch.started_at or now, heartbeat_at=now
-    )
-    batch.refresh_from_db()
+    # One conditional update decides between this run and a concurrent cancel: a batch is
+    # (re)started only from pending or running (a redelivered task after a worker restart).
+    ImportBatch.objects.filter(
+        pk=batch_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
+    ).update(status=JobStatus.RUNNING, heartbeat_at=now)
+    batch = ImportBatch.objects.select_related("center").get(pk=batch_id)
+    if batch.status == JobStatus.CANCELING:
+        _remove_upload(batch)
+        return _finish(batch, JobStatus.CANCELED, "canceled before it started")
+    if batch.status != JobStatus.RUNNING:
+        return batch
+    if batch.started_at is None:
+        batch.started_at = now
+        batch.save(update_fields=["started_at"])
     tracker = _Tracker(batch)
     try:
         report = scan_import(
@@ -152,16 +157,21 @@ def import_batch_import_paths(
 
 
 def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
-    """Ask a batch to stop after the series it is importing; a queued one stops at once."""
+    """Cancel a batch: at once if it has not started, else after the series it is importing."""
     if batch.status in FINISHED_STATUSES:
         raise ApplicationError(
             f"the import has already {batch.get_status_display().lower()}", status=409
         )
-    if batch.status == JobStatus.PENDING and not batch.task_id:
-        batch.started_at = timezone.now()
+    if ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.PENDING).update(
+        status=JobStatus.CANCELING
+    ):
+        # Not started: no worker will look at it again (a queued task finds it canceled).
+        batch.refresh_from_db()
         _remove_upload(batch)
         return _finish(batch, JobStatus.CANCELED, "canceled before it started")
-    ImportBatch.objects.filter(pk=batch.pk).update(status=JobStatus.CANCELING)
+    ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.CANCELING
+    )
     batch.refresh_from_db()
     return batch
 

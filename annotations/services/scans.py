@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -77,10 +78,10 @@ ProgressCallback = Callable[[int, int], None]
 def center_get_or_create(*, name: str, split: str | None = None) -> Center:
     """The center of that name; a new center takes ``split`` (training when not given)."""
     name = name.strip()
-    if not name:
-        raise ValueError("a center needs a name")
+    if not name or len(name) > Center._meta.get_field("name").max_length:
+        raise ValidationError("a center needs a name of 1 to 64 characters")
     if split is not None and split not in Split.values:
-        raise ValueError(f"unknown split {split!r}: expected one of {', '.join(Split.values)}")
+        raise ValidationError(f"unknown split {split!r}: expected one of {', '.join(Split.values)}")
     center, _ = Center.objects.get_or_create(name=name, defaults={"split": split or Split.TRAIN})
     return center
 
@@ -88,7 +89,7 @@ def center_get_or_create(*, name: str, split: str | None = None) -> Center:
 def center_split_set(*, center: Center, split: str) -> Center:
     """Give a center a split role; its scans follow, so a split is always a set of centers."""
     if split not in Split.values:
-        raise ValueError(f"unknown split {split!r}")
+        raise ValidationError(f"unknown split {split!r}")
     with transaction.atomic():
         center.split = split
         center.save(update_fields=["split"])

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.models import ImportBatch, Split
@@ -25,8 +26,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             center = center_get_or_create(name=options["center"], split=options["split"])
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
         progress = None if options["json"] else self._progress
         _, report = import_batch_import_paths(
             paths=options["paths"],
