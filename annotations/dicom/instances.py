@@ -7,7 +7,7 @@ database, the API and the logs.
 """
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -32,13 +32,19 @@ DEFER_SIZE = 1024
 
 @dataclass(frozen=True)
 class InstanceHeader:
-    """What the first pass keeps of one accepted file (no pixel data)."""
+    """What the first pass keeps of one accepted file (no pixel data).
+
+    ``dataset`` is the parsed header of a plain file, its large values (pixel data) deferred:
+    pydicom reads them from the file when they are first used, so the second pass need not
+    parse the file again. The importer keeps a bounded number of these.
+    """
 
     source: Source
     series_instance_uid: str
     sop_instance_uid: str
     burned_in: bool
     geometry: InstanceGeometry
+    dataset: Dataset | None = field(default=None, compare=False, repr=False)
 
 
 def read_header(source: Source) -> InstanceHeader:
@@ -52,24 +58,40 @@ def read_header(source: Source) -> InstanceHeader:
         sop_instance_uid=_text(ds, "SOPInstanceUID"),
         burned_in=burned_in_annotation(ds),
         geometry=_geometry(ds, source.label),
+        dataset=ds if source.member is None else None,
     )
 
 
-def read_full(source: Source) -> Dataset:
-    """Read a file whole; the pixel data is decoded once to prove the transfer syntax works."""
-    ds = _parse(source, defer=False)
-    _check_pixels_decode(ds)
+def read_full(header: InstanceHeader) -> Dataset:
+    """The file's whole dataset; pixel data is checked (decoded if compressed)."""
+    ds = header.dataset if header.dataset is not None else _parse(header.source, defer=False)
+    try:
+        _check_pixels_decode(ds)
+    except OSError as exc:  # a deferred value whose file vanished or changed since the header
+        raise RejectedFile(f"cannot read file ({type(exc).__name__})") from exc
     return ds
 
 
 def _parse(source: Source, *, defer: bool) -> Dataset:
+    kwargs = {"defer_size": DEFER_SIZE} if defer else {}
+    if defer and source.member is None:
+        # From the path, so that deferred values are read from the file later, not kept here.
+        try:
+            if source.path.stat().st_size == 0:
+                raise RejectedFile("empty file")
+            return pydicom.dcmread(source.path, **kwargs)
+        except (InvalidDicomError, RejectedFile):
+            pass
+        except OSError as exc:
+            raise RejectedFile(f"cannot read file ({type(exc).__name__})") from exc
+        except Exception as exc:  # a truncated or corrupt DICOM file: pydicom raises many types
+            raise RejectedFile(f"corrupt DICOM file ({type(exc).__name__})") from exc
     try:
         raw = source.read_bytes()
     except OSError as exc:
         raise RejectedFile(f"cannot read file ({type(exc).__name__})") from exc
     if not raw:
         raise RejectedFile("empty file")
-    kwargs = {"defer_size": DEFER_SIZE} if defer else {}
     try:
         return pydicom.dcmread(io.BytesIO(raw), **kwargs)
     except InvalidDicomError:

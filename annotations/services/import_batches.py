@@ -249,15 +249,22 @@ def _report_files(report: dict) -> int:
     return counted + report.get("imported_slices", 0) + report.get("skipped_slices", 0)
 
 
-def _summary(report) -> str:
-    parts = [f"{report.imported_scans} scans ({report.imported_slices} slices) imported"]
-    if report.skipped_scans or report.skipped_slices:
-        parts.append(f"{report.skipped_slices} slices already present")
+def _summary(report: ImportReport) -> str:
+    parts = [
+        f"{_count(report.imported_scans, 'scan')} "
+        f"({_count(report.imported_slices, 'slice')}) imported"
+    ]
+    if report.skipped_slices:
+        parts.append(f"{_count(report.skipped_slices, 'slice')} already present")
     if report.rejected:
-        parts.append(f"{len(report.rejected)} files rejected")
+        parts.append(f"{_count(len(report.rejected), 'file')} rejected")
     if report.quarantined:
-        parts.append(f"{len(report.quarantined)} files quarantined")
+        parts.append(f"{_count(len(report.quarantined), 'file')} quarantined")
     return "; ".join(parts)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _upload_dir(batch: ImportBatch) -> Path:

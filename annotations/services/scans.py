@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation, remap_uid
@@ -37,6 +35,7 @@ from annotations.dicom.instances import (
 )
 from annotations.dicom.series import OrderedSeries, order_series
 from annotations.dicom.sources import Source, SourceProblem, iter_sources
+from annotations.dicom.writer import part10_bytes
 from annotations.models import (
     Center,
     ImportBatch,
@@ -48,6 +47,10 @@ from annotations.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Parsed headers kept from the first pass for the second (~20 kB each without pixel data):
+# beyond this many, files are parsed again instead, so memory stays bounded on any batch.
+MAX_KEPT_HEADERS = 5000
 
 
 @dataclass
@@ -127,12 +130,12 @@ def scan_import(
         )
     started = time.perf_counter()
     series = run.read_headers(iter_sources(list(paths), base=base))
-    for headers in series:
+    while series:
         if run.should_cancel():
             run.report.canceled = True
             run.report.warnings.append("import canceled: the remaining series were not imported")
             break
-        run.import_series(headers)
+        run.import_series(series.pop(0))  # popped: its parsed headers are freed when done
     run.report.duration_s = round(time.perf_counter() - started, 3)
     logger.info(
         "import finished: batch=%s imported_scans=%d imported_slices=%d rejected=%d "
@@ -174,6 +177,7 @@ class _ImportRun:
         items = list(found)
         self.total = len(items)
         by_series: dict[str, list[InstanceHeader]] = defaultdict(list)
+        kept = 0
         for item in items:
             if isinstance(item, SourceProblem):
                 self.report.reject(item.label, item.reason)
@@ -185,6 +189,10 @@ class _ImportRun:
                 self.report.reject(item.label, exc.reason)
                 self.advance()
                 continue
+            if header.dataset is not None:
+                kept += 1
+                if kept > MAX_KEPT_HEADERS:
+                    header = replace(header, dataset=None)
             by_series[header.series_instance_uid].append(header)
         return list(by_series.values())
 
@@ -296,7 +304,7 @@ class _ImportRun:
         files: _SeriesFiles | None = None
         for index, header in enumerate(headers):
             try:
-                ds = read_full(header.source)
+                ds = read_full(header)
             except RejectedFile as exc:
                 self.report.reject(header.source.label, exc.reason)
                 raise RejectedFile(
@@ -379,24 +387,7 @@ def _encode(ds: Dataset) -> bytes:
         # Compressed or deflated: stored decoded, which the viewer and the model both read.
         _set_pixels(ds, _native(ds.pixel_array))
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return _part10_bytes(ds)
-
-
-def _part10_bytes(ds: Dataset) -> bytes:
-    """A Part 10 file: a zeroed preamble, the file meta group, then the dataset.
-
-    What ``save_as(enforce_file_format=True)`` writes, without its copy and re-validation of
-    the meta group on every slice (a third of the write time); the preamble is always zeros,
-    because vendors hide data there.
-    """
-    syntax = ds.file_meta.TransferSyntaxUID
-    buffer = DicomBytesIO()
-    buffer.write(b"\x00" * 128 + b"DICM")
-    write_file_meta_info(buffer, ds.file_meta, enforce_standard=True)
-    buffer.is_little_endian = True
-    buffer.is_implicit_VR = syntax.is_implicit_VR
-    write_dataset(buffer, ds)
-    return buffer.getvalue()
+    return part10_bytes(ds)
 
 
 def _as_little_endian(ds: Dataset) -> Dataset:
