@@ -1,6 +1,7 @@
 """part10_bytes writes exactly what pydicom's own writer writes, raw elements or not."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -38,9 +39,9 @@ def phantom(implicit: bool) -> bytes:
 SOURCES = {
     "phantom-implicit": lambda: phantom(True),
     "phantom-explicit": lambda: phantom(False),
-    "ct-small-with-private-and-sequences": lambda: open(
-        get_testdata_file("CT_small.dcm"), "rb"
-    ).read(),
+    "ct-small-with-private-and-sequences": lambda: Path(
+        get_testdata_file("CT_small.dcm")
+    ).read_bytes(),
 }
 
 
