@@ -17,6 +17,7 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     JPEG2000Lossless,
+    JPEGBaseline8Bit,
     JPEGExtended12Bit,
     JPEGLosslessSV1,
     JPEGLSLossless,
@@ -378,3 +379,23 @@ def test_stored_files_read_as_valid_dicom_with_the_remapped_uids(tmp_path):
     assert stored.SeriesInstanceUID == row.scan.series_instance_uid
     assert stored.PatientIdentityRemoved == "YES"
     assert datasets[0].SOPInstanceUID.encode() not in raw
+
+
+def test_jpeg_baseline_eight_bit_slices_are_decoded(tmp_path):
+    """An 8-bit lossy export (some teaching-file and PACS exports do this) still imports."""
+
+    def to_jpeg_baseline(index, ds):
+        hu = np.clip(hu_slice(index), -1024, 3056)
+        stored = ((hu + 1024) // 16).astype(np.uint8)
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+        ds.RescaleSlope, ds.RescaleIntercept = 16, -1024
+        _set_encapsulated(ds, JPEGBaseline8Bit, imagecodecs.jpeg8_encode(stored, level=95))
+
+    write_series(tmp_path / "s", series_datasets(3, edit=to_jpeg_baseline))
+
+    report = run_import(tmp_path)
+
+    assert report.imported_scans == 1, report.rejected
+    for row in Scan.objects.get().slices.all():
+        expected = np.clip(hu_slice(row.position_index), -1024, 3056)
+        assert np.median(np.abs(stored_hu(row) - expected)) <= 16
