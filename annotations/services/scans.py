@@ -25,7 +25,7 @@ from django.db import transaction
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
-from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation, remap_uid
+from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation
 from annotations.dicom.errors import GeometryError, RejectedFile
 from annotations.dicom.instances import (
     NATIVE_LITTLE_ENDIAN,
@@ -201,7 +201,9 @@ class _ImportRun:
     def import_series(self, headers: list[InstanceHeader]) -> None:
         headers = self._drop_duplicate_instances(headers)
         if not self.accept_burned_in and any(header.burned_in for header in headers):
-            self._quarantine(headers, "burned-in annotation (BurnedInAnnotation=YES)")
+            self._quarantine(
+                headers, "burned-in annotation or screen capture: the pixels may show patient data"
+            )
             return
         try:
             ordered = order_series([header.geometry for header in headers])
@@ -210,8 +212,10 @@ class _ImportRun:
             return
         by_key = {header.geometry.key: header for header in headers}
         headers = [by_key[key] for key in ordered.keys]
-        series_uid = remap_uid(headers[0].series_instance_uid, self.deidentifier.secret)
-        existing = Scan.objects.filter(series_instance_uid=series_uid).first()
+        series_uid = self.deidentifier.uid(headers[0].series_instance_uid)
+        existing = (
+            Scan.objects.select_related("center").filter(series_instance_uid=series_uid).first()
+        )
         if existing is not None:
             self._skip_existing(existing, headers)
             return
@@ -235,8 +239,12 @@ class _ImportRun:
 
     def _skip_existing(self, scan: Scan, headers: list[InstanceHeader]) -> None:
         stored = set(scan.slices.values_list("sop_instance_uid", flat=True))
-        secret = self.deidentifier.secret
-        new = [h for h in headers if remap_uid(h.sop_instance_uid, secret) not in stored]
+        new = [h for h in headers if self.deidentifier.uid(h.sop_instance_uid) not in stored]
+        if scan.center_id != self.center.pk:
+            self.report.warnings.append(
+                f"scan {scan.pk} was imported before under center {scan.center.name}; "
+                f"it stays there, not under {self.center.name}"
+            )
         if not new:
             self.report.skipped_scans += 1
             self.report.skipped_slices += len(headers)

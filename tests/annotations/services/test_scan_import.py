@@ -399,3 +399,14 @@ def test_jpeg_baseline_eight_bit_slices_are_decoded(tmp_path):
     for row in Scan.objects.get().slices.all():
         expected = np.clip(hu_slice(row.position_index), -1024, 3056)
         assert np.median(np.abs(stored_hu(row) - expected)) <= 16
+
+
+def test_a_series_imported_under_another_center_stays_there_with_a_warning(tmp_path):
+    write_series(tmp_path / "s", series_datasets(2))
+    run_import(tmp_path, center="Center A")
+
+    report = run_import(tmp_path, center="Center B")
+
+    assert report.skipped_scans == 1
+    assert Scan.objects.get().center.name == "Center A"
+    assert any("imported before under center Center A" in w for w in report.warnings)
