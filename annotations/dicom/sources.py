@@ -13,8 +13,9 @@ from typing import IO
 
 # Files that are never DICOM and would only clutter the report of a folder import.
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-# Nested archives are opened one level deep; deeper nesting is reported, not followed.
-MAX_ZIP_DEPTH = 1
+# A CT slice is well under a megabyte; a file far beyond this is no slice, and reading it
+# whole (a zip member is decompressed into memory) could exhaust the worker's memory.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,10 @@ def iter_sources(
 def _file_sources(path: Path, base: Path | None) -> Iterator[Source | SourceProblem]:
     label = _label(path, base)
     if not zipfile.is_zipfile(path):
-        yield Source(label=label, path=path)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            yield SourceProblem(label, _too_large(path.stat().st_size))
+        else:
+            yield Source(label=label, path=path)
         return
     try:
         with zipfile.ZipFile(path) as archive:
@@ -106,8 +110,14 @@ def _file_sources(path: Path, base: Path | None) -> Iterator[Source | SourceProb
             yield SourceProblem(f"{label}!{name}", "encrypted zip member")
         elif name.lower().endswith(".zip"):
             yield SourceProblem(f"{label}!{name}", "nested zip archive: unpack it first")
+        elif info.file_size > MAX_FILE_BYTES:
+            yield SourceProblem(f"{label}!{name}", _too_large(info.file_size))
         else:
             yield Source(label=f"{label}!{name}", path=path, member=name)
+
+
+def _too_large(size: int) -> str:
+    return f"file too large for a CT slice ({size // (1024 * 1024)} MB)"
 
 
 def _label(path: Path, base: Path | None) -> str:
