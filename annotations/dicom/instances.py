@@ -7,6 +7,7 @@ database, the API and the logs.
 """
 
 import io
+import math
 from dataclasses import dataclass, field
 
 import pydicom
@@ -182,7 +183,9 @@ def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
         numbers = tuple(float(item) for item in text_values(ds, keyword))
     except ValueError:
         return None
-    return numbers if len(numbers) == count else None
+    if len(numbers) != count or not all(math.isfinite(number) for number in numbers):
+        return None
+    return numbers
 
 
 def _number(ds: Dataset, keyword: str, default: float | None = None) -> float | None:

@@ -9,6 +9,7 @@ refused file or series never stops the others.
 
 import hashlib
 import logging
+import math
 import time
 import uuid
 from collections import defaultdict
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
@@ -189,6 +190,10 @@ class _ImportRun:
                 self.report.reject(item.label, exc.reason)
                 self.advance()
                 continue
+            except Exception as exc:  # a malformed value pydicom cannot convert
+                self.report.reject(item.label, f"unreadable header ({type(exc).__name__})")
+                self.advance()
+                continue
             if header.dataset is not None:
                 kept += 1
                 if kept > MAX_KEPT_HEADERS:
@@ -199,6 +204,10 @@ class _ImportRun:
     # -- second pass --------------------------------------------------------------------
 
     def import_series(self, headers: list[InstanceHeader]) -> None:
+        conflict = _conflicting_duplicates(headers)
+        if conflict:
+            self._reject_series(headers, f"series refused: {conflict}")
+            return
         headers = self._drop_duplicate_instances(headers)
         if not self.accept_burned_in and any(header.burned_in for header in headers):
             self._quarantine(
@@ -259,10 +268,31 @@ class _ImportRun:
             self.report.skipped_slices += len(headers) - len(new)
         self.advance(len(headers))
 
-    def _reject_series(self, headers: list[InstanceHeader], reason: str) -> None:
+    def _reject_series(
+        self, headers: list[InstanceHeader], reason: str, culprit: tuple[str, str] | None = None
+    ) -> None:
+        """Refuse every file of a series; ``culprit`` (label, reason) is the file that caused it."""
         for header in headers:
-            self.report.reject(header.source.label, reason)
+            if culprit and header.source.label == culprit[0]:
+                self.report.reject(culprit[0], culprit[1])
+            else:
+                self.report.reject(header.source.label, reason)
         self.advance(len(headers))
+
+    def _refuse_conflict(self, headers: list[InstanceHeader], series_uid: str) -> None:
+        """A unique UID already stored: the same series imported at the same time, or a slice
+        that another series holds."""
+        scan = Scan.objects.filter(series_instance_uid=series_uid).first()
+        if scan is not None:
+            self.report.skipped_scans += 1
+            self.report.skipped_slices += len(headers)
+            self.report.warnings.append(f"scan {scan.pk} was imported at the same time elsewhere")
+            self.advance(len(headers))
+            return
+        self._reject_series(
+            headers,
+            "series refused: one of its SOP instance UIDs is already stored in another scan",
+        )
 
     def _quarantine(self, headers: list[InstanceHeader], reason: str) -> None:
         """Keep the original files aside for a coordinator to review; import nothing."""
@@ -289,9 +319,18 @@ class _ImportRun:
         try:
             files = self._write_files(headers, ordered, series_uid, written)
             scan = self._record(files, ordered, series_uid)
-        except RejectedFile as exc:
+        except _SeriesRefused as exc:
             _delete_files(written)
-            self._reject_series(headers, str(exc))
+            self._reject_series(headers, exc.reason, culprit=exc.culprit)
+            return
+        except IntegrityError:
+            _delete_files(written)
+            self._refuse_conflict(headers, series_uid)
+            return
+        except Exception as exc:  # one odd series must not fail the batch
+            _delete_files(written)
+            logger.exception("series import failed: batch=%s", self.batch.pk)
+            self._reject_series(headers, f"series refused: unexpected {type(exc).__name__}")
             return
         except BaseException:
             _delete_files(written)
@@ -310,29 +349,39 @@ class _ImportRun:
         written: list[str],
     ) -> "_SeriesFiles":
         files: _SeriesFiles | None = None
+        # A folder of its own per import of a series: two imports of one series at the same
+        # time never touch each other's files, and the one that loses removes only its own.
+        folder = f"dicom/{series_uid}/{uuid.uuid4().hex[:12]}"
         for index, header in enumerate(headers):
+            label = header.source.label
             try:
                 ds = read_full(header)
             except RejectedFile as exc:
-                self.report.reject(header.source.label, exc.reason)
-                raise RejectedFile(
-                    f"series refused: {header.source.label} could not be read ({exc.reason})"
+                raise _SeriesRefused(
+                    f"series refused: {label} could not be read", (label, exc.reason)
                 ) from exc
             if not self.accept_burned_in and burned_in_annotation(ds):
-                raise RejectedFile("series refused: a slice declares burned-in annotation")
+                raise _SeriesRefused("series refused: a slice declares burned-in annotation")
             # Keyed per center: the same MRN at two hospitals is two patients.
             result = self.deidentifier.deidentify(ds, issuer=self.center.name)
             if files is None:
                 files = _SeriesFiles.first(ds, result)
             elif result.pseudonym != files.result.pseudonym:
-                raise RejectedFile("series refused: its slices belong to different patients")
+                raise _SeriesRefused("series refused: its slices belong to different patients")
+            try:
+                rescale = _rescale(ds)
+            except RejectedFile as exc:
+                raise _SeriesRefused(
+                    f"series refused: {label} has no usable rescale", (label, exc.reason)
+                ) from exc
             content = _encode(ds)
-            key = f"dicom/{series_uid}/{ds.SOPInstanceUID}.dcm"
+            key = f"{folder}/{ds.SOPInstanceUID}.dcm"
             _save(key, content)
             written.append(key)
             files.slices.append(
-                _slice_row(ds, header, index, ordered.positions_mm[index], key, content)
+                _slice_row(ds, header, index, ordered.positions_mm[index], key, content, rescale)
             )
+            self.on_progress(self.done + index, self.total)  # throttled; also the heartbeat
         assert files is not None
         return files
 
@@ -364,6 +413,30 @@ class _ImportRun:
                 row.scan = scan
             Slice.objects.bulk_create(files.slices)
         return scan
+
+
+def _conflicting_duplicates(headers: list[InstanceHeader]) -> str:
+    """Why the series cannot be trusted if two files share a SOP instance UID but differ."""
+    seen: dict[str, InstanceHeader] = {}
+    for header in headers:
+        first = seen.setdefault(header.sop_instance_uid, header)
+        if first is not header and first.geometry != replace(
+            header.geometry, key=first.geometry.key
+        ):
+            return (
+                f"{first.source.label} and {header.source.label} share a SOP instance UID "
+                "but differ in geometry"
+            )
+    return ""
+
+
+class _SeriesRefused(Exception):
+    """A series is refused; ``culprit`` is the (label, reason) of the file that caused it."""
+
+    def __init__(self, reason: str, culprit: tuple[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.culprit = culprit
 
 
 @dataclass
@@ -429,10 +502,6 @@ def _native(pixels: np.ndarray) -> np.ndarray:
 
 
 def _save(key: str, content: bytes) -> None:
-    # Keys are derived from remapped UIDs, so a file already there is an orphan of an
-    # interrupted import (no row points at it): replace it rather than store a renamed copy.
-    if default_storage.exists(key):
-        default_storage.delete(key)
     stored = default_storage.save(key, ContentFile(content))
     if stored != key:
         default_storage.delete(stored)
@@ -447,8 +516,27 @@ def _delete_files(keys: list[str]) -> None:
             logger.exception("could not remove %s after a failed series import", key)
 
 
+def _rescale(ds: Dataset) -> tuple[float, float]:
+    """(slope, intercept) of the modality LUT; HU = stored x slope + intercept."""
+    raw_slope, raw_intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
+    try:
+        slope = 1.0 if raw_slope in (None, "") else float(raw_slope)
+        intercept = 0.0 if raw_intercept in (None, "") else float(raw_intercept)
+    except (TypeError, ValueError) as exc:
+        raise RejectedFile("RescaleSlope or RescaleIntercept is not a number") from exc
+    if not (math.isfinite(slope) and math.isfinite(intercept)) or slope == 0:
+        raise RejectedFile("RescaleSlope must be a finite, non-zero number")
+    return slope, intercept
+
+
 def _slice_row(
-    ds: Dataset, header: InstanceHeader, index: int, z_mm: float, key: str, content: bytes
+    ds: Dataset,
+    header: InstanceHeader,
+    index: int,
+    z_mm: float,
+    key: str,
+    content: bytes,
+    rescale: tuple[float, float],
 ) -> Slice:
     geometry = header.geometry
     return Slice(
@@ -462,8 +550,8 @@ def _slice_row(
         pixel_spacing_column_mm=geometry.pixel_spacing[1],
         rows=geometry.rows,
         columns=geometry.columns,
-        rescale_slope=float(ds.get("RescaleSlope", 1) or 1),
-        rescale_intercept=float(ds.get("RescaleIntercept", 0) or 0),
+        rescale_slope=rescale[0],
+        rescale_intercept=rescale[1],
         storage_key=key,
         file_size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),

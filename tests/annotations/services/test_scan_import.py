@@ -11,7 +11,10 @@ import pydicom
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import RawDataElement
 from pydicom.encaps import encapsulate
+from pydicom.tag import Tag
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -315,8 +318,9 @@ def test_one_undecodable_slice_refuses_the_series_and_leaves_nothing(tmp_path):
     assert Scan.objects.count() == 0 and Slice.objects.count() == 0
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.dcm"))
     decode = [r for r in report.rejected if r["reason"].startswith("pixel data cannot be decoded")]
-    assert len(decode) == 1
-    assert len(report.rejected) == 1 + 4  # the bad file itself, then all four as the series
+    assert len(decode) == 1  # the bad file, with its own reason
+    assert len(report.rejected) == 4  # each file once
+    assert sum("could not be read" in r["reason"] for r in report.rejected) == 3
 
 
 def test_burned_in_annotation_is_quarantined_then_released_by_review(tmp_path, coordinator):
@@ -426,3 +430,76 @@ def test_oversized_files_are_refused_before_they_are_read(tmp_path, monkeypatch)
     assert report.imported_slices == 0
     assert len(report.rejected) == 3
     assert all(r["reason"].startswith("file too large for a CT slice") for r in report.rejected)
+
+
+def _raw(keyword, text):
+    """Write a value as raw bytes, as a broken device would (pydicom refuses to set it)."""
+
+    def apply(index, ds):
+        tag = Tag(keyword)
+        data = text.encode() + (b" " if len(text) % 2 else b"")
+        ds[tag] = RawDataElement(tag, dictionary_VR(tag), len(data), data, 0, False, True)
+
+    return apply
+
+
+def test_an_unreadable_instance_number_is_ignored(tmp_path):
+    write_series(tmp_path / "s", series_datasets(2, edit=_raw("InstanceNumber", "nan")))
+
+    report = run_import(tmp_path)
+
+    assert report.imported_slices == 2 and report.rejected == []
+    assert list(Slice.objects.values_list("instance_number", flat=True)) == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (_raw("ImagePositionPatient", "a\\b\\c"), "series refused: missing"),
+        (_edit("RescaleSlope", 0), "RescaleSlope must be a finite, non-zero number"),
+        (_raw("RescaleSlope", "abc"), "RescaleSlope or RescaleIntercept is not a number"),
+    ],
+    ids=["text-position", "zero-slope", "text-slope"],
+)
+def test_malformed_values_refuse_their_series_and_spare_the_others(tmp_path, edit, reason):
+    write_series(tmp_path / "good", series_datasets(3))
+    write_series(tmp_path / "bad", series_datasets(2, edit=edit))
+
+    report = run_import(tmp_path)
+
+    assert report.imported_scans == 1 and report.imported_slices == 3
+    bad = [r for r in report.rejected if "bad" in r["path"]]
+    assert len(bad) == 2
+    assert any(r["reason"].startswith(reason) for r in bad), bad
+
+
+def test_a_sop_instance_stored_in_another_series_refuses_the_series(tmp_path):
+    first = series_datasets(2)
+    write_series(tmp_path / "a", first)
+    run_import(tmp_path / "a")
+
+    def reuse_sop(index, ds):
+        if index == 0:
+            ds.SOPInstanceUID = first[0].SOPInstanceUID
+            ds.file_meta.MediaStorageSOPInstanceUID = first[0].SOPInstanceUID
+
+    write_series(tmp_path / "b", series_datasets(2, edit=reuse_sop))
+    report = run_import(tmp_path / "b")
+
+    assert report.imported_scans == 0 and Scan.objects.count() == 1
+    assert all("already stored in another scan" in r["reason"] for r in report.rejected)
+    assert Slice.objects.count() == 2
+
+
+def test_two_different_files_with_one_sop_uid_refuse_the_series(tmp_path):
+    datasets = series_datasets(3)
+    clash = series_datasets(1, z0=100.0)[0]
+    clash.SOPInstanceUID = datasets[1].SOPInstanceUID
+    clash.SeriesInstanceUID = datasets[1].SeriesInstanceUID
+    write_series(tmp_path / "a", datasets)
+    write_series(tmp_path / "b", [clash])
+
+    report = run_import(tmp_path)
+
+    assert report.imported_scans == 0
+    assert all("share a SOP instance UID but differ" in r["reason"] for r in report.rejected)
