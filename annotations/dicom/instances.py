@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass, field
 
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from annotations.dicom.deid import burned_in_annotation, text_values
 from annotations.dicom.errors import RejectedFile
@@ -104,10 +104,26 @@ def _parse(source: Source, *, defer: bool) -> Dataset:
     try:
         ds = pydicom.dcmread(io.BytesIO(raw), force=True, **kwargs)
         if "SOPClassUID" in ds and "SOPInstanceUID" in ds and "SeriesInstanceUID" in ds:
-            return ds
+            return _with_file_meta(ds)
     except Exception:
         pass
     raise RejectedFile("not a DICOM file")
+
+
+def _with_file_meta(ds: Dataset) -> Dataset:
+    """A bare dataset given the file meta group it lacks, from the encoding it was read in."""
+    meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        implicit, little = ds.original_encoding
+        if not little:
+            syntax = ExplicitVRBigEndian
+        else:
+            syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+        meta.TransferSyntaxUID = syntax
+    meta.setdefault("MediaStorageSOPClassUID", ds.SOPClassUID)
+    meta.setdefault("MediaStorageSOPInstanceUID", ds.SOPInstanceUID)
+    ds.file_meta = meta
+    return ds
 
 
 def _check_sop_class(ds: Dataset) -> None:

@@ -10,6 +10,7 @@ its header plus its bytes, and everything else goes through pydicom's own writer
 import struct
 
 from pydicom.charset import default_encoding
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
@@ -99,5 +100,14 @@ def _write_raw(buffer: DicomBytesIO, elem: RawDataElement, implicit: bool) -> No
         buffer.write(_SHORT_HEADER.pack(group, element, elem.VR.encode(), padded))
     buffer.write(value)
     if padded != len(value):
-        # Values are even-length by PS3.5 7.1.1; pad as pydicom does (NUL for UI and binary).
-        buffer.write(b"\x00" if elem.VR in ("UI", "OB", "UN", None) else b" ")
+        # Values are even-length by PS3.5 6.2 and 7.1.1: NUL pads UIDs and bytes, a space
+        # pads text. An implicit-VR element carries no VR: the dictionary's tells which.
+        vr = elem.VR or _dictionary_vr(elem.tag)
+        buffer.write(b"\x00" if vr in ("UI", "OB", "UN") else b" ")
+
+
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:  # private or unknown: treated as bytes
+        return "UN"

@@ -20,8 +20,16 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.models import FINISHED_STATUSES, Center, ImportBatch, JobStatus, Scan, Slice
-from annotations.services.scans import ImportReport, scan_import
+from annotations.models import (
+    FINISHED_STATUSES,
+    Center,
+    ImportBatch,
+    JobStatus,
+    QuarantinedSeries,
+    Scan,
+    Slice,
+)
+from annotations.services.scans import ImportAborted, ImportReport, scan_import
 from ichlabel.api import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -69,8 +77,13 @@ def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
         )
     if not any(_upload_dir(batch).rglob("*")):
         raise ApplicationError("no files were uploaded to this import")
-    batch.task_id = f"import-{batch.pk}"
-    batch.save(update_fields=["task_id"])
+    # Conditional: of two starts at once (a double click), only one queues the task.
+    task_id = f"import-{batch.pk}"
+    if not ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.PENDING, task_id="").update(
+        task_id=task_id
+    ):
+        raise ApplicationError("the import has already been started", status=409)
+    batch.task_id = task_id
     transaction.on_commit(lambda: task.apply_async(args=[str(batch.pk)], task_id=batch.task_id))
     return batch
 
@@ -103,6 +116,12 @@ def import_batch_run(*, batch_id: str) -> ImportBatch:
             on_progress=tracker.progress,
             should_cancel=tracker.canceled,
         )
+    except ImportAborted:
+        logger.warning("import batch %s stopped: it was failed while running", batch.pk)
+        _remove_upload(batch)
+        _rollback(batch)
+        batch.refresh_from_db()
+        return batch
     except Exception as exc:
         logger.exception("import batch %s failed", batch.pk)
         batch.report = {}
@@ -206,9 +225,11 @@ class _Tracker:
         if now - self.last_write < PROGRESS_INTERVAL_S and done < total:
             return
         self.last_write = now
-        ImportBatch.objects.filter(pk=self.batch.pk).update(
-            files_done=done, files_total=total, heartbeat_at=timezone.now()
-        )
+        alive = ImportBatch.objects.filter(
+            pk=self.batch.pk, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
+        ).update(files_done=done, files_total=total, heartbeat_at=timezone.now())
+        if not alive:
+            raise ImportAborted("the batch was failed while it ran")
         self.cancel_requested = ImportBatch.objects.filter(
             pk=self.batch.pk, status=JobStatus.CANCELING
         ).exists()
@@ -234,14 +255,19 @@ def _finish(batch: ImportBatch, status: str, message: str) -> ImportBatch:
 
 
 def _rollback(batch: ImportBatch) -> None:
-    """A failed batch leaves nothing behind: remove the scans it imported and their files."""
+    """A failed batch leaves nothing behind: its scans, their files, its quarantined series."""
     scans = Scan.objects.filter(import_batch=batch)
     keys = list(Slice.objects.filter(scan__in=scans).values_list("storage_key", flat=True))
+    held = QuarantinedSeries.objects.filter(batch=batch, status=QuarantinedSeries.Status.PENDING)
+    folders = list(held.values_list("directory", flat=True))
     with transaction.atomic():
         Slice.objects.filter(scan__in=scans).delete()
         scans.delete()
+        held.delete()
     for key in keys:
         default_storage.delete(key)
+    for folder in folders:
+        shutil.rmtree(Path(settings.QUARANTINE_DIR) / folder, ignore_errors=True)
 
 
 def _report_files(report: dict) -> int:

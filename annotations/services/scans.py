@@ -79,6 +79,10 @@ class ImportReport:
 ProgressCallback = Callable[[int, int], None]
 
 
+class ImportAborted(Exception):
+    """Raised by a progress callback to stop the import at once (the batch was failed)."""
+
+
 def center_get_or_create(*, name: str, split: str | None = None) -> Center:
     """The center of that name; a new center takes ``split`` (training when not given)."""
     name = name.strip()
@@ -327,6 +331,9 @@ class _ImportRun:
             _delete_files(written)
             self._refuse_conflict(headers, series_uid)
             return
+        except ImportAborted:
+            _delete_files(written)
+            raise
         except Exception as exc:  # one odd series must not fail the batch
             _delete_files(written)
             logger.exception("series import failed: batch=%s", self.batch.pk)

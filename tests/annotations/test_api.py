@@ -12,9 +12,16 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotations.models import ImportBatch, JobStatus, Scan
+from annotations.models import ImportBatch, JobStatus, QuarantinedSeries, Scan
 from annotations.phantoms import write_phantoms
-from annotations.services import center_get_or_create, import_batch_fail_stale
+from annotations.services import (
+    center_get_or_create,
+    import_batch_create,
+    import_batch_fail_stale,
+    import_batch_run,
+    import_batch_start,
+)
+from ichlabel.api import ApplicationError
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
 
@@ -223,3 +230,63 @@ def test_a_batch_whose_worker_died_is_failed_and_leaves_nothing(tmp_path):
     assert fresh.status == "running"
     assert Scan.objects.count() == 0
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.dcm"))
+
+
+@pytest.mark.django_db
+def test_a_second_start_is_refused(coordinator):
+    client = client_for(coordinator)
+    batch_id = client.post("/api/v1/import-batches/create/", {"center": "C"}, format="json").json()[
+        "id"
+    ]
+    upload(client, batch_id, {"a.dcm": b"x"})
+    stale_copy = ImportBatch.objects.get(pk=batch_id)  # what a double click's second request holds
+
+    first = client.post(f"/api/v1/import-batches/{batch_id}/start/")
+    with pytest.raises(ApplicationError):
+        import_batch_start(batch=stale_copy)
+
+    assert first.status_code == 202
+
+
+@pytest.mark.django_db
+def test_a_run_stops_when_its_batch_was_failed_meanwhile(settings, monkeypatch):
+    """A worker judged dead by fail_stale must not go on and overwrite the failure."""
+    from annotations.services import scans
+
+    batch = import_batch_create(center=center_get_or_create(name="C"), split=None, source="api")
+    upload_dir = Path(settings.UPLOAD_DIR) / str(batch.pk)
+    write_series(upload_dir / "a", series_datasets(2))
+    original = scans.read_full
+
+    def read_then_fail_the_batch(header):
+        ImportBatch.objects.filter(pk=batch.pk).update(status=JobStatus.FAILED)
+        return original(header)
+
+    monkeypatch.setattr(scans, "read_full", read_then_fail_the_batch)
+
+    import_batch_run(batch_id=str(batch.pk))
+
+    batch.refresh_from_db()
+    assert batch.status == "failed"
+    assert Scan.objects.count() == 0
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.dcm"))
+    assert not upload_dir.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_batch_removes_its_quarantined_originals(tmp_path, settings):
+    def burned(index, ds):
+        ds.BurnedInAnnotation = "YES"
+
+    write_series(tmp_path / "s", series_datasets(2, edit=burned))
+    run_import(tmp_path)
+    held = QuarantinedSeries.objects.get()
+    batch = held.batch
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=JobStatus.RUNNING, finished_at=None, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+
+    import_batch_fail_stale(timeout_s=60)
+
+    assert not QuarantinedSeries.objects.exists()
+    assert not (Path(settings.QUARANTINE_DIR) / held.directory).exists()

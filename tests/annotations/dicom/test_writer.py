@@ -7,6 +7,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
+from pydicom.dataelem import RawDataElement
 
 from annotations.dicom.deid import Deidentifier
 from annotations.dicom.writer import part10_bytes
@@ -76,3 +77,14 @@ def test_compressed_datasets_are_refused():
 
     with pytest.raises(ValueError, match="cannot write"):
         part10_bytes(ds)
+
+
+def test_odd_length_implicit_text_is_padded_with_a_space():
+    ds = read(phantom(True))
+    tag = 0x00281052  # RescaleIntercept, DS
+    ds[tag] = RawDataElement(tag, None, 5, b"-1024", 0, True, True)
+
+    raw = part10_bytes(ds)
+
+    assert b"\x28\x00\x52\x10\x06\x00\x00\x00-1024 " in raw
+    assert read(raw).RescaleIntercept == -1024

@@ -503,3 +503,19 @@ def test_two_different_files_with_one_sop_uid_refuse_the_series(tmp_path):
 
     assert report.imported_scans == 0
     assert all("share a SOP instance UID but differ" in r["reason"] for r in report.rejected)
+
+
+def test_bare_datasets_without_a_file_header_are_imported(tmp_path):
+    """Some archives hold datasets without preamble and file meta (ACR-NEMA style)."""
+    datasets = series_datasets(2, implicit_vr=True)
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    for number, ds in enumerate(datasets):
+        del ds.file_meta
+        ds.save_as(folder / f"IM{number}", implicit_vr=True, little_endian=True)
+
+    report = run_import(tmp_path)
+
+    assert report.imported_slices == 2, report.rejected
+    row = Slice.objects.first()
+    np.testing.assert_array_equal(stored_hu(row), hu_slice(row.position_index))
