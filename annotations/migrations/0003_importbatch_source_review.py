@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0002_roles'),
+        ("annotations", "0002_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importbatch',
-            name='source',
-            field=models.CharField(choices=[('cli', 'Command line'), ('upload', 'Browser upload'), ('api', 'REST API'), ('demo', 'Demo seed'), ('review', 'Quarantine release')], max_length=16),
+            model_name="importbatch",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("cli", "Command line"),
+                    ("upload", "Browser upload"),
+                    ("api", "REST API"),
+                    ("demo", "Demo seed"),
+                    ("review", "Quarantine release"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
