@@ -2,7 +2,17 @@
 
 from django.contrib import admin, messages
 
-from annotations.models import Center, ImportBatch, Patient, QuarantinedSeries, Scan, Slice
+from annotations.models import (
+    Center,
+    ImportBatch,
+    LabelAudit,
+    Patient,
+    QuarantinedSeries,
+    Read,
+    Scan,
+    Slice,
+    SliceLabel,
+)
 from annotations.services import (
     center_split_set,
     quarantined_series_discard,
@@ -132,3 +142,33 @@ class QuarantinedSeriesAdmin(ReadOnlyAdmin):
                 quarantined_series_discard(item=item, user=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{item}: {exc.message}", messages.WARNING)
+
+
+@admin.register(Read)
+class ReadAdmin(ReadOnlyAdmin):
+    list_display = ["id", "scan", "reader", "status", "assigned_at", "finished_at", "time_spent_s"]
+    list_filter = ["status", "reader"]
+    list_select_related = ["scan__center", "reader"]
+
+
+@admin.register(SliceLabel)
+class SliceLabelAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "read",
+        "slice",
+        "iph",
+        "ivh",
+        "sah",
+        "sdh",
+        "edh",
+        "no_hemorrhage",
+        "version",
+    ]
+    list_select_related = ["read", "slice"]
+
+
+@admin.register(LabelAudit)
+class LabelAuditAdmin(ReadOnlyAdmin):
+    list_display = ["id", "read", "slice", "actor", "at", "version", "before", "after"]
+    list_select_related = ["read", "slice", "actor"]

@@ -34,3 +34,10 @@ class IsCoordinatorOrMLEngineer(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return user_has_role(request.user, Role.COORDINATOR, Role.ML_ENGINEER)
+
+
+class IsNeuroradiologist(BasePermission):
+    message = "Only neuroradiologists read scans."
+
+    def has_permission(self, request, view) -> bool:
+        return user_has_role(request.user, Role.NEURORADIOLOGIST)

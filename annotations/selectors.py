@@ -1,9 +1,17 @@
 """Reads of the annotations app, always scoped and aggregated in the database."""
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 
-from annotations.models import Center, ImportBatch, QuarantinedSeries, Scan
+from annotations.models import (
+    Center,
+    ImportBatch,
+    QuarantinedSeries,
+    Read,
+    ReadStatus,
+    Scan,
+    SliceLabel,
+)
 
 
 def center_list() -> QuerySet[Center]:
@@ -56,3 +64,31 @@ def import_batch_get(*, batch_id) -> ImportBatch:
 def quarantined_series_list(*, status: str | None = None) -> QuerySet[QuarantinedSeries]:
     items = QuarantinedSeries.objects.select_related("center", "batch")
     return items.filter(status=status) if status else items
+
+
+def worklist_for_reader(*, reader) -> QuerySet[Read]:
+    """The reader's own reads, open ones first, with how many slices they labelled."""
+    order = Case(
+        When(status=ReadStatus.IN_PROGRESS, then=0),
+        When(status=ReadStatus.ASSIGNED, then=1),
+        default=2,
+    )
+    return (
+        Read.objects.filter(reader=reader)
+        .select_related("scan__center")
+        .annotate(labelled_slices=Count("labels"), open_first=order)
+        .order_by("open_first", "assigned_at", "id")
+    )
+
+
+def read_get_for_reader(*, read_id: int, reader) -> Read:
+    """One of the reader's own reads; another reader's read does not exist for them."""
+    return Read.objects.select_related("scan__center").get(pk=read_id, reader=reader)
+
+
+def read_labels(*, read: Read) -> QuerySet[SliceLabel]:
+    return (
+        SliceLabel.objects.filter(read=read)
+        .select_related("slice")
+        .order_by("slice__position_index")
+    )

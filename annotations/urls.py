@@ -1,6 +1,7 @@
 from django.urls import path
 
-from annotations import api
+from annotations.api import reads
+from annotations.api import study as api
 
 urlpatterns = [
     path("centers/", api.CenterListApi.as_view(), name="center-list"),
@@ -32,4 +33,12 @@ urlpatterns = [
         api.ImportBatchCancelApi.as_view(),
         name="import-batch-cancel",
     ),
+    path("worklist/", reads.WorklistApi.as_view(), name="worklist"),
+    path("reads/<int:read_id>/", reads.ReadDetailApi.as_view(), name="read-detail"),
+    path(
+        "reads/<int:read_id>/labels/", reads.SliceLabelSaveApi.as_view(), name="slice-labels-save"
+    ),
+    path("reads/<int:read_id>/progress/", reads.ReadProgressApi.as_view(), name="read-progress"),
+    path("reads/<int:read_id>/flags/", reads.ReadFlagsSetApi.as_view(), name="read-flags-set"),
+    path("reads/<int:read_id>/complete/", reads.ReadCompleteApi.as_view(), name="read-complete"),
 ]

@@ -1,0 +1,1 @@
+"""REST API of the annotations app: ``study`` (centers, scans, imports) and ``reads``."""

@@ -1,0 +1,203 @@
+"""REST API of reads: the reader's worklist, one read with its labels, saving labels (a slice
+or a range), progress, scan flags and completion. Every endpoint reads through selectors that
+return only the requesting reader's own reads: another reader's read is a 404."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations import selectors
+from annotations.models import LABEL_FIELDS, Read
+from annotations.permissions import IsNeuroradiologist
+from annotations.services.reads import (
+    LabelChange,
+    read_complete,
+    read_flags,
+    read_flags_set,
+    read_progress_record,
+    slice_labels_save,
+)
+
+
+class LabelOutputSerializer(serializers.Serializer):
+    slice_index = serializers.IntegerField(source="slice.position_index")
+    iph = serializers.BooleanField()
+    ivh = serializers.BooleanField()
+    sah = serializers.BooleanField()
+    sdh = serializers.BooleanField()
+    edh = serializers.BooleanField()
+    no_hemorrhage = serializers.BooleanField()
+    any = serializers.BooleanField()
+    version = serializers.IntegerField()
+
+
+class SliceLabelChangeSerializer(serializers.Serializer):
+    slice_index = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=0)
+    iph = serializers.BooleanField(default=False)
+    ivh = serializers.BooleanField(default=False)
+    sah = serializers.BooleanField(default=False)
+    sdh = serializers.BooleanField(default=False)
+    edh = serializers.BooleanField(default=False)
+    no_hemorrhage = serializers.BooleanField(default=False)
+
+
+class ReadOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    scan = serializers.IntegerField(source="scan_id")
+    slice_count = serializers.IntegerField(source="scan.slice_count")
+    series_description = serializers.CharField(source="scan.series_description")
+    status = serializers.CharField()
+    assigned_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField()
+    time_spent_s = serializers.FloatField()
+    last_slice_index = serializers.IntegerField()
+    viewed_slices = serializers.ListField(child=serializers.IntegerField())
+    flags = serializers.SerializerMethodField()
+    note = serializers.CharField()
+    version = serializers.IntegerField()
+
+    def get_flags(self, read: Read) -> dict[str, bool]:
+        return read_flags(read)
+
+
+class WorklistApi(APIView):
+    permission_classes = [IsNeuroradiologist]
+
+    class OutputSerializer(ReadOutputSerializer):
+        labelled_slices = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "WorklistRead"
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        reads = selectors.worklist_for_reader(reader=request.user)
+        return Response(self.OutputSerializer(reads, many=True).data)
+
+
+class ReadDetailApi(APIView):
+    permission_classes = [IsNeuroradiologist]
+
+    class OutputSerializer(ReadOutputSerializer):
+        labels = serializers.SerializerMethodField()
+
+        class Meta:
+            ref_name = "ReadWithLabels"
+
+        def get_labels(self, read: Read) -> list[dict]:
+            return LabelOutputSerializer(selectors.read_labels(read=read), many=True).data
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, read_id: int):
+        return Response(self.OutputSerializer(_own_read(request, read_id)).data)
+
+
+class SliceLabelSaveApi(APIView):
+    """Save the labels of one slice or a range: each change names the version it edited
+    (0 for a slice never labelled). A stale version gets 409 with the current values."""
+
+    permission_classes = [IsNeuroradiologist]
+
+    class InputSerializer(serializers.Serializer):
+        changes = SliceLabelChangeSerializer(many=True, min_length=1, max_length=1000)
+
+        class Meta:
+            ref_name = "SliceLabelSaveInput"
+
+    @extend_schema(request=InputSerializer, responses=LabelOutputSerializer(many=True))
+    def post(self, request, read_id: int):
+        read = _own_read(request, read_id)
+        data = _valid(self.InputSerializer, request.data)
+        saved = slice_labels_save(
+            read_id=read.pk,
+            reader=request.user,
+            changes=[
+                LabelChange(
+                    slice_index=item["slice_index"],
+                    values={name: item[name] for name in LABEL_FIELDS},
+                    expected_version=item["version"],
+                )
+                for item in data["changes"]
+            ],
+        )
+        return Response(LabelOutputSerializer(saved, many=True).data)
+
+
+class ReadProgressApi(APIView):
+    permission_classes = [IsNeuroradiologist]
+
+    class InputSerializer(serializers.Serializer):
+        viewed = serializers.ListField(child=serializers.IntegerField(min_value=0), max_length=5000)
+        slice_index = serializers.IntegerField(min_value=0)
+        seconds = serializers.FloatField(min_value=0)
+
+        class Meta:
+            ref_name = "ReadProgressInput"
+
+    @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
+    def post(self, request, read_id: int):
+        _own_read(request, read_id)
+        data = _valid(self.InputSerializer, request.data)
+        read = read_progress_record(read_id=read_id, reader=request.user, **data)
+        return Response(ReadOutputSerializer(read).data)
+
+
+class ReadFlagsSetApi(APIView):
+    permission_classes = [IsNeuroradiologist]
+
+    class InputSerializer(serializers.Serializer):
+        postoperative = serializers.BooleanField(default=False)
+        artifact = serializers.BooleanField(default=False)
+        mass_lesion = serializers.BooleanField(default=False)
+        other = serializers.BooleanField(default=False)
+        note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+        version = serializers.IntegerField(min_value=0)
+
+        class Meta:
+            ref_name = "ReadFlagsInput"
+
+    @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
+    def post(self, request, read_id: int):
+        _own_read(request, read_id)
+        data = _valid(self.InputSerializer, request.data)
+        note, version = data.pop("note"), data.pop("version")
+        read = read_flags_set(
+            read_id=read_id, reader=request.user, flags=data, note=note, expected_version=version
+        )
+        return Response(ReadOutputSerializer(read).data)
+
+
+class ReadCompleteApi(APIView):
+    """Mark the read done; 409 lists slices never shown unless ``unseen_ok`` is true."""
+
+    permission_classes = [IsNeuroradiologist]
+
+    class InputSerializer(serializers.Serializer):
+        unseen_ok = serializers.BooleanField(default=False)
+
+        class Meta:
+            ref_name = "ReadCompleteInput"
+
+    @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
+    def post(self, request, read_id: int):
+        _own_read(request, read_id)
+        data = _valid(self.InputSerializer, request.data)
+        read = read_complete(read_id=read_id, reader=request.user, unseen_ok=data["unseen_ok"])
+        return Response(ReadOutputSerializer(read).data, status=status.HTTP_200_OK)
+
+
+def _own_read(request, read_id: int) -> Read:
+    try:
+        return selectors.read_get_for_reader(read_id=read_id, reader=request.user)
+    except Read.DoesNotExist:
+        raise Http404 from None
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,130 @@
+"""Reads: a neuroradiologist's labelling of one scan.
+
+Read
+    One reader's reading of one scan (one per reader and scan): status, timing, where the
+    reader left off, which slices were shown, the scan flags (post-operative, artifact, mass
+    lesion, other with a note). Flags carry a ``version`` for optimistic concurrency.
+SliceLabel
+    The labels of one slice within one read: the five subtypes (IPH, IVH, SAH, SDH, EDH) or an
+    explicit "no hemorrhage". ``any`` is derived: a slice holds hemorrhage if any subtype is set.
+    ``version`` counts saves; a save that names an older version is refused as a conflict.
+LabelAudit
+    One row per change of a slice label: who, when, the values before and after.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from annotations.models.study import Scan, Slice
+
+SUBTYPES = ("iph", "ivh", "sah", "sdh", "edh")
+LABEL_FIELDS = (*SUBTYPES, "no_hemorrhage")
+
+
+class ReadStatus(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class Read(models.Model):
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="reads")
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reads"
+    )
+    status = models.CharField(
+        max_length=16, choices=ReadStatus.choices, default=ReadStatus.ASSIGNED
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    time_spent_s = models.FloatField(default=0.0)
+    last_slice_index = models.PositiveIntegerField(default=0)
+    viewed_slices = models.JSONField(default=list, blank=True, help_text="Position indices shown")
+    flag_postoperative = models.BooleanField(default=False)
+    flag_artifact = models.BooleanField(default=False)
+    flag_mass_lesion = models.BooleanField(default=False)
+    flag_other = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "reader"], name="read_one_per_reader_and_scan"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReadStatus.values), name="read_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True)
+                | Q(started_at__isnull=False, finished_at__gte=F("started_at")),
+                name="read_finished_after_started",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReadStatus.COMPLETED) | Q(finished_at__isnull=False),
+                name="read_completed_has_finish",
+            ),
+            models.CheckConstraint(condition=Q(time_spent_s__gte=0), name="read_time_not_negative"),
+        ]
+        indexes = [models.Index(fields=["reader", "status"])]
+
+    def __str__(self) -> str:
+        return f"Read {self.pk} of scan {self.scan_id} by {self.reader_id}"
+
+
+class SliceLabel(models.Model):
+    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="labels")
+    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="labels")
+    iph = models.BooleanField(default=False)
+    ivh = models.BooleanField(default=False)
+    sah = models.BooleanField(default=False)
+    sdh = models.BooleanField(default=False)
+    edh = models.BooleanField(default=False)
+    no_hemorrhage = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["read_id", "slice_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["read", "slice"], name="slice_label_one_per_read"),
+            models.CheckConstraint(
+                condition=Q(no_hemorrhage=False)
+                | Q(iph=False, ivh=False, sah=False, sdh=False, edh=False),
+                name="slice_label_no_hemorrhage_excludes_subtypes",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="slice_label_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Labels of slice {self.slice_id} in read {self.read_id}"
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, name) for name in SUBTYPES)
+
+    def values(self) -> dict[str, bool]:
+        return {name: getattr(self, name) for name in LABEL_FIELDS}
+
+
+class LabelAudit(models.Model):
+    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="audit")
+    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True, help_text="None when the label was new")
+    after = models.JSONField()
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["read", "slice"])]
+
+    def __str__(self) -> str:
+        return f"Audit of slice {self.slice_id} in read {self.read_id} (v{self.version})"

@@ -1,0 +1,235 @@
+"""Reads and slice labels: assignment, saving labels with optimistic concurrency, completion.
+
+Every rule that spans rows lives here: a reader touches only reads assigned to them (another
+reader's read does not exist for them: DoesNotExist, a 404 at the API); a completed read never
+changes; a save names the version it edited and a stale one is refused as a conflict, with
+the current values so the page can reconcile; each label change writes its audit row in the
+same transaction.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from annotations.models import (
+    LABEL_FIELDS,
+    SUBTYPES,
+    LabelAudit,
+    Read,
+    ReadStatus,
+    Role,
+    Scan,
+    Slice,
+    SliceLabel,
+)
+from annotations.permissions import user_has_role
+from ichlabel.api import ApplicationError
+
+# Time a single progress report may add: a tab left open overnight is not reading time.
+MAX_TIME_STEP_S = 120.0
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """The labels a reader set on one slice, and the version of them the reader saw (0: none)."""
+
+    slice_index: int
+    values: dict[str, bool]
+    expected_version: int
+
+
+class LabelConflict(ApplicationError):
+    """Someone (another tab, another device) saved these slices since the reader loaded them."""
+
+    def __init__(self, conflicts: list[dict]) -> None:
+        super().__init__(
+            "These slices were changed elsewhere since you loaded them; reload them and apply "
+            "your change again.",
+            extra={"conflicts": conflicts},
+            status=409,
+        )
+
+
+def read_assign(*, scan: Scan, reader, assigned_by=None) -> Read:
+    """Give a scan to a neuroradiologist to read; one read per reader and scan."""
+    if not user_has_role(reader, Role.NEURORADIOLOGIST):
+        raise ValidationError(f"{reader.username} is not a neuroradiologist")
+    read, created = Read.objects.get_or_create(
+        scan=scan, reader=reader, defaults={"assigned_by": assigned_by}
+    )
+    if not created:
+        raise ApplicationError(f"{reader.username} already reads scan {scan.pk}", status=409)
+    return read
+
+
+@transaction.atomic
+def slice_labels_save(*, read_id: int, reader, changes: Sequence[LabelChange]) -> list[SliceLabel]:
+    """Save the labels of one or more slices (a range) at once, or refuse them all."""
+    read = _open_read(read_id=read_id, reader=reader)
+    slices = _slices_by_index(read, [change.slice_index for change in changes])
+    existing = {
+        label.slice_id: label
+        for label in SliceLabel.objects.filter(read=read, slice__in=slices.values())
+    }
+    _refuse_stale(changes, slices, existing)
+    saved, audits = [], []
+    for change in changes:
+        values = _clean_values(change.values)
+        slice_ = slices[change.slice_index]
+        label = existing.get(slice_.pk)
+        before = label.values() if label else None
+        if before == values:
+            saved.append(label)
+            continue
+        if label is None:
+            label = SliceLabel(read=read, slice=slice_, version=0)
+        for name, value in values.items():
+            setattr(label, name, value)
+        label.version += 1
+        label.save()
+        audits.append(
+            LabelAudit(
+                read=read,
+                slice=slice_,
+                actor=reader,
+                before=before,
+                after=values,
+                version=label.version,
+            )
+        )
+        saved.append(label)
+    LabelAudit.objects.bulk_create(audits)
+    _mark_started(read)
+    return saved
+
+
+def read_progress_record(
+    *, read_id: int, reader, viewed: Sequence[int], slice_index: int, seconds: float
+) -> Read:
+    """What the viewer reports as the reader works: slices shown, where they are, time spent."""
+    with transaction.atomic():
+        read = _open_read(read_id=read_id, reader=reader)
+        count = read.scan.slice_count
+        shown = {index for index in viewed if 0 <= index < count}
+        read.viewed_slices = sorted(shown.union(read.viewed_slices))
+        read.last_slice_index = min(max(slice_index, 0), count - 1)
+        read.time_spent_s += min(max(seconds, 0.0), MAX_TIME_STEP_S)
+        _mark_started(read, save=False)
+        read.save()
+    return read
+
+
+@transaction.atomic
+def read_flags_set(
+    *, read_id: int, reader, flags: dict[str, bool], note: str, expected_version: int
+) -> Read:
+    """Set the scan flags and note; refused as a conflict if they changed since loaded."""
+    read = _open_read(read_id=read_id, reader=reader)
+    if read.version != expected_version:
+        raise ApplicationError(
+            "The scan flags were changed elsewhere since you loaded them.",
+            extra={"version": read.version, "flags": read_flags(read), "note": read.note},
+            status=409,
+        )
+    for name in ("postoperative", "artifact", "mass_lesion", "other"):
+        setattr(read, f"flag_{name}", bool(flags.get(name, False)))
+    read.note = note.strip()
+    read.version += 1
+    _mark_started(read, save=False)
+    read.save()
+    return read
+
+
+@transaction.atomic
+def read_complete(*, read_id: int, reader, unseen_ok: bool = False) -> Read:
+    """Mark a read done. Slices never shown block it unless the reader confirms."""
+    read = _open_read(read_id=read_id, reader=reader)
+    unseen = sorted(set(range(read.scan.slice_count)) - set(read.viewed_slices))
+    if unseen and not unseen_ok:
+        raise ApplicationError(
+            f"{len(unseen)} slices were never shown; look at them or confirm to finish anyway.",
+            extra={"unseen_slices": unseen},
+            status=409,
+        )
+    now = timezone.now()
+    read.started_at = read.started_at or now
+    read.finished_at = now
+    read.status = ReadStatus.COMPLETED
+    read.save()
+    return read
+
+
+def read_flags(read: Read) -> dict[str, bool]:
+    return {
+        "postoperative": read.flag_postoperative,
+        "artifact": read.flag_artifact,
+        "mass_lesion": read.flag_mass_lesion,
+        "other": read.flag_other,
+    }
+
+
+def _open_read(*, read_id: int, reader) -> Read:
+    """The reader's own read, locked for this transaction; completed reads refuse changes."""
+    # Lock the read row only (not the scan that cross-readers share).
+    read = (
+        Read.objects.select_for_update(of=("self",))
+        .select_related("scan")
+        .get(pk=read_id, reader=reader)
+    )
+    if read.status == ReadStatus.COMPLETED:
+        raise ApplicationError("This read is completed and can no longer change.", status=409)
+    return read
+
+
+def _slices_by_index(read: Read, indexes: list[int]) -> dict[int, Slice]:
+    if not indexes:
+        raise ValidationError("no slices to label")
+    if len(set(indexes)) != len(indexes):
+        raise ValidationError("a slice appears twice in one save")
+    slices = {
+        slice_.position_index: slice_
+        for slice_ in Slice.objects.filter(scan_id=read.scan_id, position_index__in=indexes)
+    }
+    missing = sorted(set(indexes) - set(slices))
+    if missing:
+        raise ValidationError(f"scan {read.scan_id} has no slice {missing[0]}")
+    return slices
+
+
+def _refuse_stale(changes, slices, existing) -> None:
+    conflicts = []
+    for change in changes:
+        label = existing.get(slices[change.slice_index].pk)
+        current = label.version if label else 0
+        if current != change.expected_version:
+            conflicts.append(
+                {
+                    "slice_index": change.slice_index,
+                    "version": current,
+                    "values": label.values() if label else None,
+                }
+            )
+    if conflicts:
+        raise LabelConflict(conflicts)
+
+
+def _clean_values(values: dict[str, bool]) -> dict[str, bool]:
+    unknown = set(values) - set(LABEL_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown label {sorted(unknown)[0]!r}")
+    clean = {name: bool(values.get(name, False)) for name in LABEL_FIELDS}
+    if clean["no_hemorrhage"] and any(clean[name] for name in SUBTYPES):
+        raise ValidationError("a slice cannot hold a subtype and 'no hemorrhage' at once")
+    return clean
+
+
+def _mark_started(read: Read, save: bool = True) -> None:
+    if read.status != ReadStatus.ASSIGNED:
+        return
+    read.status = ReadStatus.IN_PROGRESS
+    read.started_at = timezone.now()
+    if save:
+        read.save(update_fields=["status", "started_at"])

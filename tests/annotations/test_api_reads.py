@@ -1,0 +1,117 @@
+"""Reads API: only the reader's own reads exist for them; labels save with versions."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotations.models import LabelAudit, Scan
+from annotations.services.reads import read_assign
+from tests.annotations.factories import run_import, series_datasets, write_series
+from tests.conftest import user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setting(tmp_path):
+    write_series(tmp_path / "s", series_datasets(5))
+    run_import(tmp_path)
+    scan = Scan.objects.get()
+    alice = user_with_role("alice", "neuroradiologist")
+    bob = user_with_role("bob", "neuroradiologist")
+    return scan, read_assign(scan=scan, reader=alice), read_assign(scan=scan, reader=bob)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def labels(client, read, *changes):
+    return client.post(
+        f"/api/v1/reads/{read.pk}/labels/", {"changes": list(changes)}, format="json"
+    )
+
+
+def test_worklist_lists_only_the_readers_own_reads(setting):
+    _, alice_read, _ = setting
+
+    body = client_for(alice_read.reader).get("/api/v1/worklist/").json()
+
+    assert [item["id"] for item in body] == [alice_read.pk]
+    assert body[0]["slice_count"] == 5 and body[0]["labelled_slices"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("get", "", None),
+        ("post", "labels/", {"changes": [{"slice_index": 0, "version": 0, "iph": True}]}),
+        ("post", "progress/", {"viewed": [0], "slice_index": 0, "seconds": 1}),
+        ("post", "flags/", {"version": 0}),
+        ("post", "complete/", {"unseen_ok": True}),
+    ],
+)
+def test_another_readers_read_is_not_found_on_every_endpoint(setting, method, path, payload):
+    _, alice_read, bob_read = setting
+    url = f"/api/v1/reads/{alice_read.pk}/{path}"
+
+    as_bob = getattr(client_for(bob_read.reader), method)(url, payload, format="json")
+    coordinator = user_with_role("coord-r", "coordinator")
+    as_coordinator = getattr(client_for(coordinator), method)(url, payload, format="json")
+
+    assert as_bob.status_code == 404
+    assert as_coordinator.status_code == 403
+    assert LabelAudit.objects.count() == 0
+
+
+def test_labels_save_a_range_and_a_stale_write_gets_409(setting):
+    _, read, _ = setting
+    client = client_for(read.reader)
+
+    saved = labels(client, read, *({"slice_index": i, "version": 0, "sdh": True} for i in (1, 2)))
+    stale = labels(client, read, {"slice_index": 2, "version": 0, "edh": True})
+    detail = client.get(f"/api/v1/reads/{read.pk}/").json()
+
+    assert saved.status_code == 200
+    assert [(item["slice_index"], item["version"], item["any"]) for item in saved.json()] == [
+        (1, 1, True),
+        (2, 1, True),
+    ]
+    assert stale.status_code == 409
+    assert stale.json()["extra"]["conflicts"][0]["values"]["sdh"] is True
+    assert [label["slice_index"] for label in detail["labels"]] == [1, 2]
+    assert detail["status"] == "in_progress"
+
+
+def test_bad_label_input_is_a_400_with_a_message(setting):
+    _, read, _ = setting
+
+    both = labels(
+        client_for(read.reader),
+        read,
+        {"slice_index": 0, "version": 0, "iph": True, "no_hemorrhage": True},
+    )
+    empty = labels(client_for(read.reader), read)
+
+    assert both.status_code == 400 and "no hemorrhage" in str(both.json())
+    assert empty.status_code == 400
+
+
+def test_completion_lists_unseen_slices_then_completes_when_confirmed(setting):
+    _, read, _ = setting
+    client = client_for(read.reader)
+    client.post(
+        f"/api/v1/reads/{read.pk}/progress/",
+        {"viewed": [0, 1, 2], "slice_index": 2, "seconds": 12.5},
+        format="json",
+    )
+
+    warned = client.post(f"/api/v1/reads/{read.pk}/complete/", {}, format="json")
+    done = client.post(f"/api/v1/reads/{read.pk}/complete/", {"unseen_ok": True}, format="json")
+    late = labels(client, read, {"slice_index": 0, "version": 0, "iph": True})
+
+    assert warned.status_code == 409 and warned.json()["extra"]["unseen_slices"] == [3, 4]
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    assert done.json()["time_spent_s"] == 12.5
+    assert late.status_code == 409
