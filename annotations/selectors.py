@@ -9,9 +9,12 @@ from annotations.models import (
     QuarantinedSeries,
     Read,
     ReadStatus,
+    Role,
     Scan,
+    Slice,
     SliceLabel,
 )
+from annotations.permissions import user_has_role
 
 
 def center_list() -> QuerySet[Center]:
@@ -92,3 +95,12 @@ def read_labels(*, read: Read) -> QuerySet[SliceLabel]:
         .select_related("slice")
         .order_by("slice__position_index")
     )
+
+
+def slice_get_for_viewer(*, scan_id: int, position_index: int, user) -> Slice:
+    """A slice's stored file for the viewer: coordinators and ML engineers see every scan, a
+    neuroradiologist only scans they have a read of (another scan does not exist for them)."""
+    slices = Slice.objects.select_related("scan")
+    if not user_has_role(user, Role.COORDINATOR, Role.ML_ENGINEER):
+        slices = slices.filter(scan__reads__reader=user)
+    return slices.get(scan_id=scan_id, position_index=position_index)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotations.api import reads
+from annotations.api import images, reads
 from annotations.api import study as api
 
 urlpatterns = [
@@ -32,6 +32,11 @@ urlpatterns = [
         "import-batches/<uuid:batch_id>/cancel/",
         api.ImportBatchCancelApi.as_view(),
         name="import-batch-cancel",
+    ),
+    path(
+        "scans/<int:scan_id>/slices/<int:position_index>/file",
+        images.SliceFileApi.as_view(),
+        name="slice-file",
     ),
     path("worklist/", reads.WorklistApi.as_view(), name="worklist"),
     path("reads/<int:read_id>/", reads.ReadDetailApi.as_view(), name="read-detail"),

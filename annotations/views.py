@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from annotations import selectors
-from annotations.models import Center, ImportBatch, Role, Scan, Split
+from annotations.models import Center, ImportBatch, Read, Role, Scan, Split
 from annotations.permissions import user_has_role, user_roles
 
 
@@ -23,6 +23,8 @@ class RoleRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
 def home(request):
     if user_has_role(request.user, Role.COORDINATOR, Role.ML_ENGINEER):
         return redirect("study")
+    if user_has_role(request.user, Role.NEURORADIOLOGIST):
+        return redirect("worklist-page")
     return render(request, "annotations/home.html", {"roles": user_roles(request.user)})
 
 
@@ -107,3 +109,24 @@ class ImportBatchDetailView(RoleRequiredMixin, View):
             "annotations/import_detail.html",
             {"batch": batch, "report": batch.report or {}, "quarantined": quarantined},
         )
+
+
+class WorklistView(RoleRequiredMixin, View):
+    roles = (Role.NEURORADIOLOGIST,)
+
+    def get(self, request):
+        reads = selectors.worklist_for_reader(reader=request.user)
+        return render(request, "annotations/reading/worklist.html", {"reads": reads})
+
+
+class ReadingView(RoleRequiredMixin, View):
+    """The reading page: a shell the viewer script (build/reader.js) fills from the API."""
+
+    roles = (Role.NEURORADIOLOGIST,)
+
+    def get(self, request, read_id: int):
+        try:
+            read = selectors.read_get_for_reader(read_id=read_id, reader=request.user)
+        except Read.DoesNotExist:
+            raise Http404("No such read.") from None
+        return render(request, "annotations/reading/read.html", {"read": read})

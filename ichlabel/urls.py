@@ -19,6 +19,8 @@ urlpatterns = [
         views.ImportBatchDetailView.as_view(),
         name="import-detail-page",
     ),
+    path("reading/", views.WorklistView.as_view(), name="worklist-page"),
+    path("reading/<int:read_id>/", views.ReadingView.as_view(), name="reading-page"),
     path("api/v1/", include("annotations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -115,3 +115,41 @@ def test_completion_lists_unseen_slices_then_completes_when_confirmed(setting):
     assert done.status_code == 200 and done.json()["status"] == "completed"
     assert done.json()["time_spent_s"] == 12.5
     assert late.status_code == 409
+
+
+def test_slice_files_follow_the_access_rules_and_revalidate_by_etag(setting):
+    scan, read, _ = setting
+    outsider = user_with_role("carol", "neuroradiologist")
+    url = f"/api/v1/scans/{scan.pk}/slices/0/file"
+
+    own = client_for(read.reader).get(url)
+    etag = own["ETag"]
+    again = client_for(read.reader).get(url, HTTP_IF_NONE_MATCH=etag)
+    other = client_for(outsider).get(url)
+    coordinator = client_for(user_with_role("coord-f", "coordinator")).get(url)
+    missing = client_for(read.reader).get(f"/api/v1/scans/{scan.pk}/slices/99/file")
+
+    assert own.status_code == 200 and own["Content-Type"] == "application/dicom"
+    body = b"".join(own.streaming_content)
+    assert body[128:132] == b"DICM"
+    assert "private" in own["Cache-Control"]
+    assert again.status_code == 304
+    assert other.status_code == 404
+    assert coordinator.status_code == 200
+    assert missing.status_code == 404
+
+
+def test_reading_pages_belong_to_their_reader(setting, client):
+    _, read, bob_read = setting
+    client.force_login(read.reader)
+
+    worklist = client.get("/reading/")
+    own = client.get(f"/reading/{read.pk}/")
+    others = client.get(f"/reading/{bob_read.pk}/")
+    home = client.get("/")
+
+    assert worklist.status_code == 200 and f'data-read="{read.pk}"' in worklist.content.decode()
+    assert f'data-read="{bob_read.pk}"' not in worklist.content.decode()
+    assert own.status_code == 200 and b'id="reader"' in own.content
+    assert others.status_code == 404
+    assert home.status_code == 302 and home["Location"] == "/reading/"
