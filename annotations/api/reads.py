@@ -2,7 +2,6 @@
 or a range), progress, scan flags and completion. Every endpoint reads through selectors that
 return only the requesting reader's own reads: another reader's read is a 404."""
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -93,7 +92,8 @@ class ReadDetailApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, read_id: int):
-        return Response(self.OutputSerializer(_own_read(request, read_id)).data)
+        read = selectors.read_get_for_reader(read_id=read_id, reader=request.user)
+        return Response(self.OutputSerializer(read).data)
 
 
 class SliceLabelSaveApi(APIView):
@@ -110,10 +110,9 @@ class SliceLabelSaveApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=LabelOutputSerializer(many=True))
     def post(self, request, read_id: int):
-        read = _own_read(request, read_id)
         data = _valid(self.InputSerializer, request.data)
         saved = slice_labels_save(
-            read_id=read.pk,
+            read_id=read_id,
             reader=request.user,
             changes=[
                 LabelChange(
@@ -140,7 +139,6 @@ class ReadProgressApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
     def post(self, request, read_id: int):
-        _own_read(request, read_id)
         data = _valid(self.InputSerializer, request.data)
         read = read_progress_record(read_id=read_id, reader=request.user, **data)
         return Response(ReadOutputSerializer(read).data)
@@ -162,7 +160,6 @@ class ReadFlagsSetApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
     def post(self, request, read_id: int):
-        _own_read(request, read_id)
         data = _valid(self.InputSerializer, request.data)
         note, version = data.pop("note"), data.pop("version")
         read = read_flags_set(
@@ -184,17 +181,9 @@ class ReadCompleteApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
     def post(self, request, read_id: int):
-        _own_read(request, read_id)
         data = _valid(self.InputSerializer, request.data)
         read = read_complete(read_id=read_id, reader=request.user, unseen_ok=data["unseen_ok"])
         return Response(ReadOutputSerializer(read).data, status=status.HTTP_200_OK)
-
-
-def _own_read(request, read_id: int) -> Read:
-    try:
-        return selectors.read_get_for_reader(read_id=read_id, reader=request.user)
-    except Read.DoesNotExist:
-        raise Http404 from None
 
 
 def _valid(serializer_class, data) -> dict:

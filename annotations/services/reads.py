@@ -72,7 +72,9 @@ def slice_labels_save(*, read_id: int, reader, changes: Sequence[LabelChange]) -
     slices = _slices_by_index(read, [change.slice_index for change in changes])
     existing = {
         label.slice_id: label
-        for label in SliceLabel.objects.filter(read=read, slice__in=slices.values())
+        for label in SliceLabel.objects.filter(read=read, slice__in=slices.values()).select_related(
+            "slice"
+        )
     }
     _refuse_stale(changes, slices, existing)
     saved, audits = [], []
