@@ -12,9 +12,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from annotations.models import ImportBatch, Role, Split
+from annotations.models import ImportBatch, Role, Scan, Split
 from annotations.phantoms import write_phantoms
 from annotations.services.import_batches import import_batch_import_paths
+from annotations.services.reads import read_assign
 from annotations.services.scans import center_get_or_create
 
 DEMO_PASSWORD = "ichlabel-demo"
@@ -61,7 +62,21 @@ def demo_seed(*, scans_per_center: int = 4, size: int = 512, seed: int = 2022) -
         )
         scans += report.imported_scans
         slices += report.imported_slices
+    _demo_reads_assign()
     return DemoSeedResult(users_created=users, scans_imported=scans, slices_imported=slices)
+
+
+def _demo_reads_assign() -> None:
+    """Each demo scan gets a primary reader, round robin over the demo neuroradiologists, so
+    every reader has a worklist; scans that already have a read are left alone."""
+    readers = list(
+        User.objects.filter(
+            username__in=[name for name, role in DEMO_USERS if role == Role.NEURORADIOLOGIST]
+        ).order_by("username")
+    )
+    unread = Scan.objects.filter(center__name__in=[name for name, _ in DEMO_CENTERS], reads=None)
+    for number, scan in enumerate(unread.order_by("id")):
+        read_assign(scan=scan, reader=readers[number % len(readers)])
 
 
 @transaction.atomic
