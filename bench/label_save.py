@@ -180,14 +180,13 @@ def _measure(args, tokens: list[dict], *, write: bool) -> dict:
                 "changes": [{"slice_index": index, "version": versions.get(index, 0), **values}]
             }
             started = time.perf_counter()
-            if write:
-                conn.request(
-                    "POST", f"/api/v1/reads/{slot['read']}/labels/", json.dumps(body), headers
-                )
-            else:
-                conn.request("GET", f"/api/v1/reads/{slot['read']}/", headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
+            try:
+                response, payload = _send(conn, slot, body if write else None, headers)
+            except (ConnectionError, http.client.HTTPException):
+                # The server closed an idle keep-alive connection: open a new one, as browsers do.
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+                started = time.perf_counter()
+                response, payload = _send(conn, slot, body if write else None, headers)
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
@@ -205,6 +204,15 @@ def _measure(args, tokens: list[dict], *, write: bool) -> dict:
     for thread in threads:
         thread.join()
     return {"latencies": latencies, "errors": errors, "expected": expected}
+
+
+def _send(conn, slot: dict, body: dict | None, headers: dict):
+    if body is None:
+        conn.request("GET", f"/api/v1/reads/{slot['read']}/", headers=headers)
+    else:
+        conn.request("POST", f"/api/v1/reads/{slot['read']}/labels/", json.dumps(body), headers)
+    response = conn.getresponse()
+    return response, response.read()
 
 
 def _print(title: str, result: dict) -> None:
