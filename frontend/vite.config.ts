@@ -6,6 +6,7 @@
  * One rollup input per page in src/pages/; code shared by several pages goes to build/chunks/.
  * Paths are resolved from this file, so the build works from any working directory.
  */
+import { viteCommonjs } from "@originjs/vite-plugin-commonjs";
 import { defineConfig } from "vite";
 
 const here = (path: string): string => decodeURIComponent(new URL(path, import.meta.url).pathname);
@@ -14,6 +15,7 @@ const here = (path: string): string => decodeURIComponent(new URL(path, import.m
 const pages: Record<string, string> = {
   import: here("./src/pages/import.ts"),
   study: here("./src/pages/study.ts"),
+  reader: here("./src/pages/reader.ts"),
 };
 
 export default defineConfig({
@@ -21,12 +23,22 @@ export default defineConfig({
   // Chunks and assets are found relative to the page script, wherever STATIC_URL puts it.
   base: "./",
   publicDir: false,
+  // Cornerstone3D's recipe for Vite: its CommonJS dependencies, the DICOM loader's codecs (WASM,
+  // loaded by the loader itself) left out of pre-bundling, dicom-parser in, ES-module workers.
+  plugins: [viteCommonjs()],
+  optimizeDeps: {
+    exclude: ["@cornerstonejs/dicom-image-loader"],
+    include: ["dicom-parser"],
+  },
+  worker: { format: "es" },
   build: {
     outDir: here("../ichlabel/static/build"),
     emptyOutDir: true,
     target: "es2022",
     sourcemap: true,
     manifest: false,
+    // reader.js carries Cornerstone3D and vtk.js (about 4 MB, 1.2 MB gzipped), one file by design.
+    chunkSizeWarningLimit: 6000,
     rollupOptions: {
       input: pages,
       output: {
