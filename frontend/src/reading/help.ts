@@ -1,0 +1,40 @@
+/** The help overlay ("?" or H): every key and mouse action of the reader. */
+import { WINDOW_PRESETS } from "../viewer/presets";
+
+const ROWS: [string, string][] = [
+  ["Wheel, ↑/↓, PgUp/PgDn", "Next / previous slice (↑ = superior)"],
+  ["Shift+↑/↓", "Extend the slice selection (labels then apply to all of it); Esc clears it"],
+  ["1 2 3 4 5", "Toggle IPH, IVH, SAH, SDH, EDH"],
+  ["0", "Toggle no hemorrhage (clears the subtypes)"],
+  ["C", "Copy the labels of the slice below (previous) onto this one"],
+  ["Ctrl+Z or U", "Undo the last label change"],
+  ["Left drag", "Window / level"],
+  ["Right drag or Ctrl+wheel", "Zoom"],
+  ["Middle drag", "Pan"],
+  ["R", "Reset zoom, pan and window"],
+  ...WINDOW_PRESETS.map((p): [string, string] => [p.key.toUpperCase(), `${p.name} window ${p.center}/${p.width}`]),
+  ["D", "Done: finish this read"],
+  ["? or H", "Show / hide this help"],
+];
+
+export function createHelp(): HTMLElement {
+  const overlay = document.createElement("div");
+  overlay.id = "reader-help";
+  overlay.className = "reader-help";
+  overlay.hidden = true;
+  overlay.setAttribute("role", "dialog");
+  overlay.setAttribute("aria-label", "Reader keys");
+  const title = document.createElement("h3");
+  title.textContent = "Keys and mouse";
+  const table = document.createElement("table");
+  for (const [keys, action] of ROWS) {
+    const row = table.insertRow();
+    const th = document.createElement("th");
+    th.textContent = keys;
+    row.append(th);
+    row.insertCell().textContent = action;
+  }
+  overlay.append(title, table);
+  overlay.addEventListener("click", () => (overlay.hidden = true));
+  return overlay;
+}

@@ -1,0 +1,64 @@
+/**
+ * Reports reading progress: the slices shown since the last report, the current slice and the
+ * active seconds (time with the page visible, each gap capped), every 10 s and shortly after
+ * the reader moves.
+ */
+import { progressRecord } from "../api/reads";
+
+const EVERY_MS = 10_000;
+const DEBOUNCE_MS = 1_500;
+const MAX_GAP_S = 30;
+
+export class ProgressReporter {
+  private unsent = new Set<number>();
+  private index = 0;
+  private seconds = 0;
+  private lastTick = performance.now();
+  private debounce: ReturnType<typeof setTimeout> | null = null;
+  private sending: Promise<void> | null = null;
+  private dirty = false;
+
+  constructor(private readonly url: string) {
+    setInterval(() => void this.send(), EVERY_MS);
+    document.addEventListener("visibilitychange", () => this.tick());
+  }
+
+  /** The reader now sees slice `index`. */
+  shown(index: number): void {
+    this.tick();
+    this.index = index;
+    this.unsent.add(index);
+    this.dirty = true;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.send(), DEBOUNCE_MS);
+  }
+
+  /** Send what is unsent now (the page calls it before completing). */
+  async send(): Promise<void> {
+    if (this.sending) await this.sending;
+    this.tick();
+    if (!this.dirty && this.seconds < 1) return;
+    const viewed = [...this.unsent];
+    const seconds = Math.round(this.seconds * 10) / 10;
+    this.unsent = new Set();
+    this.seconds = 0;
+    this.dirty = false;
+    this.sending = progressRecord(this.url, viewed, this.index, seconds)
+      .then(() => undefined)
+      .catch(() => {
+        for (const index of viewed) this.unsent.add(index);
+        this.seconds += seconds;
+        this.dirty = true;
+      })
+      .finally(() => {
+        this.sending = null;
+      });
+    await this.sending;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    if (document.visibilityState === "visible") this.seconds += Math.min((now - this.lastTick) / 1000, MAX_GAP_S);
+    this.lastTick = now;
+  }
+}

@@ -1,0 +1,152 @@
+"""A neuroradiologist reads a scan in the browser: the Cornerstone3D reader shows the slices,
+keys move and label them (autosaved), the labels survive a reload, and Done completes the read.
+
+Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian's Chromium.
+Run: `uv run pytest tests/e2e/test_reading_browser.py`.
+"""
+
+import json
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import log_in
+
+SLICES = 8
+
+
+@pytest.fixture
+def reading(transactional_db, tmp_path):
+    """A scan of 8 phantom slices, a neuroradiologist and their read of it."""
+    from annotations.models import Scan
+    from annotations.phantoms import write_phantoms
+    from annotations.services.reads import read_assign
+    from tests.annotations.factories import run_import
+    from tests.conftest import user_with_role
+
+    out = tmp_path / "phantoms"
+    write_phantoms(out, scans=1, seed=1, size=64)
+    scan_truth = json.loads((out / "truth.json").read_text())[0]
+    chosen = tmp_path / "eight"
+    chosen.mkdir()
+    for item in scan_truth["slices"][:SLICES]:
+        shutil.copy(out / scan_truth["scan"] / item["file"], chosen / item["file"])
+    run_import(chosen)
+    scan = Scan.objects.get()
+    assert scan.slice_count == SLICES
+    reader = user_with_role("neuro-e2e", "neuroradiologist")
+    return read_assign(scan=scan, reader=reader)
+
+
+def _strip_row(page, index: int):
+    return page.locator(f'#slice-strip li[data-slice="{index}"]')
+
+
+def _image_is_drawn(page) -> bool:
+    """Whether the viewer's canvas has non-black pixels (read back through a 2D canvas)."""
+    return page.evaluate(
+        """() => {
+            const source = document.querySelector('#viewer canvas');
+            if (!source || !source.width) return false;
+            const copy = document.createElement('canvas');
+            copy.width = source.width; copy.height = source.height;
+            const ctx = copy.getContext('2d');
+            ctx.drawImage(source, 0, 0);
+            const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+            for (let i = 0; i < data.length; i += 4) {
+                if (data[i] > 16 || data[i + 1] > 16 || data[i + 2] > 16) return true;
+            }
+            return false;
+        }"""
+    )
+
+
+def test_a_neuroradiologist_labels_slices_and_completes_a_read(live_server, reading, page, console):
+    from annotations.models import SliceLabel
+
+    log_in(page, live_server.url, "neuro-e2e", "pw-neuro-e2e")
+    page.goto(f"{live_server.url}/reading/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Open").click()
+    reader = page.locator("#reader")
+    expect(reader).to_have_attribute("data-loaded", "true", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#viewer canvas') !== null")
+    expect(page.locator("#slice-position")).to_have_text(f"1 / {SLICES}")
+    expect(reader).to_have_attribute("data-prefetched", "true", timeout=30_000)
+    expect(page.locator("#load-progress")).to_have_text(f"{SLICES} slices loaded")
+    assert _image_is_drawn(page), "the first slice rendered as a blank canvas"
+
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#slice-position")).to_have_text(f"3 / {SLICES}")
+    page.keyboard.press("1")
+    page.keyboard.press("4")
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    expect(_strip_row(page, 2)).to_have_attribute("data-labels", "IPH SDH")
+
+    page.reload()
+    expect(reader).to_have_attribute("data-loaded", "true", timeout=30_000)
+    expect(_strip_row(page, 2)).to_have_attribute("data-labels", "IPH SDH")
+    label = SliceLabel.objects.get(read=reading, slice__position_index=2)
+    assert (label.iph, label.ivh, label.sah, label.sdh, label.edh, label.no_hemorrhage) == (
+        True, False, False, True, False, False,
+    )  # fmt: skip
+
+    dialogs: list[str] = []
+
+    def accept(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    # Slices 4-8 were never shown: the first complete is refused (409) and the page asks first.
+    console.allow(r"status of 409 \(Conflict\) \(.*/api/v1/reads/\d+/complete/\)")
+    with page.expect_navigation(url=f"{live_server.url}/reading/"):
+        page.keyboard.press("d")
+    assert dialogs and "never shown" in dialogs[0], dialogs
+    reading.refresh_from_db()
+    assert reading.status == "completed"
+    console.assert_clean()
+
+
+def test_edits_made_elsewhere_are_merged_not_lost(live_server, reading, page, console):
+    """A label or flags saved elsewhere after the page loaded: the page's stale version gets a
+    409; a label edit is replayed on the server's values, the flags are reloaded and shown."""
+    from annotations.models import SliceLabel
+    from annotations.services.reads import LabelChange, read_flags_set, slice_labels_save
+
+    log_in(page, live_server.url, "neuro-e2e", "pw-neuro-e2e")
+    page.goto(f"{live_server.url}/reading/{reading.pk}/")
+    expect(page.locator("#reader")).to_have_attribute("data-loaded", "true", timeout=30_000)
+    console.allow(r"status of 409 \(Conflict\) \(.*/api/v1/reads/\d+/(labels|flags)/\)")
+
+    values = dict.fromkeys(["iph", "ivh", "sah", "sdh", "edh", "no_hemorrhage"], False)
+    slice_labels_save(
+        read_id=reading.pk,
+        reader=reading.reader,
+        changes=[LabelChange(slice_index=0, values={**values, "sah": True}, expected_version=0)],
+    )
+    page.keyboard.press("1")
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    expect(_strip_row(page, 0)).to_have_attribute("data-labels", "IPH SAH")
+    label = SliceLabel.objects.get(read=reading, slice__position_index=0)
+    assert (label.iph, label.sah, label.version) == (True, True, 2)
+
+    reading.refresh_from_db()
+    read_flags_set(
+        read_id=reading.pk,
+        reader=reading.reader,
+        flags={"artifact": True},
+        note="motion",
+        expected_version=reading.version,
+    )
+    page.get_by_label("Mass lesion").check()
+    expect(page.locator(".flags-status")).to_contain_text("changed elsewhere")
+    expect(page.get_by_label("Artifact")).to_be_checked()
+    expect(page.get_by_label("Note")).to_have_value("motion")
+    page.get_by_label("Mass lesion").check()
+    expect(page.locator(".flags-status")).to_have_text("Flags saved")
+    reading.refresh_from_db()
+    assert (reading.flag_artifact, reading.flag_mass_lesion, reading.note) == (True, True, "motion")
+    console.assert_clean()
