@@ -1,0 +1,181 @@
+"""Benchmark: the reading view in headless Chromium (first slice, whole series cached, scroll).
+
+Serves the app with gunicorn on a fresh data directory seeded with 512x512 demo phantoms,
+then, in a fresh browser context per run, opens a reader's scan and measures from navigation
+start: the first slice drawn (``data-loaded`` on #reader) and the whole series cached
+(``data-prefetched``); then scrolls with the arrow keys for two seconds and counts the frames
+Cornerstone rendered. Baseline in the same browser: fetching every slice file of the series
+with plain ``fetch`` (the network and server part alone).
+Targets: first slice <= 500 ms, series cached <= 2 s, scrolling >= 30 frames/s.
+
+    uv run python bench/viewer.py [--runs 3]
+
+Needs the frontend built (scripts/run or scripts/test build it) and Debian's chromium.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MARKS = """
+window.__marks = {};
+new MutationObserver(() => {
+  const reader = document.getElementById("reader");
+  if (!reader) return;
+  for (const name of ["loaded", "prefetched"]) {
+    if (reader.dataset[name] && !(name in window.__marks)) window.__marks[name] = performance.now();
+  }
+}).observe(document, { attributes: true, subtree: true, childList: true });
+"""
+SCROLL = """
+async () => {
+  const viewer = document.getElementById("viewer");
+  let frames = 0;
+  viewer.addEventListener("CORNERSTONE_IMAGE_RENDERED", () => frames++);
+  const count = Number(document.getElementById("reader").dataset.sliceCount);
+  let direction = "ArrowUp", steps = 0;
+  const started = performance.now();
+  await new Promise((done) => {
+    const tick = () => {
+      if (performance.now() - started > 2000) return done();
+      if (++steps % (count - 1) === 0) {
+        direction = direction === "ArrowUp" ? "ArrowDown" : "ArrowUp";
+      }
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: direction, bubbles: true }));
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  return frames / ((performance.now() - started) / 1000);
+}
+"""
+FETCH_ALL = """
+async (urls) => {
+  const started = performance.now();
+  const load = (url) => fetch(url, { cache: "no-store" }).then((r) => r.arrayBuffer());
+  await Promise.all(urls.map(load));
+  return performance.now() - started;
+}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8793)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ichlabel-bench-") as tmp:
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="ichlabel.settings",
+            ICHLABEL_DATA_DIR=tmp,
+            LOG_LEVEL="WARNING",
+        )
+        env.pop("DATABASE_URL", None)
+        for command in (
+            ["migrate", "-v0"],
+            ["collectstatic", "--noinput", "-v0"],
+            ["seed_demo", "--scans-per-center", "1"],
+        ):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ichlabel.wsgi",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            _wait_up(f"http://127.0.0.1:{args.port}/login/")
+            _measure(f"http://127.0.0.1:{args.port}", args.runs)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not start")
+
+
+def _measure(base: str, runs: int) -> None:
+    first, cached, fps, baseline = [], [], [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        for _ in range(runs):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            page.add_init_script(MARKS)
+            page.goto(f"{base}/login/")
+            page.fill("input[name=username]", "neuro1")
+            page.fill("input[name=password]", "ichlabel-demo")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/reading/")
+            link = page.locator("#worklist a.button").first.get_attribute("href")
+            page.goto(base + link)
+            page.wait_for_selector("#reader[data-prefetched]", timeout=60000)
+            marks = page.evaluate("window.__marks")
+            first.append(marks["loaded"])
+            cached.append(marks["prefetched"])
+            fps.append(page.evaluate(SCROLL))
+            template = page.get_attribute("#reader", "data-slice-url")
+            count = int(page.get_attribute("#reader", "data-slice-count"))
+            urls = [template.replace("{index}", str(index)) for index in range(count)]
+            baseline.append(page.evaluate(FETCH_ALL, urls))
+            context.close()
+        browser.close()
+    print(f"series: {count} slices, 512x512; {runs} runs, fresh browser cache each")
+    print(f"baseline, fetch of every slice file: median {statistics.median(baseline):.0f} ms")
+    print(
+        f"first slice shown: median {statistics.median(first):.0f} ms after navigation start "
+        f"(target <= 500)"
+    )
+    print(f"whole series cached: median {statistics.median(cached):.0f} ms (target <= 2000)")
+    print(f"scrolling: median {statistics.median(fps):.0f} frames/s (target >= 30)")
+
+
+if __name__ == "__main__":
+    main()
