@@ -1,5 +1,6 @@
 """Page shells for the coordinator's study pages; data comes from selectors."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.paginator import Paginator
@@ -129,4 +130,5 @@ class ReadingView(RoleRequiredMixin, View):
             read = selectors.read_get_for_reader(read_id=read_id, reader=request.user)
         except Read.DoesNotExist:
             raise Http404("No such read.") from None
-        return render(request, "annotations/reading/read.html", {"read": read})
+        context = {"read": read, "window_presets": settings.WINDOW_PRESETS}
+        return render(request, "annotations/reading/read.html", context)

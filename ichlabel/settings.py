@@ -6,6 +6,7 @@ unless ``ICHLABEL_DATA_DIR`` says otherwise). ``DATABASE_URL``, ``CELERY_BROKER_
 storage variables override parts. ``ichlabel.settings_production`` hardens this profile.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -201,6 +202,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"annotations.tasks.*": {"queue": "ingest"}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# Window presets of the reading view, on keys (center/width in HU): the paper's three windows,
+# then brain, subdural and bone. A site may replace them with ICHLABEL_WINDOW_PRESETS (JSON,
+# the same shape).
+WINDOW_PRESETS = json.loads(
+    os.environ.get(
+        "ICHLABEL_WINDOW_PRESETS",
+        json.dumps(
+            [
+                {"key": "q", "name": "Paper 1", "center": 50, "width": 100},
+                {"key": "w", "name": "Paper 2", "center": 50, "width": 130},
+                {"key": "e", "name": "Paper 3", "center": 150, "width": 300},
+                {"key": "b", "name": "Brain", "center": 40, "width": 80},
+                {"key": "s", "name": "Subdural", "center": 75, "width": 215},
+                {"key": "o", "name": "Bone", "center": 600, "width": 2800},
+            ]
+        ),
+    )
+)
 
 # Import batches whose worker stopped sending heartbeats for this long are failed.
 IMPORT_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_IMPORT_HEARTBEAT_TIMEOUT_S", "300"))

@@ -153,3 +153,14 @@ def test_reading_pages_belong_to_their_reader(setting, client):
     assert own.status_code == 200 and b'id="reader"' in own.content
     assert others.status_code == 404
     assert home.status_code == 302 and home["Location"] == "/reading/"
+
+
+def test_the_reading_page_carries_the_sites_window_presets(setting, client, settings):
+    _, read, _ = setting
+    settings.WINDOW_PRESETS = [{"key": "k", "name": "Stroke", "center": 35, "width": 40}]
+    client.force_login(read.reader)
+
+    page = client.get(f"/reading/{read.pk}/").content.decode()
+
+    assert '<script id="window-presets" type="application/json">' in page
+    assert '"name": "Stroke"' in page

@@ -6,7 +6,7 @@ export interface WindowPreset {
   width: number;
 }
 
-export const WINDOW_PRESETS: readonly WindowPreset[] = [
+const DEFAULT_PRESETS: readonly WindowPreset[] = [
   { key: "q", name: "Narrow", center: 50, width: 100 },
   { key: "w", name: "Medium", center: 50, width: 130 },
   { key: "e", name: "Wide (paper)", center: 150, width: 300 },
@@ -14,6 +14,31 @@ export const WINDOW_PRESETS: readonly WindowPreset[] = [
   { key: "s", name: "Subdural", center: 75, width: 215 },
   { key: "o", name: "Bone", center: 600, width: 2800 },
 ];
+
+/** The site's presets from the page (`<script id="window-presets">`, set in Django's
+ * settings), else the defaults; malformed entries are dropped. */
+export function loadPresets(doc: Document | undefined = globalThis.document): readonly WindowPreset[] {
+  const source = doc?.getElementById("window-presets")?.textContent;
+  if (!source) return DEFAULT_PRESETS;
+  try {
+    const parsed: unknown = JSON.parse(source);
+    if (!Array.isArray(parsed)) return DEFAULT_PRESETS;
+    const presets = parsed.filter(isPreset).map((p) => ({ ...p, key: p.key.toLowerCase() }));
+    return presets.length ? presets : DEFAULT_PRESETS;
+  } catch {
+    return DEFAULT_PRESETS;
+  }
+}
+
+function isPreset(value: unknown): value is WindowPreset {
+  const p = value as WindowPreset;
+  return (
+    typeof p === "object" && p !== null && typeof p.key === "string" && p.key.length === 1 &&
+    typeof p.name === "string" && Number.isFinite(p.center) && Number.isFinite(p.width) && p.width > 0
+  );
+}
+
+export const WINDOW_PRESETS: readonly WindowPreset[] = loadPresets();
 
 /** The VOI range of a preset. */
 export function voiRange(preset: { center: number; width: number }): { lower: number; upper: number } {
