@@ -14,7 +14,7 @@ describe("loadPresets", () => {
   });
 
   it("drops malformed entries and falls back to the defaults when none is left", () => {
-    expect(loadPresets(page('[{"key": "k", "name": "x", "center": 1, "width": -5}]'))[0].key).toBe("q");
+    expect(loadPresets(page('[{"key": "k", "name": "x", "center": 1, "width": -5}]'))[0]?.key).toBe("q");
     expect(loadPresets(page("not json"))[0]).toMatchObject({ center: 50, width: 100 });
     expect(loadPresets(page(null))).toHaveLength(6);
   });
