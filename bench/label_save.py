@@ -25,9 +25,9 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from appserver import ROOT, serve
+
 SUBTYPES = ("iph", "ivh", "sah", "sdh", "edh")
 
 
@@ -106,48 +106,15 @@ def _prepare(env: dict, readers: int) -> list[dict]:
 
 
 def _run_with_server(env: dict, args, tokens: list[dict]) -> None:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ichlabel.wsgi",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            "2",
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        _wait_up(args.port)
+    with serve(env, args.port):
         _warm_up(args.port, tokens)
         baseline = _measure(args, tokens, write=False)
         saves = _measure(args, tokens, write=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     lost = _lost_writes(env, saves["expected"])
     print(f"readers: {args.readers}, think time ~{args.think_ms:.0f} ms, gunicorn 2x8 threads")
     _print("baseline GET of the read", baseline)
     _print("label save (POST)", saves)
     print(f"lost writes: {lost} (target 0); target p95 <= 25 ms, 0 errors")
-
-
-def _wait_up(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/login/")
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not start")
 
 
 def _warm_up(port: int, tokens: list[dict]) -> None:

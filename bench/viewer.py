@@ -19,13 +19,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
+from appserver import ROOT, serve
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -102,41 +99,8 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "ichlabel.wsgi",
-                "--bind",
-                f"127.0.0.1:{args.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            _wait_up(f"http://127.0.0.1:{args.port}/login/")
-            _measure(f"http://127.0.0.1:{args.port}", args.runs)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("the server did not start")
+        with serve(env, args.port) as base:
+            _measure(base, args.runs)
 
 
 def _measure(base: str, runs: int) -> None:

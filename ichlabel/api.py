@@ -18,6 +18,13 @@ class ApplicationError(Exception):
         self.status = status
 
 
+def validated(serializer_class, data) -> dict:
+    """The data an API's input serializer accepts; invalid input raises (a 400 with fields)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = (

@@ -18,6 +18,7 @@ from annotations.services.reads import (
     read_progress_record,
     slice_labels_save,
 )
+from ichlabel.api import validated
 
 
 class LabelOutputSerializer(serializers.Serializer):
@@ -110,7 +111,7 @@ class SliceLabelSaveApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=LabelOutputSerializer(many=True))
     def post(self, request, read_id: int):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         saved = slice_labels_save(
             read_id=read_id,
             reader=request.user,
@@ -139,7 +140,7 @@ class ReadProgressApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
     def post(self, request, read_id: int):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         read = read_progress_record(read_id=read_id, reader=request.user, **data)
         return Response(ReadOutputSerializer(read).data)
 
@@ -160,7 +161,7 @@ class ReadFlagsSetApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
     def post(self, request, read_id: int):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         note, version = data.pop("note"), data.pop("version")
         read = read_flags_set(
             read_id=read_id, reader=request.user, flags=data, note=note, expected_version=version
@@ -181,12 +182,6 @@ class ReadCompleteApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ReadOutputSerializer)
     def post(self, request, read_id: int):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         read = read_complete(read_id=read_id, reader=request.user, unseen_ok=data["unseen_ok"])
         return Response(ReadOutputSerializer(read).data, status=status.HTTP_200_OK)
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

@@ -20,6 +20,7 @@ from annotations.services import (
     import_batch_files_add,
     import_batch_start,
 )
+from ichlabel.api import validated
 
 
 class CenterOutputSerializer(serializers.Serializer):
@@ -50,7 +51,7 @@ class CenterCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: CenterOutputSerializer})
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         center = center_get_or_create(name=data["name"], split=data["split"])
         return Response(_center_out(center.pk), status=status.HTTP_201_CREATED)
 
@@ -67,7 +68,7 @@ class CenterSplitSetApi(APIView):
     @extend_schema(request=InputSerializer, responses=CenterOutputSerializer)
     def post(self, request, center_id: int):
         center = get_object_or_404(Center, pk=center_id)
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         center_split_set(center=center, split=data["split"])
         return Response(_center_out(center.pk))
 
@@ -118,7 +119,7 @@ class ScanListApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=ScanOutputSerializer(many=True))
     def get(self, request):
-        filters = _valid(self.FilterSerializer, request.query_params)
+        filters = validated(self.FilterSerializer, request.query_params)
         scans = selectors.scan_list(
             center_id=filters.get("center"), split=filters.get("split"), flag=filters.get("flag")
         )
@@ -183,7 +184,7 @@ class ImportBatchCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ImportBatchOutputSerializer})
     def post(self, request):
-        data = _valid(self.InputSerializer, request.data)
+        data = validated(self.InputSerializer, request.data)
         center = center_get_or_create(name=data["center"], split=data.get("split"))
         batch = import_batch_create(
             center=center,
@@ -258,12 +259,6 @@ class ImportBatchCancelApi(APIView):
     def post(self, request, batch_id):
         batch = import_batch_cancel(batch=_batch(batch_id))
         return Response(ImportBatchOutputSerializer(batch).data)
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _batch(batch_id) -> ImportBatch:
