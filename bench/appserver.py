@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def serve(env: dict, port: int) -> Iterator[str]:
-    """Run gunicorn (2 workers x 8 threads) with ``env`` until the block ends; yield its URL."""
+    """Run gunicorn (4 workers x 4 threads) with ``env`` until the block ends; yield its URL."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -23,9 +23,9 @@ def serve(env: dict, port: int) -> Iterator[str]:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
+            "4",
             "--threads",
-            "8",
+            "4",
             "--keep-alive",
             "75",
             "--log-level",

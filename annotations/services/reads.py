@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotations.models import (
@@ -68,43 +68,46 @@ def read_assign(*, scan: Scan, reader, assigned_by=None) -> Read:
 @transaction.atomic
 def slice_labels_save(*, read_id: int, reader, changes: Sequence[LabelChange]) -> list[SliceLabel]:
     """Save the labels of one or more slices (a range) at once, or refuse them all."""
-    read = _open_read(read_id=read_id, reader=reader)
-    slices = _slices_by_index(read, [change.slice_index for change in changes])
-    existing = {
-        label.slice_id: label
-        for label in SliceLabel.objects.filter(read=read, slice__in=slices.values()).select_related(
-            "slice"
-        )
-    }
-    _refuse_stale(changes, slices, existing)
-    saved, audits = [], []
+    status, found = _lock_read_with_labels(read_id, reader, _indexes(changes))
+    _refuse_stale(changes, found)
+    saved, written, audits = [], [], []
     for change in changes:
+        slice_id, label = found[change.slice_index]
         values = _clean_values(change.values)
-        slice_ = slices[change.slice_index]
-        label = existing.get(slice_.pk)
         before = label.values() if label else None
         if before == values:
             saved.append(label)
             continue
-        if label is None:
-            label = SliceLabel(read=read, slice=slice_, version=0)
-        for name, value in values.items():
-            setattr(label, name, value)
-        label.version += 1
-        label.save()
+        new = SliceLabel(
+            read_id=read_id,
+            slice=Slice(pk=slice_id, position_index=change.slice_index),
+            version=(label.version if label else 0) + 1,
+            **values,
+        )
+        written.append(new)
         audits.append(
             LabelAudit(
-                read=read,
-                slice=slice_,
+                read_id=read_id,
+                slice_id=slice_id,
                 actor=reader,
                 before=before,
                 after=values,
-                version=label.version,
+                version=new.version,
             )
         )
-        saved.append(label)
+        saved.append(new)
+    # One upsert and one audit insert whatever the range: a save stays a handful of statements.
+    SliceLabel.objects.bulk_create(
+        written,
+        update_conflicts=True,
+        unique_fields=["read", "slice"],
+        update_fields=[*LABEL_FIELDS, "version", "updated_at"],
+    )
     LabelAudit.objects.bulk_create(audits)
-    _mark_started(read)
+    if status == ReadStatus.ASSIGNED:
+        Read.objects.filter(pk=read_id).update(
+            status=ReadStatus.IN_PROGRESS, started_at=timezone.now()
+        )
     return saved
 
 
@@ -119,7 +122,7 @@ def read_progress_record(
         read.viewed_slices = sorted(shown.union(read.viewed_slices))
         read.last_slice_index = min(max(slice_index, 0), count - 1)
         read.time_spent_s += min(max(seconds, 0.0), MAX_TIME_STEP_S)
-        _mark_started(read, save=False)
+        _mark_started(read)
         read.save()
     return read
 
@@ -140,7 +143,7 @@ def read_flags_set(
         setattr(read, f"flag_{name}", bool(flags.get(name, False)))
     read.note = note.strip()
     read.version += 1
-    _mark_started(read, save=False)
+    _mark_started(read)
     read.save()
     return read
 
@@ -186,25 +189,64 @@ def _open_read(*, read_id: int, reader) -> Read:
     return read
 
 
-def _slices_by_index(read: Read, indexes: list[int]) -> dict[int, Slice]:
+def _indexes(changes: Sequence[LabelChange]) -> list[int]:
+    indexes = [change.slice_index for change in changes]
     if not indexes:
         raise ValidationError("no slices to label")
     if len(set(indexes)) != len(indexes):
         raise ValidationError("a slice appears twice in one save")
-    slices = {
-        slice_.position_index: slice_
-        for slice_ in Slice.objects.filter(scan_id=read.scan_id, position_index__in=indexes)
-    }
-    missing = sorted(set(indexes) - set(slices))
+    return indexes
+
+
+def _lock_read_with_labels(
+    read_id: int, reader, indexes: list[int]
+) -> tuple[str, dict[int, tuple[int, SliceLabel | None]]]:
+    """Lock the reader's own read and fetch the named slices with their labels, in one query
+    (the save path runs for every key a reader presses). Returns the read's status and, per
+    slice index, the slice id and its label in this read (None: never labelled)."""
+    label_columns = ", ".join(f"l.{name}" for name in ("id", "version", *LABEL_FIELDS))
+    # Lock the read row only: not the scan or slices that cross-readers share. SQLite has no
+    # row locks; its writes are serialised by the immediate transactions set in settings.
+    lock = " FOR UPDATE OF r" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT r.status, s.id, s.position_index, {label_columns} "
+        f"FROM {Read._meta.db_table} r "
+        f"LEFT JOIN {Slice._meta.db_table} s ON s.scan_id = r.scan_id "
+        f"AND s.position_index IN ({', '.join(['%s'] * len(indexes))}) "
+        f"LEFT JOIN {SliceLabel._meta.db_table} l ON l.read_id = r.id AND l.slice_id = s.id "
+        f"WHERE r.id = %s AND r.reader_id = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*indexes, read_id, reader.pk])
+        rows = cursor.fetchall()
+    if not rows:
+        raise Read.DoesNotExist(f"read {read_id} does not exist")
+    if rows[0][0] == ReadStatus.COMPLETED:
+        raise ApplicationError("This read is completed and can no longer change.", status=409)
+    found = {}
+    for _, slice_id, index, label_id, version, *values in rows:
+        if slice_id is None:
+            continue
+        label = None
+        if label_id is not None:
+            label = SliceLabel(
+                pk=label_id,
+                read_id=read_id,
+                slice=Slice(pk=slice_id, position_index=index),
+                version=version,
+                **dict(zip(LABEL_FIELDS, map(bool, values), strict=True)),
+            )
+        found[index] = (slice_id, label)
+    missing = sorted(set(indexes) - set(found))
     if missing:
-        raise ValidationError(f"scan {read.scan_id} has no slice {missing[0]}")
-    return slices
+        raise ValidationError(f"this scan has no slice {missing[0]}")
+    return rows[0][0], found
 
 
-def _refuse_stale(changes, slices, existing) -> None:
+def _refuse_stale(changes, found) -> None:
     conflicts = []
     for change in changes:
-        label = existing.get(slices[change.slice_index].pk)
+        label = found[change.slice_index][1]
         current = label.version if label else 0
         if current != change.expected_version:
             conflicts.append(
@@ -228,10 +270,7 @@ def _clean_values(values: dict[str, bool]) -> dict[str, bool]:
     return clean
 
 
-def _mark_started(read: Read, save: bool = True) -> None:
-    if read.status != ReadStatus.ASSIGNED:
-        return
-    read.status = ReadStatus.IN_PROGRESS
-    read.started_at = timezone.now()
-    if save:
-        read.save(update_fields=["status", "started_at"])
+def _mark_started(read: Read) -> None:
+    if read.status == ReadStatus.ASSIGNED:
+        read.status = ReadStatus.IN_PROGRESS
+        read.started_at = timezone.now()

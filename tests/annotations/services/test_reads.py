@@ -61,6 +61,37 @@ def test_a_range_of_slices_is_labelled_at_once_and_audited(read, reader):
     assert read.status == "in_progress" and read.started_at is not None
 
 
+def test_a_range_mixing_new_and_labelled_slices_costs_the_same_few_statements(
+    read, reader, django_assert_max_num_queries
+):
+    slice_labels_save(read_id=read.pk, reader=reader, changes=[change(1), change(2)])
+
+    # Lock+fetch, upsert, audit insert and the transaction: not one statement per slice.
+    with django_assert_max_num_queries(5):
+        saved = slice_labels_save(
+            read_id=read.pk,
+            reader=reader,
+            changes=[change(i, {"sdh": True}, version=1 if i in (1, 2) else 0) for i in range(6)],
+        )
+
+    assert [(label.slice.position_index, label.version) for label in saved] == [
+        (0, 1),
+        (1, 2),
+        (2, 2),
+        (3, 1),
+        (4, 1),
+        (5, 1),
+    ]
+    stored = SliceLabel.objects.filter(read=read).order_by("slice__position_index")
+    assert [(label.sdh, label.iph, label.version) for label in stored] == [
+        (True, False, 1),
+        (True, False, 2),
+        (True, False, 2),
+        *[(True, False, 1)] * 3,
+    ]
+    assert LabelAudit.objects.filter(read=read).count() == 8
+
+
 def test_stale_version_is_refused_with_the_current_values(read, reader):
     slice_labels_save(read_id=read.pk, reader=reader, changes=[change(2)])
     slice_labels_save(read_id=read.pk, reader=reader, changes=[change(2, {"sdh": True}, 1)])
