@@ -1,13 +1,29 @@
-"""The study's models: study data (``study``) and readers' labels (``reads``)."""
+"""The study's models: study data (``study``), readers' labels (``reads``, ``scan_labels``)
+and consensus (adjudication, frozen ground-truth versions: ``consensus``)."""
 
+from annotations.models.consensus import (
+    AdjudicatedLabel,
+    AdjudicationItem,
+    AdjudicationReason,
+    AdjudicationStatus,
+    FrozenRowError,
+    GroundTruthScanLabel,
+    GroundTruthSliceLabel,
+    GroundTruthVersion,
+)
 from annotations.models.reads import (
+    ACTIVE_READ_STATUSES,
     LABEL_FIELDS,
+    OPEN_READ_STATUSES,
     SUBTYPES,
     LabelAudit,
     Read,
+    ReadKind,
+    ReadLevel,
     ReadStatus,
     SliceLabel,
 )
+from annotations.models.scan_labels import ScanLabel, ScanLabelAudit
 from annotations.models.study import (
     FINISHED_STATUSES,
     Center,
@@ -23,6 +39,20 @@ from annotations.models.study import (
 )
 
 __all__ = [
+    "ACTIVE_READ_STATUSES",
+    "OPEN_READ_STATUSES",
+    "AdjudicatedLabel",
+    "AdjudicationItem",
+    "AdjudicationReason",
+    "AdjudicationStatus",
+    "FrozenRowError",
+    "GroundTruthScanLabel",
+    "GroundTruthSliceLabel",
+    "GroundTruthVersion",
+    "ReadKind",
+    "ReadLevel",
+    "ScanLabel",
+    "ScanLabelAudit",
     "FINISHED_STATUSES",
     "LABEL_FIELDS",
     "SUBTYPES",

@@ -4,6 +4,11 @@ Read
     One reader's reading of one scan (one per reader and scan): status, timing, where the
     reader left off, which slices were shown, the scan flags (post-operative, artifact, mass
     lesion, other with a note). Flags carry a ``version`` for optimistic concurrency.
+    ``kind`` says whether it is the scan's primary read or a blinded cross-read, ``level``
+    whether the reader labels slices or the whole scan (the prospective test set), and
+    ``order_key`` is a seeded random key: each reader's worklist follows it, so every
+    cross-reader reads in an order of their own. A read taken back from a reader after work
+    began is ``withdrawn``: kept with its labels and audit, but no longer the reader's.
 SliceLabel
     The labels of one slice within one read: the five subtypes (IPH, IVH, SAH, SDH, EDH) or an
     explicit "no hemorrhage". ``any`` is derived: a slice holds hemorrhage if any subtype is set.
@@ -26,6 +31,22 @@ class ReadStatus(models.TextChoices):
     ASSIGNED = "assigned", "Assigned"
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Reads that still count for their scan (a withdrawn read is history only).
+ACTIVE_READ_STATUSES = (ReadStatus.ASSIGNED, ReadStatus.IN_PROGRESS, ReadStatus.COMPLETED)
+OPEN_READ_STATUSES = (ReadStatus.ASSIGNED, ReadStatus.IN_PROGRESS)
+
+
+class ReadKind(models.TextChoices):
+    PRIMARY = "primary", "Primary read"
+    CROSS = "cross", "Cross-read"
+
+
+class ReadLevel(models.TextChoices):
+    SLICE = "slice", "Slice labels"
+    SCAN = "scan", "Scan-level labels"
 
 
 class Read(models.Model):
@@ -51,11 +72,35 @@ class Read(models.Model):
     flag_other = models.BooleanField(default=False)
     note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=8, choices=ReadKind.choices, default=ReadKind.PRIMARY)
+    level = models.CharField(max_length=8, choices=ReadLevel.choices, default=ReadLevel.SLICE)
+    order_key = models.BigIntegerField(
+        default=0, help_text="Seeded random key: the reader's worklist order"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["assigned_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["scan", "reader"], name="read_one_per_reader_and_scan"),
+            models.UniqueConstraint(
+                fields=["scan"],
+                condition=Q(kind="primary") & ~Q(status="withdrawn"),
+                name="read_one_active_primary_per_scan",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ReadKind.values), name="read_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(level__in=ReadLevel.values), name="read_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="withdrawn", withdrawn_at__isnull=False)
+                | (~Q(status="withdrawn") & Q(withdrawn_at__isnull=True)),
+                name="read_withdrawn_has_time",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=ReadStatus.values), name="read_status_valid"
             ),
@@ -70,7 +115,10 @@ class Read(models.Model):
             ),
             models.CheckConstraint(condition=Q(time_spent_s__gte=0), name="read_time_not_negative"),
         ]
-        indexes = [models.Index(fields=["reader", "status"])]
+        indexes = [
+            models.Index(fields=["reader", "status"]),
+            models.Index(fields=["reader", "status", "order_key"], name="read_worklist_order"),
+        ]
 
     def __str__(self) -> str:
         return f"Read {self.pk} of scan {self.scan_id} by {self.reader_id}"

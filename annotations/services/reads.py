@@ -15,13 +15,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from annotations.models import (
+    ACTIVE_READ_STATUSES,
     LABEL_FIELDS,
     SUBTYPES,
     LabelAudit,
     Read,
+    ReadKind,
+    ReadLevel,
     ReadStatus,
     Role,
     Scan,
+    ScanLabel,
     Slice,
     SliceLabel,
 )
@@ -53,12 +57,34 @@ class LabelConflict(ApplicationError):
         )
 
 
-def read_assign(*, scan: Scan, reader, assigned_by=None) -> Read:
-    """Give a scan to a neuroradiologist to read; one read per reader and scan."""
+def read_assign(
+    *,
+    scan: Scan,
+    reader,
+    assigned_by=None,
+    kind: str | None = None,
+    level: str = ReadLevel.SLICE,
+    order_key: int = 0,
+) -> Read:
+    """Give a scan to a neuroradiologist to read; one read per reader and scan. Without a
+    ``kind`` the scan's first active reader is its primary reader, later ones cross-read.
+    Batches of scans go through ``scans_assign`` (balanced, with cross-reads)."""
     if not user_has_role(reader, Role.NEURORADIOLOGIST):
         raise ValidationError(f"{reader.username} is not a neuroradiologist")
+    if kind is None:
+        has_primary = Read.objects.filter(
+            scan=scan, kind=ReadKind.PRIMARY, status__in=ACTIVE_READ_STATUSES
+        ).exists()
+        kind = ReadKind.CROSS if has_primary else ReadKind.PRIMARY
     read, created = Read.objects.get_or_create(
-        scan=scan, reader=reader, defaults={"assigned_by": assigned_by}
+        scan=scan,
+        reader=reader,
+        defaults={
+            "assigned_by": assigned_by,
+            "kind": kind,
+            "level": level,
+            "order_key": order_key,
+        },
     )
     if not created:
         raise ApplicationError(f"{reader.username} already reads scan {scan.pk}", status=409)
@@ -152,6 +178,10 @@ def read_flags_set(
 def read_complete(*, read_id: int, reader, unseen_ok: bool = False) -> Read:
     """Mark a read done. Slices never shown block it unless the reader confirms."""
     read = _open_read(read_id=read_id, reader=reader)
+    if read.level == ReadLevel.SCAN and not ScanLabel.objects.filter(read=read).exists():
+        raise ApplicationError(
+            "Label the scan (a subtype or 'no hemorrhage') before finishing.", status=409
+        )
     unseen = sorted(set(range(read.scan.slice_count)) - set(read.viewed_slices))
     if unseen and not unseen_ok:
         raise ApplicationError(
@@ -182,6 +212,7 @@ def _open_read(*, read_id: int, reader) -> Read:
     read = (
         Read.objects.select_for_update(of=("self",))
         .select_related("scan")
+        .exclude(status=ReadStatus.WITHDRAWN)
         .get(pk=read_id, reader=reader)
     )
     if read.status == ReadStatus.COMPLETED:
@@ -209,7 +240,7 @@ def _lock_read_with_labels(
     # row locks; its writes are serialised by the immediate transactions set in settings.
     lock = " FOR UPDATE OF r" if connection.features.has_select_for_update_of else ""
     sql = (
-        f"SELECT r.status, s.id, s.position_index, {label_columns} "
+        f"SELECT r.status, r.level, s.id, s.position_index, {label_columns} "
         f"FROM {Read._meta.db_table} r "
         f"LEFT JOIN {Slice._meta.db_table} s ON s.scan_id = r.scan_id "
         f"AND s.position_index IN ({', '.join(['%s'] * len(indexes))}) "
@@ -219,12 +250,16 @@ def _lock_read_with_labels(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*indexes, read_id, reader.pk])
         rows = cursor.fetchall()
-    if not rows:
+    if not rows or rows[0][0] == ReadStatus.WITHDRAWN:
         raise Read.DoesNotExist(f"read {read_id} does not exist")
     if rows[0][0] == ReadStatus.COMPLETED:
         raise ApplicationError("This read is completed and can no longer change.", status=409)
+    if rows[0][1] == ReadLevel.SCAN:
+        raise ApplicationError(
+            "This scan is read at scan level: save a scan label, not slice labels.", status=409
+        )
     found = {}
-    for _, slice_id, index, label_id, version, *values in rows:
+    for _, _, slice_id, index, label_id, version, *values in rows:
         if slice_id is None:
             continue
         label = None

@@ -1,0 +1,63 @@
+"""Scan-level labels: the prospective test set is read per scan, not per slice.
+
+ScanLabel
+    One scan-level read's verdict: the five subtypes (IPH, IVH, SAH, SDH, EDH) or an explicit
+    "no hemorrhage"; ``any`` is derived. ``version`` counts saves, as for slice labels, so a
+    stale save is refused as a conflict.
+ScanLabelAudit
+    One row per change of a scan label: who, when, the values before and after.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from annotations.models.reads import LABEL_FIELDS, SUBTYPES, Read
+
+
+class ScanLabel(models.Model):
+    read = models.OneToOneField(Read, on_delete=models.CASCADE, related_name="scan_label")
+    iph = models.BooleanField(default=False)
+    ivh = models.BooleanField(default=False)
+    sah = models.BooleanField(default=False)
+    sdh = models.BooleanField(default=False)
+    edh = models.BooleanField(default=False)
+    no_hemorrhage = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["read_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(no_hemorrhage=False)
+                | Q(iph=False, ivh=False, sah=False, sdh=False, edh=False),
+                name="scan_label_no_hemorrhage_excludes_subtypes",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="scan_label_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan label of read {self.read_id}"
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, name) for name in SUBTYPES)
+
+    def values(self) -> dict[str, bool]:
+        return {name: getattr(self, name) for name in LABEL_FIELDS}
+
+
+class ScanLabelAudit(models.Model):
+    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="scan_label_audit")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(null=True, blank=True, help_text="None when the label was new")
+    after = models.JSONField()
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Audit of the scan label of read {self.read_id} (v{self.version})"
