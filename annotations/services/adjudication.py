@@ -62,13 +62,15 @@ def adjudication_missing_reads_refresh(*, scan_ids: Iterable[int] | None = None)
         any_reads=Count("reads"),
     )
     short = scans.filter(_understaffed(), any_reads__gt=0)
+    # A scan already queued, or decided by an adjudicator, is not queued again.
+    decided_or_open = AdjudicationItem.objects.filter(
+        reason=AdjudicationReason.MISSING_READ,
+        status__in=[AdjudicationStatus.OPEN, AdjudicationStatus.RESOLVED],
+    ).values("scan_id")
     created = AdjudicationItem.objects.bulk_create(
         [
             AdjudicationItem(scan_id=scan_id, reason=AdjudicationReason.MISSING_READ)
-            for scan_id in short.exclude(
-                adjudication_items__reason=AdjudicationReason.MISSING_READ,
-                adjudication_items__status=AdjudicationStatus.OPEN,
-            ).values_list("id", flat=True)
+            for scan_id in short.exclude(pk__in=decided_or_open).values_list("id", flat=True)
         ],
         ignore_conflicts=True,
     )
@@ -104,7 +106,8 @@ def adjudication_split_votes_create(
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     by = getattr(created_by, "pk", None)
-    added = 0
+    # SQLite reports no row count for WITH ... INSERT: count the queue instead.
+    before = AdjudicationItem.objects.filter(reason=AdjudicationReason.SPLIT_VOTE).count()
     with connection.cursor() as cursor:
         for subtype in dict.fromkeys(subtypes):
             cursor.execute(
@@ -123,7 +126,6 @@ def adjudication_split_votes_create(
                 """,
                 [*params, subtype, now, by, subtype],
             )
-            added += cursor.rowcount
             cursor.execute(
                 f"""
                 WITH {final_scans_cte(where=where)}, {scan_votes_cte()}
@@ -140,8 +142,7 @@ def adjudication_split_votes_create(
                 """,
                 [*params, subtype, now, by, subtype],
             )
-            added += cursor.rowcount
-    return added
+    return AdjudicationItem.objects.filter(reason=AdjudicationReason.SPLIT_VOTE).count() - before
 
 
 def _scan_level(scan_id: int) -> str:
