@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotations.api import images, reads
+from annotations.api import assignment, consensus, images, reads, scan_labels
 from annotations.api import study as api
 
 urlpatterns = [
@@ -38,12 +38,82 @@ urlpatterns = [
         images.SliceFileApi.as_view(),
         name="slice-file",
     ),
-    path("worklist/", reads.WorklistApi.as_view(), name="worklist"),
-    path("reads/<int:read_id>/", reads.ReadDetailApi.as_view(), name="read-detail"),
+    # The reads API with each read's level and scan label (scan-level reads of test scans).
+    path("worklist/", scan_labels.ReaderWorklistApi.as_view(), name="worklist"),
+    path("reads/<int:read_id>/", scan_labels.ReaderReadDetailApi.as_view(), name="read-detail"),
     path(
         "reads/<int:read_id>/labels/", reads.SliceLabelSaveApi.as_view(), name="slice-labels-save"
     ),
     path("reads/<int:read_id>/progress/", reads.ReadProgressApi.as_view(), name="read-progress"),
     path("reads/<int:read_id>/flags/", reads.ReadFlagsSetApi.as_view(), name="read-flags-set"),
     path("reads/<int:read_id>/complete/", reads.ReadCompleteApi.as_view(), name="read-complete"),
+    path("reads/<int:read_id>/scan-label/", scan_labels.ScanLabelApi.as_view(), name="scan-label"),
+    # Assignment (coordinators)
+    path("assignments/", assignment.ScansAssignApi.as_view(), name="scans-assign"),
+    path("study-reads/", assignment.StudyReadListApi.as_view(), name="study-read-list"),
+    path(
+        "study-reads/<int:read_id>/reassign/",
+        assignment.ReadReassignApi.as_view(),
+        name="read-reassign",
+    ),
+    path(
+        "study-reads/<int:read_id>/unassign/",
+        assignment.ReadUnassignApi.as_view(),
+        name="read-unassign",
+    ),
+    path("readers/workload/", assignment.ReaderWorkloadListApi.as_view(), name="reader-workload"),
+    # Adjudication (coordinators)
+    path("adjudication/", consensus.AdjudicationItemListApi.as_view(), name="adjudication-list"),
+    path(
+        "adjudication/missing-reads/",
+        consensus.AdjudicationMissingReadsRefreshApi.as_view(),
+        name="adjudication-missing-reads",
+    ),
+    path(
+        "adjudication/split-votes/",
+        consensus.AdjudicationSplitVotesCreateApi.as_view(),
+        name="adjudication-split-votes",
+    ),
+    path(
+        "adjudication/<int:item_id>/",
+        consensus.AdjudicationItemDetailApi.as_view(),
+        name="adjudication-detail",
+    ),
+    path(
+        "adjudication/<int:item_id>/resolve/",
+        consensus.AdjudicationItemResolveApi.as_view(),
+        name="adjudication-resolve",
+    ),
+    # Ground-truth versions
+    path("ground-truth/", consensus.GroundTruthVersionListApi.as_view(), name="ground-truth-list"),
+    path(
+        "ground-truth/freeze/",
+        consensus.GroundTruthFreezeApi.as_view(),
+        name="ground-truth-freeze",
+    ),
+    path(
+        "ground-truth/compare/",
+        consensus.GroundTruthCompareApi.as_view(),
+        name="ground-truth-compare",
+    ),
+    path(
+        "ground-truth/<int:version_id>/",
+        consensus.GroundTruthVersionDetailApi.as_view(),
+        name="ground-truth-detail",
+    ),
+    path(
+        "ground-truth/<int:version_id>/release/",
+        consensus.GroundTruthReleaseApi.as_view(),
+        name="ground-truth-release",
+    ),
+    path(
+        "ground-truth/<int:version_id>/scans/",
+        consensus.GroundTruthScanLabelListApi.as_view(),
+        name="ground-truth-scans",
+    ),
+    path(
+        "ground-truth/<int:version_id>/scans/<int:scan_id>/slices/",
+        consensus.GroundTruthSliceLabelListApi.as_view(),
+        name="ground-truth-slices",
+    ),
 ]
