@@ -3,13 +3,16 @@
 from django.contrib import admin, messages
 
 from annotations.models import (
+    AdjudicationItem,
     Center,
+    GroundTruthVersion,
     ImportBatch,
     LabelAudit,
     Patient,
     QuarantinedSeries,
     Read,
     Scan,
+    ScanLabel,
     Slice,
     SliceLabel,
 )
@@ -172,3 +175,39 @@ class SliceLabelAdmin(ReadOnlyAdmin):
 class LabelAuditAdmin(ReadOnlyAdmin):
     list_display = ["id", "read", "slice", "actor", "at", "version", "before", "after"]
     list_select_related = ["read", "slice", "actor"]
+
+
+@admin.register(ScanLabel)
+class ScanLabelAdmin(ReadOnlyAdmin):
+    list_display = ["id", "read", "iph", "ivh", "sah", "sdh", "edh", "no_hemorrhage", "version"]
+    list_select_related = ["read"]
+
+
+@admin.register(AdjudicationItem)
+class AdjudicationItemAdmin(ReadOnlyAdmin):
+    """Decisions are taken through the adjudication API, which records who and why."""
+
+    list_display = ["id", "scan", "slice", "label", "reason", "status", "decided_by", "decided_at"]
+    list_filter = ["status", "reason", "label"]
+    list_select_related = ["scan__center", "slice", "decided_by"]
+
+
+@admin.register(GroundTruthVersion)
+class GroundTruthVersionAdmin(ReadOnlyAdmin):
+    """Frozen: shown, never changed or deleted."""
+
+    list_display = [
+        "id",
+        "name",
+        "created_by",
+        "created_at",
+        "scan_count",
+        "slice_count",
+        "pending_scan_count",
+        "released_at",
+        "content_sha256",
+    ]
+    list_select_related = ["created_by"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
