@@ -9,6 +9,8 @@ class AnnotationsConfig(AppConfig):
     def ready(self) -> None:
         import pydicom.config
 
+        from annotations import checks  # noqa: F401  (registers the settings checks)
+
         # Vendors write values that bend the standard (dates with dots, long strings); pydicom
         # would warn for each and quote the value, which may be PHI. The importer checks what
         # it needs itself.

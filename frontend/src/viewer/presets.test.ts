@@ -18,6 +18,16 @@ describe("loadPresets", () => {
     expect(loadPresets(page("not json"))[0]).toMatchObject({ center: 50, width: 100 });
     expect(loadPresets(page(null))).toHaveLength(6);
   });
+
+  it("ignores presets on the reader's own keys and a key's second preset", () => {
+    const presets = loadPresets(
+      page(
+        '[{"key": "D", "name": "x", "center": 1, "width": 5}, {"key": "k", "name": "A", "center": 1, "width": 5},' +
+          ' {"key": "K", "name": "B", "center": 2, "width": 5}]',
+      ),
+    );
+    expect(presets.map((p) => p.name)).toEqual(["A"]);
+  });
 });
 
 describe("voiRange", () => {

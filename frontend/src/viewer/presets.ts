@@ -15,15 +15,23 @@ const DEFAULT_PRESETS: readonly WindowPreset[] = [
   { key: "o", name: "Bone", center: 600, width: 2800 },
 ];
 
+/** Keys the reading view already uses (labels 0-5, copy, undo, reset, done, help); the
+ * server's settings check refuses presets on them, and the page ignores any that slip by. */
+export const READER_KEYS = "012345curdh?";
+
 /** The site's presets from the page (`<script id="window-presets">`, set in Django's
- * settings), else the defaults; malformed entries are dropped. */
+ * settings), else the defaults; malformed entries, taken keys and repeated keys are dropped. */
 export function loadPresets(doc: Document | undefined = globalThis.document): readonly WindowPreset[] {
   const source = doc?.getElementById("window-presets")?.textContent;
   if (!source) return DEFAULT_PRESETS;
   try {
     const parsed: unknown = JSON.parse(source);
     if (!Array.isArray(parsed)) return DEFAULT_PRESETS;
-    const presets = parsed.filter(isPreset).map((p) => ({ ...p, key: p.key.toLowerCase() }));
+    const taken = new Set(READER_KEYS);
+    const presets = parsed
+      .filter(isPreset)
+      .map((p) => ({ ...p, key: p.key.toLowerCase() }))
+      .filter((p) => !taken.has(p.key) && Boolean(taken.add(p.key)));
     return presets.length ? presets : DEFAULT_PRESETS;
   } catch {
     return DEFAULT_PRESETS;
