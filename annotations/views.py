@@ -6,9 +6,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from annotations import selectors
+from annotations.api.reads import ReadDetailApi
 from annotations.models import Center, ImportBatch, Read, Role, Scan, Split
 from annotations.permissions import user_has_role, user_roles
 
@@ -121,7 +123,8 @@ class WorklistView(RoleRequiredMixin, View):
 
 
 class ReadingView(RoleRequiredMixin, View):
-    """The reading page: a shell the viewer script (build/reader.js) fills from the API."""
+    """The reading page: the viewer script (build/reader.js) builds it from the read inlined
+    here, then saves through the API."""
 
     roles = (Role.NEURORADIOLOGIST,)
 
@@ -130,5 +133,13 @@ class ReadingView(RoleRequiredMixin, View):
             read = selectors.read_get_for_reader(read_id=read_id, reader=request.user)
         except Read.DoesNotExist:
             raise Http404("No such read.") from None
-        context = {"read": read, "window_presets": settings.WINDOW_PRESETS}
-        return render(request, "annotations/reading/read.html", context)
+        # The read and its labels travel in the page, and the slice to show first is preloaded
+        # while the viewer script loads: opening a scan costs no API round trip before the image.
+        context = {
+            "read": read,
+            "read_data": ReadDetailApi.OutputSerializer(read).data,
+            "window_presets": settings.WINDOW_PRESETS,
+        }
+        response = render(request, "annotations/reading/read.html", context)
+        add_never_cache_headers(response)  # a reload must show the labels saved since
+        return response

@@ -1,11 +1,13 @@
 """Benchmark: the reading view in headless Chromium (first slice, whole series cached, scroll).
 
 Serves the app with gunicorn on a fresh data directory seeded with 512x512 demo phantoms,
-then, in a fresh browser context per run, opens a reader's scan and measures from navigation
-start: the first slice drawn (``data-loaded`` on #reader) and the whole series cached
-(``data-prefetched``); then scrolls with the arrow keys for two seconds and counts the frames
-Cornerstone rendered. Baseline in the same browser: fetching every slice file of the series
-with plain ``fetch`` (the network and server part alone).
+then, in a fresh browser profile per run, opens a reader's first scan and measures from
+navigation start: the first slice drawn (``data-loaded`` on #reader) and the whole series
+cached (``data-prefetched``); scrolls with the arrow keys for two seconds and counts the frames
+Cornerstone rendered; then opens the reader's next scan and measures it again, now with the
+page's scripts in the browser's caches as they are for every scan after a session's first.
+Baseline in the same browser: fetching every slice file of the series with plain ``fetch``
+(the network and server part alone).
 Targets: first slice <= 500 ms, series cached <= 2 s, scrolling >= 30 frames/s.
 
     uv run python bench/viewer.py [--runs 3]
@@ -90,7 +92,7 @@ def main() -> None:
         for command in (
             ["migrate", "-v0"],
             ["collectstatic", "--noinput", "-v0"],
-            ["seed_demo", "--scans-per-center", "1"],
+            ["seed_demo", "--scans-per-center", "2"],
         ):
             subprocess.run(
                 [sys.executable, "manage.py", *command],
@@ -104,7 +106,7 @@ def main() -> None:
 
 
 def _measure(base: str, runs: int) -> None:
-    first, cached, fps, baseline = [], [], [], []
+    cold, warm, fps, baseline = [], [], [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
@@ -118,27 +120,37 @@ def _measure(base: str, runs: int) -> None:
             page.fill("input[name=password]", "ichlabel-demo")
             page.click("button[type=submit]")
             page.wait_for_url("**/reading/")
-            link = page.locator("#worklist a.button").first.get_attribute("href")
-            page.goto(base + link)
-            page.wait_for_selector("#reader[data-prefetched]", timeout=60000)
-            marks = page.evaluate("window.__marks")
-            first.append(marks["loaded"])
-            cached.append(marks["prefetched"])
+            # A reader looks at the worklist before choosing: let it finish loading.
+            page.wait_for_load_state("networkidle")
+            links = page.locator("#worklist a.button")
+            first, second = links.nth(0).get_attribute("href"), links.nth(1).get_attribute("href")
+            cold.append(_open(page, base + first))
             fps.append(page.evaluate(SCROLL))
             template = page.get_attribute("#reader", "data-slice-url")
             count = int(page.get_attribute("#reader", "data-slice-count"))
             urls = [template.replace("{index}", str(index)) for index in range(count)]
             baseline.append(page.evaluate(FETCH_ALL, urls))
+            # The reader's next scan: the page's scripts are in the browser's caches by now.
+            warm.append(_open(page, base + second))
             context.close()
         browser.close()
-    print(f"series: {count} slices, 512x512; {runs} runs, fresh browser cache each")
+    print(f"series: {count} slices, 512x512; {runs} runs, each in a fresh browser profile")
     print(f"baseline, fetch of every slice file: median {statistics.median(baseline):.0f} ms")
-    print(
-        f"first slice shown: median {statistics.median(first):.0f} ms after navigation start "
-        f"(target <= 500)"
-    )
-    print(f"whole series cached: median {statistics.median(cached):.0f} ms (target <= 2000)")
+    for title, marks in (("first scan of the session", cold), ("next scan", warm)):
+        shown = statistics.median(mark["loaded"] for mark in marks)
+        cached = statistics.median(mark["prefetched"] for mark in marks)
+        print(
+            f"{title}: first slice shown {shown:.0f} ms after navigation start "
+            f"(target <= 500), whole series cached {cached:.0f} ms (target <= 2000)"
+        )
     print(f"scrolling: median {statistics.median(fps):.0f} frames/s (target >= 30)")
+
+
+def _open(page, url: str) -> dict:
+    """Open a reading page and wait for its series; the marks in ms after navigation start."""
+    page.goto(url)
+    page.wait_for_selector("#reader[data-prefetched]", timeout=60000)
+    return page.evaluate("window.__marks")
 
 
 if __name__ == "__main__":

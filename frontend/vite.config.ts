@@ -30,7 +30,8 @@ export default defineConfig({
     exclude: ["@cornerstonejs/dicom-image-loader"],
     include: ["dicom-parser"],
   },
-  worker: { format: "es" },
+  // Worker scripts keep stable names too: the worklist prefetches the decoder before a scan opens.
+  worker: { format: "es", rollupOptions: { output: { entryFileNames: "assets/[name].js" } } },
   build: {
     outDir: here("../ichlabel/static/build"),
     emptyOutDir: true,

@@ -1,5 +1,7 @@
 """Reads API: only the reader's own reads exist for them; labels save with versions."""
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -164,3 +166,22 @@ def test_the_reading_page_carries_the_sites_window_presets(setting, client, sett
 
     assert '<script id="window-presets" type="application/json">' in page
     assert '"name": "Stroke"' in page
+
+
+def test_the_reading_page_carries_the_read_and_preloads_the_slice_to_show_first(setting, client):
+    _, read, _ = setting
+    read.last_slice_index = 2
+    read.save()
+    client.force_login(read.reader)
+
+    response = client.get(f"/reading/{read.pk}/")
+    page = response.content.decode()
+
+    assert '<script id="read-data" type="application/json">' in page
+    inline = json.loads(
+        page.split('id="read-data" type="application/json">')[1].split("</script>")[0]
+    )
+    assert inline == client.get(f"/api/v1/reads/{read.pk}/").json()
+    first = f"/api/v1/scans/{read.scan_id}/slices/2/file"
+    assert f'rel="preload" as="fetch" crossorigin="anonymous" href="{first}"' in page
+    assert "no-store" in response["Cache-Control"]  # a reload shows the labels saved since

@@ -150,3 +150,67 @@ def test_edits_made_elsewhere_are_merged_not_lost(live_server, reading, page, co
     reading.refresh_from_db()
     assert (reading.flag_artifact, reading.flag_mass_lesion, reading.note) == (True, True, "motion")
     console.assert_clean()
+
+
+def test_ranges_copy_undo_window_and_zoom_work_from_keys_and_mouse(
+    live_server, reading, page, console
+):
+    """Shift+arrows select a range that one key labels; C copies the previous slice; U and
+    Ctrl+Z undo step by step; a preset key, a left drag (window) and Ctrl+wheel (zoom) show in
+    the overlay and R resets them; leaving the page reports where the reader was."""
+    from annotations.models import SliceLabel
+
+    log_in(page, live_server.url, "neuro-e2e", "pw-neuro-e2e")
+    page.goto(f"{live_server.url}/reading/{reading.pk}/")
+    expect(page.locator("#reader")).to_have_attribute("data-prefetched", "true", timeout=30_000)
+    window = page.locator("#window-info")
+    expect(window).not_to_be_empty()
+    initial = window.text_content()
+
+    page.keyboard.press("Shift+ArrowUp")
+    page.keyboard.press("Shift+ArrowUp")
+    expect(page.locator("#slice-position")).to_contain_text("selected 1–3")
+    page.keyboard.press("2")
+    for index in (0, 1, 2):
+        expect(_strip_row(page, index)).to_have_attribute("data-labels", "IVH")
+    page.keyboard.press("Escape")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("c")
+    expect(_strip_row(page, 3)).to_have_attribute("data-labels", "IVH")
+    page.keyboard.press("u")
+    expect(_strip_row(page, 3)).to_have_attribute("data-labels", "")
+    page.keyboard.press("Control+z")
+    for index in (0, 1, 2):
+        expect(_strip_row(page, index)).to_have_attribute("data-labels", "")
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    assert not SliceLabel.objects.filter(read=reading, ivh=True).exists()
+
+    page.keyboard.press("b")
+    expect(window).to_have_text("Brain 40/80")
+    box = page.locator("#viewer").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y + 40, steps=8)
+    page.mouse.up()
+    expect(window).not_to_have_text("Brain 40/80")
+    expect(window).to_contain_text("Window ")
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -100)
+    page.keyboard.up("Control")
+    expect(window).to_contain_text("×")
+    page.keyboard.press("r")
+    expect(window).to_have_text(initial)
+
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#slice-position")).to_have_text(f"5 / {SLICES}")
+    page.goto(f"{live_server.url}/reading/")  # before the next periodic report
+    page.wait_for_function("() => document.readyState === 'complete'")
+    for _ in range(50):
+        reading.refresh_from_db()
+        if reading.last_slice_index == 4:
+            break
+        page.wait_for_timeout(100)
+    assert reading.last_slice_index == 4
+    assert set(range(5)) <= set(reading.viewed_slices)
+    console.assert_clean()

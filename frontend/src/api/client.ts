@@ -52,6 +52,8 @@ export interface RequestOptions {
   /** Sent as a JSON body. */
   json?: unknown;
   signal?: AbortSignal;
+  /** Let the request outlive the page (sent as the tab closes or navigates away). */
+  keepalive?: boolean;
 }
 
 /** Call the API and return the parsed JSON answer; throws ApiError on any failure. */
@@ -72,6 +74,7 @@ export async function request<T>(url: string, options: RequestOptions = {}): Pro
       credentials: "same-origin",
       ...(body === undefined ? {} : { body }),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.keepalive ? { keepalive: true } : {}),
     });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
@@ -85,8 +88,8 @@ export async function request<T>(url: string, options: RequestOptions = {}): Pro
 export const getJson = <T>(url: string, signal?: AbortSignal): Promise<T> =>
   request<T>(url, signal ? { signal } : {});
 
-export const postJson = <T>(url: string, json: unknown = {}): Promise<T> =>
-  request<T>(url, { method: "POST", json });
+export const postJson = <T>(url: string, json: unknown = {}, keepalive = false): Promise<T> =>
+  request<T>(url, { method: "POST", json, keepalive });
 
 /** Progress of an upload: bytes of the request body sent so far, of `total`. */
 export type UploadProgress = (loaded: number, total: number) => void;

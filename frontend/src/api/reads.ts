@@ -37,8 +37,13 @@ export const readGet = (url: string): Promise<ReadWithLabels> => getJson<ReadWit
 export const labelsSave = (url: string, changes: LabelChange[]): Promise<ServerLabel[]> =>
   postJson<ServerLabel[]>(url, { changes });
 
-export const progressRecord = (url: string, viewed: number[], sliceIndex: number, seconds: number): Promise<Read> =>
-  postJson<Read>(url, { viewed, slice_index: sliceIndex, seconds });
+export const progressRecord = (
+  url: string,
+  viewed: number[],
+  sliceIndex: number,
+  seconds: number,
+  keepalive = false,
+): Promise<Read> => postJson<Read>(url, { viewed, slice_index: sliceIndex, seconds }, keepalive);
 
 export const flagsSet = (url: string, flags: ReadFlags, note: string, version: number): Promise<Read> =>
   postJson<Read>(url, { ...flags, note, version });

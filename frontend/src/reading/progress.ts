@@ -1,7 +1,7 @@
 /**
  * Reports reading progress: the slices shown since the last report, the current slice and the
- * active seconds (time with the page visible, each gap capped), every 10 s and shortly after
- * the reader moves.
+ * active seconds (time with the page visible, each gap capped), every 10 s, shortly after
+ * the reader moves, and as the page goes away (a request that outlives the page).
  */
 import { progressRecord } from "../api/reads";
 
@@ -21,6 +21,7 @@ export class ProgressReporter {
   constructor(private readonly url: string) {
     setInterval(() => void this.send(), EVERY_MS);
     document.addEventListener("visibilitychange", () => this.tick());
+    window.addEventListener("pagehide", () => void this.send(true));
   }
 
   /** The reader now sees slice `index`. */
@@ -33,9 +34,10 @@ export class ProgressReporter {
     this.debounce = setTimeout(() => void this.send(), DEBOUNCE_MS);
   }
 
-  /** Send what is unsent now (the page calls it before completing). */
-  async send(): Promise<void> {
-    if (this.sending) await this.sending;
+  /** Send what is unsent now (the page calls it before completing). `leaving`: the page is
+   * going away; send at once with a request that outlives it, not after one in flight. */
+  async send(leaving = false): Promise<void> {
+    if (this.sending && !leaving) await this.sending;
     this.tick();
     if (!this.dirty && this.seconds < 1) return;
     const viewed = [...this.unsent];
@@ -43,7 +45,7 @@ export class ProgressReporter {
     this.unsent = new Set();
     this.seconds = 0;
     this.dirty = false;
-    this.sending = progressRecord(this.url, viewed, this.index, seconds)
+    this.sending = progressRecord(this.url, viewed, this.index, seconds, leaving)
       .then(() => undefined)
       .catch(() => {
         for (const index of viewed) this.unsent.add(index);

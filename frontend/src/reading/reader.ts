@@ -6,6 +6,7 @@
 import { ApiError } from "../api/client";
 import { readComplete, readGet, labelsSave, type ReadWithLabels } from "../api/reads";
 import { dataAttribute, showMessage } from "../dom";
+import { WINDOW_PRESETS } from "../viewer/presets";
 import { StackViewer, imageIdsFor } from "../viewer/stack";
 import { FlagsForm } from "./flags";
 import { createHelp } from "./help";
@@ -92,6 +93,8 @@ export class Reader {
     const imageIds = imageIdsFor(this.urls.slice, this.store.sliceCount);
     this.viewer = await StackViewer.create(this.viewerElement, imageIds, this.current);
     this.viewer.onNewImage((index) => this.shown(index));
+    this.viewer.onViewChange(() => this.updateWindowInfo());
+    this.updateWindowInfo();
     this.shown(this.current);
     this.section.dataset.loaded = "true";
     this.viewerElement.addEventListener("wheel", (event) => this.onWheel(event), { passive: false });
@@ -207,11 +210,9 @@ export class Reader {
         return;
       case "reset":
         this.viewer?.reset();
-        this.windowInfo.textContent = "";
         return;
       case "preset":
         this.viewer?.setWindow(action.preset.center, action.preset.width);
-        this.windowInfo.textContent = `${action.preset.name} ${action.preset.center}/${action.preset.width}`;
         return;
       case "done":
         void this.complete();
@@ -220,6 +221,16 @@ export class Reader {
         this.toggleHelp();
         return;
     }
+  }
+
+  /** The overlay's window (a preset's name when it is one) and zoom, e.g. "Brain 40/80 · 1.5×". */
+  private updateWindowInfo(): void {
+    const view = this.viewer?.view();
+    if (!view) return;
+    const [center, width] = [Math.round(view.center), Math.round(view.width)];
+    const preset = WINDOW_PRESETS.find((p) => p.center === center && p.width === width);
+    const zoom = Math.abs(view.zoom - 1) < 0.01 ? "" : ` · ${view.zoom.toFixed(1)}×`;
+    this.windowInfo.textContent = `${preset?.name ?? "Window"} ${center}/${width}${zoom}`;
   }
 
   private toggleHelp(): void {
@@ -303,6 +314,8 @@ export class Reader {
 export async function startReader(section: HTMLElement): Promise<void> {
   addReaderStyles();
   const urls = readerUrls(section);
-  const read = await readGet(urls.read);
+  // The page carries the read as it was when served; fetch it only where it does not.
+  const inline = document.getElementById("read-data")?.textContent;
+  const read = inline ? (JSON.parse(inline) as ReadWithLabels) : await readGet(urls.read);
   await new Reader(section, urls, read).start();
 }

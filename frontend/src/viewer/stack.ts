@@ -6,8 +6,10 @@
 import {
   Enums,
   RenderingEngine,
+  getRenderingCapabilities,
   imageLoader,
   init as coreInit,
+  setUseCPURendering,
   type Types,
 } from "@cornerstonejs/core";
 import { init as dicomLoaderInit } from "@cornerstonejs/dicom-image-loader";
@@ -36,8 +38,12 @@ export function initCornerstone(): Promise<void> {
     // Cornerstone's metadata parser (dcmjs) reports, as a console error, every implicit-VR file's
     // pixel data ("Invalid vr type ox - using OW"): the usual CT export, read correctly, no fault.
     dcmjsLog.getLogger("validation.dcmjs").setLevel("silent");
-    coreInit();
+    // The loader's decode workers first: they start loading while the core probes the GPU.
     dicomLoaderInit({ maxWebWorkers: Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4)) });
+    coreInit();
+    // Without a GPU (software WebGL: SwiftShader, llvmpipe: VDI desktops, headless browsers) a
+    // 2D stack draws faster on Cornerstone's CPU path than through emulated WebGL.
+    if (getRenderingCapabilities().softwareRasterizer) setUseCPURendering(true);
     toolsInit();
     addTool(WindowLevelTool);
     addTool(ZoomTool);
@@ -54,10 +60,18 @@ export function imageIdsFor(sliceUrlTemplate: string, sliceCount: number): strin
   );
 }
 
+export interface ViewState {
+  center: number;
+  width: number;
+  zoom: number;
+}
+
 export class StackViewer {
   private readonly engine: RenderingEngine;
   private readonly viewport: Types.IStackViewport;
   private index = 0;
+  /** Cornerstone's zoom of the fitted image: zoom is reported relative to it (1 = fitted). */
+  private fittedZoom = 1;
 
   private constructor(
     readonly element: HTMLDivElement,
@@ -91,6 +105,7 @@ export class StackViewer {
     viewer.index = clamp(start, 0, imageIds.length - 1);
     await viewer.viewport.setStack([...imageIds], viewer.index);
     viewer.viewport.render();
+    viewer.fittedZoom = viewer.viewport.getZoom() || 1;
     return viewer;
   }
 
@@ -141,6 +156,20 @@ export class StackViewer {
       }
     });
     await Promise.all(workers);
+  }
+
+  /** The window (centre/width in HU) and zoom (1: fitted) on screen; null before an image. */
+  view(): ViewState | null {
+    const range = this.viewport.getProperties().voiRange;
+    if (!range) return null;
+    const zoom = this.viewport.getZoom() / this.fittedZoom;
+    return { center: (range.lower + range.upper) / 2, width: range.upper - range.lower, zoom };
+  }
+
+  /** Called whenever the window or the camera (zoom, pan) changes, by mouse, key or reset. */
+  onViewChange(listener: () => void): void {
+    this.element.addEventListener(Enums.Events.VOI_MODIFIED, listener);
+    this.element.addEventListener(Enums.Events.CAMERA_MODIFIED, listener);
   }
 
   /** Called on every render of a new slice (the index shown). */
