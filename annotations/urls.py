@@ -39,8 +39,8 @@ urlpatterns = [
         name="slice-file",
     ),
     # The reads API with each read's level and scan label (scan-level reads of test scans).
-    path("worklist/", scan_labels.ReaderWorklistApi.as_view(), name="worklist"),
-    path("reads/<int:read_id>/", scan_labels.ReaderReadDetailApi.as_view(), name="read-detail"),
+    path("worklist/", reads.WorklistApi.as_view(), name="worklist"),
+    path("reads/<int:read_id>/", reads.ReadDetailApi.as_view(), name="read-detail"),
     path(
         "reads/<int:read_id>/labels/", reads.SliceLabelSaveApi.as_view(), name="slice-labels-save"
     ),

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import selectors
-from annotations.models import LABEL_FIELDS, Read
+from annotations.models import LABEL_FIELDS, Read, ScanLabel
 from annotations.permissions import IsNeuroradiologist
 from annotations.services.reads import (
     LabelChange,
@@ -44,7 +44,21 @@ class SliceLabelChangeSerializer(serializers.Serializer):
     no_hemorrhage = serializers.BooleanField(default=False)
 
 
+class ScanLabelOutputSerializer(serializers.Serializer):
+    iph = serializers.BooleanField()
+    ivh = serializers.BooleanField()
+    sah = serializers.BooleanField()
+    sdh = serializers.BooleanField()
+    edh = serializers.BooleanField()
+    no_hemorrhage = serializers.BooleanField()
+    any = serializers.BooleanField()
+    version = serializers.IntegerField()
+
+
 class ReadOutputSerializer(serializers.Serializer):
+    """A reader's own read. Its kind (primary or cross) is never shown: it would tell a
+    cross-reader that another read of the scan exists."""
+
     id = serializers.IntegerField()
     scan = serializers.IntegerField(source="scan_id")
     slice_count = serializers.IntegerField(source="scan.slice_count")
@@ -59,9 +73,19 @@ class ReadOutputSerializer(serializers.Serializer):
     flags = serializers.SerializerMethodField()
     note = serializers.CharField()
     version = serializers.IntegerField()
+    level = serializers.CharField()
+    scan_label = serializers.SerializerMethodField(
+        help_text="Scan-level labels of a scan-level read; null while never saved"
+    )
 
     def get_flags(self, read: Read) -> dict[str, bool]:
         return read_flags(read)
+
+    def get_scan_label(self, read: Read) -> dict | None:
+        try:
+            return ScanLabelOutputSerializer(read.scan_label).data
+        except ScanLabel.DoesNotExist:
+            return None
 
 
 class WorklistApi(APIView):
