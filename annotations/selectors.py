@@ -105,6 +105,12 @@ def read_get_for_reader(*, read_id: int, reader) -> Read:
     )
 
 
+def scan_slice_positions(*, scan_id: int) -> list[float]:
+    """Each slice's position along the normal in mm, by position index."""
+    slices = Slice.objects.filter(scan_id=scan_id).order_by("position_index")
+    return list(slices.values_list("z_position_mm", flat=True))
+
+
 def read_labels(*, read: Read) -> QuerySet[SliceLabel]:
     return (
         SliceLabel.objects.filter(read=read)

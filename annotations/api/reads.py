@@ -108,12 +108,18 @@ class ReadDetailApi(APIView):
 
     class OutputSerializer(ReadOutputSerializer):
         labels = serializers.SerializerMethodField()
+        slice_positions_mm = serializers.SerializerMethodField(
+            help_text="Each slice's position along the slice normal, slice 0 (inferior) first"
+        )
 
         class Meta:
             ref_name = "ReadWithLabels"
 
         def get_labels(self, read: Read) -> list[dict]:
             return LabelOutputSerializer(selectors.read_labels(read=read), many=True).data
+
+        def get_slice_positions_mm(self, read: Read) -> list[float]:
+            return selectors.scan_slice_positions(scan_id=read.scan_id)
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, read_id: int):

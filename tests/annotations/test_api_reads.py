@@ -84,6 +84,8 @@ def test_labels_save_a_range_and_a_stale_write_gets_409(setting):
     assert stale.json()["extra"]["conflicts"][0]["values"]["sdh"] is True
     assert [label["slice_index"] for label in detail["labels"]] == [1, 2]
     assert detail["status"] == "in_progress"
+    positions = detail["slice_positions_mm"]
+    assert len(positions) == detail["slice_count"] and positions == sorted(positions)
 
 
 def test_bad_label_input_is_a_400_with_a_message(setting):

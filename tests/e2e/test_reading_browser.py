@@ -6,6 +6,7 @@ Run: `uv run pytest tests/e2e/test_reading_browser.py`.
 """
 
 import json
+import re
 import shutil
 
 import pytest
@@ -72,14 +73,16 @@ def test_a_neuroradiologist_labels_slices_and_completes_a_read(live_server, read
     reader = page.locator("#reader")
     expect(reader).to_have_attribute("data-loaded", "true", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#viewer canvas') !== null")
-    expect(page.locator("#slice-position")).to_have_text(f"1 / {SLICES}")
+    expect(page.locator("#slice-position")).to_have_text(
+        re.compile(rf"^1 / {SLICES} · -?\d+\.\d mm$")
+    )
     expect(reader).to_have_attribute("data-prefetched", "true", timeout=30_000)
     expect(page.locator("#load-progress")).to_have_text(f"{SLICES} slices loaded")
     assert _image_is_drawn(page), "the first slice rendered as a blank canvas"
 
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
-    expect(page.locator("#slice-position")).to_have_text(f"3 / {SLICES}")
+    expect(page.locator("#slice-position")).to_contain_text(f"3 / {SLICES} · ")
     page.keyboard.press("1")
     page.keyboard.press("4")
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
@@ -203,7 +206,7 @@ def test_ranges_copy_undo_window_and_zoom_work_from_keys_and_mouse(
     expect(window).to_have_text(initial)
 
     page.keyboard.press("ArrowUp")
-    expect(page.locator("#slice-position")).to_have_text(f"5 / {SLICES}")
+    expect(page.locator("#slice-position")).to_contain_text(f"5 / {SLICES} · ")
     page.goto(f"{live_server.url}/reading/")  # before the next periodic report
     page.wait_for_function("() => document.readyState === 'complete'")
     for _ in range(50):

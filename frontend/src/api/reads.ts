@@ -23,6 +23,8 @@ export interface Read {
 
 export interface ReadWithLabels extends Read {
   labels: ServerLabel[];
+  /** Each slice's position along the slice normal (mm), slice 0 first. */
+  slice_positions_mm: number[];
 }
 
 /** A stale label in a 409 answer (values null for a slice never labelled). */

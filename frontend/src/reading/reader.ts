@@ -64,6 +64,7 @@ export class Reader {
   private current = 0;
   private anchor: number | null = null;
   private completing = false;
+  private readonly positions: readonly number[];
 
   constructor(
     private readonly section: HTMLElement,
@@ -71,6 +72,7 @@ export class Reader {
     read: ReadWithLabels,
   ) {
     this.store = new LabelStore(read.slice_count, read.labels);
+    this.positions = read.slice_positions_mm ?? [];
     this.saver = new LabelSaver(
       this.store,
       (changes) => labelsSave(urls.labels, changes),
@@ -165,8 +167,11 @@ export class Reader {
   private updateCurrent(): void {
     const n = this.store.sliceCount;
     const selection = this.selection();
+    const z = this.positions[this.current];
     this.position.textContent =
-      `${this.current + 1} / ${n}` + (selection.length > 1 ? `  (selected ${selection[0]! + 1}–${selection.at(-1)! + 1})` : "");
+      `${this.current + 1} / ${n}` +
+      (z === undefined ? "" : ` · ${z.toFixed(1)} mm`) +
+      (selection.length > 1 ? `  (selected ${selection[0]! + 1}–${selection.at(-1)! + 1})` : "");
     this.section.dataset.current = String(this.current);
     this.strip.setCurrent(this.current);
     this.strip.setSelection(selection.length > 1 ? selection : []);
