@@ -217,3 +217,41 @@ def test_ranges_copy_undo_window_and_zoom_work_from_keys_and_mouse(
     assert reading.last_slice_index == 4
     assert set(range(5)) <= set(reading.viewed_slices)
     console.assert_clean()
+
+
+def test_a_scan_level_read_labels_the_whole_scan(live_server, reading, page, console):
+    """A prospective test scan is read at scan level: keys label the scan, not a slice; the
+    label is saved, survives a reload, and the read completes once every slice was shown."""
+    from annotations.models import Read, ScanLabel
+
+    Read.objects.filter(pk=reading.pk).update(level="scan")
+    log_in(page, live_server.url, "neuro-e2e", "pw-neuro-e2e")
+    page.goto(f"{live_server.url}/reading/")
+    expect(page.locator(f'tr[data-read="{reading.pk}"] .scan-level')).to_be_visible()
+    page.goto(f"{live_server.url}/reading/{reading.pk}/")
+    reader = page.locator("#reader")
+    expect(reader).to_have_attribute("data-prefetched", "true", timeout=30_000)
+    expect(reader).to_have_attribute("data-level", "scan")
+    expect(page.locator("#slice-labels")).to_have_text("Scan: not labelled")
+
+    page.keyboard.press("3")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("4")
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    expect(page.locator("#slice-labels")).to_have_text("Scan: SAH SDH")
+    expect(page.locator("#slice-strip .mark.on")).to_have_count(0)  # no slice carries them
+    label = ScanLabel.objects.get(read=reading)
+    assert (label.sah, label.sdh, label.iph, label.version) == (True, True, False, 2)
+
+    page.reload()
+    expect(reader).to_have_attribute("data-loaded", "true", timeout=30_000)
+    expect(page.locator("#slice-labels")).to_have_text("Scan: SAH SDH")
+    start = int(reader.get_attribute("data-current"))
+    for index in range(start + 1, SLICES):  # one at a time: each slice is drawn, so it is seen
+        page.keyboard.press("ArrowUp")
+        expect(_strip_row(page, index)).to_have_class(re.compile("viewed"))
+    with page.expect_navigation(url=f"{live_server.url}/reading/"):
+        page.keyboard.press("d")
+    reading.refresh_from_db()
+    assert reading.status == "completed"
+    console.assert_clean()

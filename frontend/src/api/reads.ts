@@ -1,6 +1,6 @@
 /** The reads API: one read with its labels, saving labels, progress, flags, completion. */
-import { getJson, postJson } from "./client";
-import type { LabelChange, ServerLabel } from "../reading/labels";
+import { ApiError, getJson, postJson } from "./client";
+import type { LabelChange, LabelValues, ServerLabel } from "../reading/labels";
 
 export interface ReadFlags {
   postoperative: boolean;
@@ -18,6 +18,14 @@ export interface Read {
   viewed_slices: number[];
   flags: ReadFlags;
   note: string;
+  version: number;
+  /** "slice": labels per slice; "scan": one set of labels for the whole scan. */
+  level: "slice" | "scan";
+  scan_label: ScanLabel | null;
+}
+
+/** Scan-level labels (a scan-level read of the prospective test set). */
+export interface ScanLabel extends LabelValues {
   version: number;
 }
 
@@ -51,3 +59,22 @@ export const flagsSet = (url: string, flags: ReadFlags, note: string, version: n
   postJson<Read>(url, { ...flags, note, version });
 
 export const readComplete = (url: string, unseenOk: boolean): Promise<Read> => postJson<Read>(url, { unseen_ok: unseenOk });
+
+/**
+ * Save a scan-level read's labels, in the shape of a one-slice labels save (index 0 stands for
+ * the scan), so the same store and saver handle it; a 409 is turned into the labels API's
+ * conflict list, so the saver replays the reader's edit on the server's values.
+ */
+export async function scanLabelSave(url: string, changes: LabelChange[]): Promise<ServerLabel[]> {
+  const [change] = changes;
+  if (!change) return [];
+  const { slice_index: _index, ...body } = change;
+  try {
+    const saved = await postJson<ScanLabel>(url, body);
+    return [{ ...saved, slice_index: 0 }];
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 409 || !("version" in error.extra)) throw error;
+    const conflict = { slice_index: 0, version: error.extra["version"], values: error.extra["values"] ?? null };
+    throw new ApiError(error.message, 409, { conflicts: [conflict] });
+  }
+}

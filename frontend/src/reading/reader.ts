@@ -4,7 +4,7 @@
  * from its data-* URLs.
  */
 import { ApiError } from "../api/client";
-import { readComplete, readGet, labelsSave, type ReadWithLabels } from "../api/reads";
+import { readComplete, readGet, labelsSave, scanLabelSave, type ReadWithLabels } from "../api/reads";
 import { dataAttribute, showMessage } from "../dom";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { StackViewer, imageIdsFor } from "../viewer/stack";
@@ -23,6 +23,7 @@ export interface ReaderUrls {
   progress: string;
   flags: string;
   complete: string;
+  scanLabel: string;
   slice: string;
   worklist: string;
 }
@@ -34,6 +35,7 @@ export function readerUrls(section: HTMLElement): ReaderUrls {
     progress: dataAttribute(section, "progressUrl"),
     flags: dataAttribute(section, "flagsUrl"),
     complete: dataAttribute(section, "completeUrl"),
+    scanLabel: dataAttribute(section, "scanLabelUrl"),
     slice: dataAttribute(section, "sliceUrl"),
     worklist: dataAttribute(section, "worklistUrl"),
   };
@@ -65,17 +67,25 @@ export class Reader {
   private anchor: number | null = null;
   private completing = false;
   private readonly positions: readonly number[];
+  private readonly sliceCount: number;
+  /** A scan-level read (prospective test set): one set of labels for the whole scan, kept as
+   * entry 0 of the label store; the slices are only looked at. */
+  private readonly scanLevel: boolean;
 
   constructor(
     private readonly section: HTMLElement,
     private readonly urls: ReaderUrls,
     read: ReadWithLabels,
   ) {
-    this.store = new LabelStore(read.slice_count, read.labels);
+    this.sliceCount = read.slice_count;
+    this.scanLevel = read.level === "scan";
+    this.store = this.scanLevel
+      ? new LabelStore(1, read.scan_label ? [{ ...read.scan_label, slice_index: 0 }] : [])
+      : new LabelStore(read.slice_count, read.labels);
     this.positions = read.slice_positions_mm ?? [];
     this.saver = new LabelSaver(
       this.store,
-      (changes) => labelsSave(urls.labels, changes),
+      (changes) => (this.scanLevel ? scanLabelSave(urls.scanLabel, changes) : labelsSave(urls.labels, changes)),
       (state, message) => this.setSaveState(state, message),
       (indices) => this.refresh(indices),
     );
@@ -86,13 +96,14 @@ export class Reader {
     this.build();
     this.updateCurrent();
     for (const index of read.viewed_slices) this.strip.setViewed(index);
-    this.refresh(Array.from({ length: read.slice_count }, (_, i) => i));
+    this.refresh(Array.from({ length: this.store.sliceCount }, (_, i) => i));
+    this.section.dataset.level = read.level;
     this.setSaveState("saved");
   }
 
   /** Show the first slice, then prefetch the whole series. */
   async start(): Promise<void> {
-    const imageIds = imageIdsFor(this.urls.slice, this.store.sliceCount);
+    const imageIds = imageIdsFor(this.urls.slice, this.sliceCount);
     this.viewer = await StackViewer.create(this.viewerElement, imageIds, this.current);
     this.viewer.onNewImage((index) => this.shown(index));
     this.viewer.onViewChange(() => this.updateWindowInfo());
@@ -116,7 +127,12 @@ export class Reader {
     const helpButton = el("button", { type: "button", textContent: "Keys (?)" });
     helpButton.addEventListener("click", () => this.toggleHelp());
     const toolbar = el("div", { className: "toolbar" });
-    toolbar.append(done, helpButton, el("span", { textContent: "Labels:" }), this.saveState, this.loadProgress);
+    const labelsTitle = this.scanLevel ? "Scan labels:" : "Labels:";
+    toolbar.append(done, helpButton, el("span", { textContent: labelsTitle }), this.saveState, this.loadProgress);
+    if (this.scanLevel) {
+      const note = "Scan-level read: keys 1–5 (or 0 for no hemorrhage) label the whole scan; scroll through every slice.";
+      toolbar.append(el("span", { className: "scan-level-note", id: "scan-level-note", textContent: note }));
+    }
 
     const buttons = el("div", { className: "current-labels", id: "current-labels" });
     LABEL_FIELDS.forEach((field) => {
@@ -145,7 +161,7 @@ export class Reader {
   // --- navigation -------------------------------------------------------------------------
 
   private async goTo(index: number, extend: boolean): Promise<void> {
-    const target = Math.min(Math.max(index, 0), this.store.sliceCount - 1);
+    const target = Math.min(Math.max(index, 0), this.sliceCount - 1);
     if (extend) this.anchor ??= this.current;
     else this.anchor = null;
     this.current = target;
@@ -165,7 +181,7 @@ export class Reader {
   }
 
   private updateCurrent(): void {
-    const n = this.store.sliceCount;
+    const n = this.sliceCount;
     const selection = this.selection();
     const z = this.positions[this.current];
     this.position.textContent =
@@ -244,13 +260,18 @@ export class Reader {
 
   // --- labels -----------------------------------------------------------------------------
 
+  /** Where labels go: the selected slices, or the scan (entry 0) in a scan-level read. */
+  private labelTargets(): number[] {
+    return this.scanLevel ? [0] : this.selection();
+  }
+
   private toggle(field: LabelField): void {
-    const value = !this.store.get(this.current)[field];
-    this.changed(this.store.edit(this.selection(), { kind: "set", field, value }));
+    const value = !this.store.get(this.scanLevel ? 0 : this.current)[field];
+    this.changed(this.store.edit(this.labelTargets(), { kind: "set", field, value }));
   }
 
   private copyPrevious(): void {
-    if (this.current === 0) return;
+    if (this.current === 0 || this.scanLevel) return;
     const values = this.store.get(this.current - 1);
     this.changed(this.store.edit([this.current], { kind: "replace", values }));
   }
@@ -262,14 +283,14 @@ export class Reader {
   }
 
   private refresh(indices: readonly number[]): void {
-    for (const index of indices) this.strip.setLabels(index, this.store.get(index));
+    if (!this.scanLevel) for (const index of indices) this.strip.setLabels(index, this.store.get(index));
     this.updateLabelInfo();
   }
 
   private updateLabelInfo(): void {
-    const values = this.store.get(this.current);
+    const values = this.store.get(this.scanLevel ? 0 : this.current);
     const on = LABEL_FIELDS.filter((field) => values[field]).map((field) => FIELD_NAMES[field]);
-    this.labelInfo.textContent = on.join(" ");
+    this.labelInfo.textContent = this.scanLevel ? `Scan: ${on.join(" ") || "not labelled"}` : on.join(" ");
     for (const [field, button] of this.labelButtons) button.setAttribute("aria-pressed", String(values[field]));
   }
 
