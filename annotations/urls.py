@@ -1,6 +1,7 @@
 from django.urls import path
 
 from annotations.api import assignment, consensus, images, reads, scan_labels
+from annotations.api import exports as export_api
 from annotations.api import study as api
 from annotations.api.agreement import AgreementApi
 
@@ -120,4 +121,10 @@ urlpatterns = [
     # Reader agreement (coordinators): JSON for the dashboard, the table as CSV
     path("agreement/", AgreementApi.as_view(), name="agreement"),
     path("agreement.csv", AgreementApi.as_view(), {"format": "csv"}, name="agreement-csv"),
+    # Exports of a frozen version: slices.csv, rsna.csv, scans.csv, reader-labels.csv, sr.zip
+    path(
+        "ground-truth/<int:version_id>/exports/<str:kind>/",
+        export_api.GroundTruthExportApi.as_view(),
+        name="ground-truth-export",
+    ),
 ]
