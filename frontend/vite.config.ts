@@ -16,6 +16,7 @@ const pages: Record<string, string> = {
   import: here("./src/pages/import.ts"),
   study: here("./src/pages/study.ts"),
   reader: here("./src/pages/reader.ts"),
+  coordination: here("./src/pages/coordination.ts"),
 };
 
 export default defineConfig({

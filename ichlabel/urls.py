@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotations import views
+from annotations.coordination_views import AdjudicationView, GroundTruthView, ReadingRoundView
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +20,9 @@ urlpatterns = [
         views.ImportBatchDetailView.as_view(),
         name="import-detail-page",
     ),
+    path("study/reading/", ReadingRoundView.as_view(), name="reading-round-page"),
+    path("study/adjudication/", AdjudicationView.as_view(), name="adjudication-page"),
+    path("study/ground-truth/", GroundTruthView.as_view(), name="ground-truth-page"),
     path("reading/", views.WorklistView.as_view(), name="worklist-page"),
     path("reading/<int:read_id>/", views.ReadingView.as_view(), name="reading-page"),
     path("api/v1/", include("annotations.urls")),
