@@ -4,6 +4,7 @@ from annotations.api import assignment, consensus, images, reads, scan_labels
 from annotations.api import exports as export_api
 from annotations.api import study as api
 from annotations.api.agreement import AgreementApi
+from annotations.api.dashboard import ProgressApi, ProgressCsvApi
 
 urlpatterns = [
     path("centers/", api.CenterListApi.as_view(), name="center-list"),
@@ -121,6 +122,9 @@ urlpatterns = [
     # Reader agreement (coordinators): JSON for the dashboard, the table as CSV
     path("agreement/", AgreementApi.as_view(), name="agreement"),
     path("agreement.csv", AgreementApi.as_view(), {"format": "csv"}, name="agreement-csv"),
+    # Reading progress (coordinators): JSON for the dashboard, each table as CSV
+    path("progress/", ProgressApi.as_view(), name="progress"),
+    path("progress/<str:table>.csv", ProgressCsvApi.as_view(), name="progress-csv"),
     # Exports of a frozen version: slices.csv, rsna.csv, scans.csv, reader-labels.csv, sr.zip
     path(
         "ground-truth/<int:version_id>/exports/<str:kind>/",
