@@ -53,7 +53,6 @@ from annotations.agreement import (
     agreement_statistics,
     agreement_table,
     fleiss_kappa,
-    pairwise_cohen_kappa,
     scan_ratings,
 )
 from annotations.models import (
@@ -440,24 +439,28 @@ def reader_pair_kappas(
 
 def _pair_matrix(items: np.ndarray, item_slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(kappa, shared items) reader x reader; ``item_slots[i, r]`` is reader r's slot on
-    item i (-1: not read)."""
-    n_readers = item_slots.shape[1]
-    kappa = np.full((n_readers, n_readers), np.nan)
-    shared = np.zeros((n_readers, n_readers), dtype=np.int64)
+    item i (-1: not read).
+
+    Every pair's 2x2 table comes from four matrix products over (item x reader) indicator
+    arrays, so the cost does not grow with the pairs; the kappa is the agreement module's
+    closed form for a 2x2 table, and a test holds it to ``pairwise_cohen_kappa``. (That
+    function treats each item as its own bootstrap unit, which is slow for 10^6 slices.)
+    The diagonal is 1 where the reader used both values, else NaN, as there."""
     read = item_slots >= 0
-    own = [items[np.flatnonzero(read[:, r]), item_slots[read[:, r], r]] for r in range(n_readers)]
-    for a in range(n_readers):
-        shared[a, a] = len(own[a])
-        if len(np.unique(own[a])) == 2:
-            kappa[a, a] = 1.0
-        for b in range(a + 1, n_readers):
-            both = np.flatnonzero(read[:, a] & read[:, b])
-            shared[a, b] = shared[b, a] = len(both)
-            if len(both):
-                pair = np.column_stack(
-                    [items[both, item_slots[both, a]], items[both, item_slots[both, b]]]
-                )
-                kappa[a, b] = kappa[b, a] = pairwise_cohen_kappa(pair)[0, 1]
+    rows, readers = np.nonzero(read)
+    values = np.zeros(read.shape)
+    values[rows, readers] = items[rows, item_slots[rows, readers]]
+    pos = (read & (values == 1)).astype(float)
+    neg = (read & (values == 0)).astype(float)
+    a, b, c, d = neg.T @ neg, neg.T @ pos, pos.T @ neg, pos.T @ pos
+    denominator = (a + b) * (b + d) + (a + c) * (c + d)
+    kappa = np.divide(
+        2 * (a * d - b * c),
+        denominator,
+        out=np.full(denominator.shape, np.nan),
+        where=denominator != 0,
+    )
+    shared = np.rint(a + b + c + d).astype(np.int64)
     return kappa, shared
 
 
