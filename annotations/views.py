@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 
-from annotations import selectors
+from annotations import progress, selectors
 from annotations.api.reads import ReadDetailApi
 from annotations.models import Center, ImportBatch, Read, Role, Scan, Split
 from annotations.permissions import user_has_role, user_roles
@@ -143,3 +143,26 @@ class ReadingView(RoleRequiredMixin, View):
         response = render(request, "annotations/reading/read.html", context)
         add_never_cache_headers(response)  # a reload must show the labels saved since
         return response
+
+
+class DashboardView(RoleRequiredMixin, View):
+    """The coordinator's dashboard: progress and reading speed (rendered here), reader
+    agreement (computed on request by the page script through the agreement API)."""
+
+    roles = (Role.COORDINATOR,)
+
+    def get(self, request):
+        data = {
+            "readers": progress.as_rows(progress.progress_by_reader()),
+            "centers": progress.as_rows(progress.progress_by_center()),
+            "splits": progress.as_rows(progress.progress_by_split()),
+            "days": progress.as_rows(progress.completed_reads_by_day()),
+        }
+        context = {
+            **data,
+            "progress_data": data,
+            "adjudication": progress.adjudication_summary(),
+            "centers_for_filter": selectors.center_list(),
+            "split_choices": Split.choices,
+        }
+        return render(request, "annotations/dashboard.html", context)

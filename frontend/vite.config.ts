@@ -17,6 +17,7 @@ const pages: Record<string, string> = {
   study: here("./src/pages/study.ts"),
   reader: here("./src/pages/reader.ts"),
   coordination: here("./src/pages/coordination.ts"),
+  dashboard: here("./src/pages/dashboard.ts"),
 };
 
 export default defineConfig({

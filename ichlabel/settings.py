@@ -249,5 +249,9 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # highdicom reports every step of building an SR at INFO: thousands of lines per export.
+        "highdicom": {"level": "WARNING"},
+    },
 }

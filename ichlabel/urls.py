@@ -20,6 +20,7 @@ urlpatterns = [
         views.ImportBatchDetailView.as_view(),
         name="import-detail-page",
     ),
+    path("study/dashboard/", views.DashboardView.as_view(), name="dashboard-page"),
     path("study/reading/", ReadingRoundView.as_view(), name="reading-round-page"),
     path("study/adjudication/", AdjudicationView.as_view(), name="adjudication-page"),
     path("study/ground-truth/", GroundTruthView.as_view(), name="ground-truth-page"),

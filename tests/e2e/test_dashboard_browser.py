@@ -1,0 +1,82 @@
+"""The coordinator's dashboard in the browser: progress tables and charts, reader agreement
+(table, reader-pair heatmap, agreement over time) computed for the chosen split, and the CSV
+downloads.
+
+Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian's Chromium.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import log_in
+
+
+@pytest.fixture
+def round_(transactional_db):
+    """Two validation scans read by the same three neuroradiologists, who disagree once."""
+    from annotations.services.reads import read_assign
+    from tests.annotations.study_factories import label_and_complete, make_scan
+    from tests.conftest import user_with_role
+
+    user_with_role("coord-e2e", "coordinator")
+    readers = [user_with_role(f"neuro{n}", "neuroradiologist") for n in (1, 2, 3)]
+    for number in range(2):
+        scan = make_scan(split="validation", slices=4)
+        for position, reader in enumerate(readers):
+            labels = {0: {"iph": True}} if number == 0 else {}
+            if number == 1 and position == 0:
+                labels = {2: {"sdh": True}}
+            label_and_complete(read_assign(scan=scan, reader=reader), labels)
+
+
+def _wait_for_chart(page, canvas_id: str) -> None:
+    """Until the chart's canvas holds drawn (non-transparent) pixels."""
+    page.wait_for_function(
+        """(id) => {
+            const canvas = document.getElementById(id);
+            if (!canvas || !canvas.width) return false;
+            const { width, height } = canvas;
+            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
+            return false;
+        }""",
+        arg=canvas_id,
+    )
+
+
+def test_the_coordinator_watches_progress_and_agreement(live_server, round_, page, console):
+    log_in(page, live_server.url, "coord-e2e", "pw-coord-e2e")
+    page.goto(f"{live_server.url}/study/")
+    page.get_by_role("link", name="Dashboard").click()
+
+    expect(page.locator('#progress-readers tr[data-reader="neuro1"] td').nth(3)).to_have_text("2")
+    expect(page.locator('#progress-splits tr[data-group="validation"] td').nth(2)).to_have_text("2")
+    _wait_for_chart(page, "chart-readers")
+    _wait_for_chart(page, "chart-days")
+
+    dashboard = page.locator("#dashboard")
+    expect(dashboard).to_have_attribute("data-agreement-loaded", "true", timeout=30_000)
+    expect(page.locator("#agreement-status")).to_contain_text("2 scans, 6 completed reads")
+    expect(page.locator("#agreement-table tbody tr")).to_have_count(12)  # 6 labels x 2 levels
+    any_scan = page.locator('#agreement-table tr[data-label="any"][data-level="scan"] td')
+    expect(any_scan.nth(2)).to_have_text("2")
+    expect(page.locator("#agreement-heatmap svg rect")).to_have_count(9)  # 3 x 3 readers
+    _wait_for_chart(page, "chart-agreement-time")
+
+    page.locator("#agreement-filters select[name=split]").select_option("train")
+    page.get_by_role("button", name="Compute").click()
+    expect(page.locator("#agreement-status")).to_contain_text("No completed reads")
+    expect(page.locator("#agreement-table tbody tr")).to_have_count(0)
+
+    csv = page.request.get(page.locator("#agreement-csv").evaluate("link => link.href"))
+    assert csv.ok and csv.headers["content-type"].startswith("text/csv")
+    readers_csv = page.request.get(f"{live_server.url}/api/v1/progress/readers.csv")
+    assert readers_csv.text().splitlines()[1].startswith("neuro1,0,0,2,0,")
+    console.assert_clean()
+
+
+def test_the_dashboard_is_for_coordinators_only(live_server, round_, page, console):
+    console.allow(r"status of 403 \(Forbidden\) \(.*/study/dashboard/\)")
+    log_in(page, live_server.url, "neuro1", "pw-neuro1")
+    response = page.goto(f"{live_server.url}/study/dashboard/")
+    assert response.status == 403
