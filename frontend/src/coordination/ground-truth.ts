@@ -5,7 +5,7 @@
 import { CLASSES, groundTruthCompare, groundTruthFreeze, groundTruthRelease, type GroundTruthComparison, type LevelDiff } from "../api/coordination";
 import { byId, setFormDisabled, showMessage } from "../dom";
 import { changesByClass, comparisonHeadline, rowChanges } from "./compare";
-import { el, messageOf, numberField, refreshSections, textField } from "./html";
+import { el, messageOf, numberField, plural, refreshSections, textField } from "./html";
 
 const VERSION_SECTIONS = ["versions", "compare-form"];
 
@@ -29,7 +29,7 @@ function initFreeze(root: HTMLElement): void {
         const pending = version.pending_scan_count
           ? ` ${version.pending_scan_count} scan${version.pending_scan_count === 1 ? " is" : "s are"} still being read and left out.`
           : "";
-        showMessage(message, `Frozen ${version.name}: ${version.scan_count} scans, ${version.slice_count} slices, hash ${version.content_sha256.slice(0, 12)}.${pending}`);
+        showMessage(message, `Frozen ${version.name}: ${plural(version.scan_count, "scan")}, ${plural(version.slice_count, "slice")}, hash ${version.content_sha256.slice(0, 12)}.${pending}`);
         await refreshSections(VERSION_SECTIONS);
       })
       .catch((error: unknown) => showMessage(message, messageOf(error), "error"))

@@ -54,3 +54,6 @@ export function textField(form: HTMLFormElement, name: string): string {
 
 /** The message of anything thrown. */
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** "1 scan", "3 scans". */
+export const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;

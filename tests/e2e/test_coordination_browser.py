@@ -1,0 +1,133 @@
+"""A coordinator runs a reading round in the browser: previews and assigns a validation scan
+(primary reader plus two cross-readers), sees the three reads; once the reads are completed
+(through the services, as the readers' own pages would), queues the 2:1 vote and decides it
+with the keyboard, freezes a ground-truth version and releases it.
+
+Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian's Chromium.
+Run: `uv run pytest tests/e2e/test_coordination_browser.py`.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browser import log_in
+
+
+@pytest.fixture
+def round_(transactional_db):
+    from tests.annotations.study_factories import make_scan
+    from tests.conftest import user_with_role
+
+    user_with_role("coord-e2e", "coordinator")
+    readers = [user_with_role(f"neuro{n}", "neuroradiologist") for n in (1, 2, 3)]
+    return {"scan": make_scan(split="validation", slices=4), "readers": readers}
+
+
+def _complete_reads(scan) -> None:
+    """Three readers finish: all mark IPH on slice 1; two of three SDH on slice 2 (a 2:1)."""
+    from annotations.models import Read
+    from tests.annotations.study_factories import label_and_complete
+
+    reads = list(Read.objects.filter(scan=scan).order_by("id"))
+    for number, read in enumerate(reads):
+        labels = {0: {"iph": True}}
+        if number < 2:
+            labels[1] = {"sdh": True}
+        label_and_complete(read, labels)
+
+
+def _go(page, link: str, root: str) -> None:
+    """Follow a nav link and wait until the page script has made the page live."""
+    page.get_by_role("link", name=link, exact=True).click()
+    expect(page.locator(f"#{root}")).to_have_attribute("data-ready", "true")
+
+
+def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, round_, page, console):
+    from annotations.models import AdjudicatedLabel, AdjudicationItem, GroundTruthVersion
+
+    scan = round_["scan"]
+    base = live_server.url
+    log_in(page, base, "coord-e2e", "pw-coord-e2e")
+
+    # Preview, then assign exactly the previewed plan.
+    page.goto(f"{base}/study/")
+    _go(page, "Reading", "reading-round")
+    page.locator("#assign-form select[name=split]").select_option("validation")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator(f'#preview-table tr[data-scan="{scan.pk}"]')
+    expect(preview).to_be_visible()
+    cells = preview.locator("td")
+    primary = cells.nth(2).inner_text()
+    cross = cells.nth(3).inner_text().split(", ")
+    assert sorted([primary, *cross]) == ["neuro1", "neuro2", "neuro3"]
+    expect(page.locator("#assign-message")).to_contain_text("3 reads on 1 scan")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.locator("#assign-message")).to_contain_text("Assigned 3 reads on 1 scan")
+    rows = page.locator(f'#reads-table tr[data-scan="{scan.pk}"]')
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="Primary read")).to_contain_text(primary)
+    expect(rows.filter(has_text="Cross-read")).to_have_count(2)
+    for reader in round_["readers"]:  # open reads per reader
+        workload = page.locator(f'#workload-table tr[data-reader="{reader.pk}"] td')
+        expect(workload.nth(1)).to_have_text("1")
+
+    # Nothing is final yet: the freeze is refused with the server's reason.
+    console.allow(r"status of 409")
+    _go(page, "Ground truth", "ground-truth")
+    page.get_by_label("Name").fill("round-1")
+    page.get_by_role("button", name="Freeze").click()
+    expect(page.locator("#freeze-message")).to_have_text(
+        "No scan has all its reads completed yet: nothing to freeze."
+    )
+    expect(page.locator("#freeze-message")).to_have_attribute("role", "alert")
+
+    _complete_reads(scan)
+
+    # Queue the 2:1 SDH vote and decide it by keyboard.
+    _go(page, "Adjudication", "adjudication")
+    page.locator("#split-votes-form").get_by_label("SDH").check()
+    page.get_by_role("button", name="Queue 2:1 votes").click()
+    expect(page.locator("#queue-message")).to_contain_text("1 item queued")
+    row = page.locator("#queue-table tr[data-item]")
+    expect(row).to_have_count(1)
+    row.focus()
+    page.keyboard.press("Enter")
+    votes = page.locator("#votes-table tbody tr")
+    expect(votes).to_have_count(3)
+    expect(page.locator("#votes-table")).to_contain_text("neuro1")
+    expect(page.locator("#votes-table .vote-yes")).to_have_count(2)
+    page.locator("#decision-form input[value=yes]").focus()
+    page.keyboard.press("n")
+    page.locator("#decision-form textarea[name=reason]").fill(
+        "Thin extra-axial density is a vessel, not SDH."
+    )
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#queue-message")).to_contain_text("decided: absent")
+    expect(page.locator("#queue-table")).to_contain_text("Nothing to adjudicate here.")
+    item = AdjudicationItem.objects.get()
+    assert item.status == "resolved" and item.decided_by.username == "coord-e2e"
+    assert AdjudicatedLabel.objects.get(item=item).sdh is False
+
+    # Freeze: the version is listed with its counts, hash and export links; then released.
+    _go(page, "Ground truth", "ground-truth")
+    page.get_by_label("Name").fill("round-1")
+    page.get_by_label("Note").fill("first validation round")
+    page.get_by_role("button", name="Freeze").click()
+    expect(page.locator("#freeze-message")).to_contain_text("Frozen round-1: 1 scan, 4 slices")
+    version = GroundTruthVersion.objects.get()
+    listed = page.locator(f'#versions-table tr[data-version="{version.pk}"]')
+    expect(listed).to_contain_text("round-1")
+    expect(listed).to_contain_text(version.content_sha256[:12])
+    expect(listed).to_contain_text("IPH 1")
+    expect(listed).to_contain_text("SDH 0")  # the adjudicator's decision overrode the 2:1
+    expect(listed.locator(f"#gt-exports-{version.pk} a")).to_have_count(5)
+
+    listed.get_by_role("button", name="Release…").click()
+    page.locator("#release-dialog").get_by_role("button", name="Release", exact=True).click()
+    expect(listed.locator(".badge.released")).to_be_visible()
+    version.refresh_from_db()
+    assert version.released
+
+    # A version compared with itself is identical.
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("#compare-headline")).to_contain_text("identical")
