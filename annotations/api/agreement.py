@@ -2,7 +2,7 @@
 readers never see it, which keeps them blinded). JSON for the dashboard, CSV for download."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -27,6 +27,7 @@ class CSVRenderer(BaseRenderer):
         return str(data or "").encode(self.charset)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class VersionField(serializers.Field):
     """A ground-truth version id, or "current" (every scan, as read now)."""
 
