@@ -131,3 +131,48 @@ def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, round_, page
     # A version compared with itself is identical.
     page.get_by_role("button", name="Compare").click()
     expect(page.locator("#compare-headline")).to_contain_text("identical")
+
+
+def test_reassigning_a_read_with_labels_asks_for_force_and_a_reason(
+    live_server, round_, page, console
+):
+    from annotations.models import Read, ReadStatus
+    from annotations.services.reads import LabelChange, read_assign, slice_labels_save
+
+    neuro1, neuro2, _ = round_["readers"]
+    read = read_assign(scan=round_["scan"], reader=neuro1)
+    slice_labels_save(
+        read_id=read.pk,
+        reader=neuro1,
+        changes=[LabelChange(slice_index=0, values={"iph": True}, expected_version=0)],
+    )
+    log_in(page, live_server.url, "coord-e2e", "pw-coord-e2e")
+    page.goto(f"{live_server.url}/study/")
+    _go(page, "Reading", "reading-round")
+
+    page.locator(f'#reads-table tr[data-read="{read.pk}"]').get_by_role(
+        "button", name="Reassign"
+    ).click()
+    dialog = page.locator("#read-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#read-dialog-force-text")).to_contain_text(
+        "neuro1's read has 1 labelled slice. It will be withdrawn"
+    )
+    dialog.get_by_label("New reader").select_option(label="neuro2")
+    dialog.get_by_role("button", name="Withdraw and reassign").click()
+    # The reason is required: the browser holds the form back and points at the field.
+    expect(dialog.get_by_label("Reason")).to_be_focused()
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Reason").fill("neuro1 is on leave")
+    dialog.get_by_role("button", name="Withdraw and reassign").click()
+
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#assign-message")).to_have_text(
+        f"Read {read.pk} was withdrawn; neuro2 has a fresh read of scan {round_['scan'].pk}."
+    )
+    rows = page.locator(f'#reads-table tr[data-scan="{round_["scan"].pk}"]')
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Withdrawn")).to_contain_text("neuro1 is on leave")
+    read.refresh_from_db()
+    assert read.status == ReadStatus.WITHDRAWN and read.withdrawn_reason == "neuro1 is on leave"
+    assert Read.objects.get(scan=round_["scan"], reader=neuro2).status == ReadStatus.ASSIGNED
