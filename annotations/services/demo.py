@@ -15,10 +15,12 @@ from django.db import transaction
 from annotations.models import ImportBatch, Role, Scan, Split
 from annotations.phantoms import write_phantoms
 from annotations.services.import_batches import import_batch_import_paths
-from annotations.services.reads import read_assign
+from annotations.services.assignment import scans_assign
 from annotations.services.scans import center_get_or_create
 
 DEMO_PASSWORD = "ichlabel-demo"
+# The demo's reading assignment is the same on every fresh installation.
+DEMO_ASSIGNMENT_SEED = 2022
 DEMO_USERS = [
     ("neuro1", Role.NEURORADIOLOGIST),
     ("neuro2", Role.NEURORADIOLOGIST),
@@ -67,16 +69,18 @@ def demo_seed(*, scans_per_center: int = 4, size: int = 512, seed: int = 2022) -
 
 
 def _demo_reads_assign() -> None:
-    """Each demo scan gets a primary reader, round robin over the demo neuroradiologists, so
-    every reader has a worklist; scans that already have a read are left alone."""
-    readers = list(
-        User.objects.filter(
-            username__in=[name for name, role in DEMO_USERS if role == Role.NEURORADIOLOGIST]
-        ).order_by("username")
+    """The demo scans get the reads their split needs, as a coordinator's assignment would give
+    them (training: one reader; validation: three, blinded; test: three at scan level), spread
+    over the demo neuroradiologists; scans that have their reads are skipped."""
+    readers = User.objects.filter(
+        username__in=[name for name, role in DEMO_USERS if role == Role.NEURORADIOLOGIST]
+    ).order_by("username")
+    scans_assign(
+        scans=Scan.objects.filter(center__name__in=[name for name, _ in DEMO_CENTERS]),
+        assigned_by=User.objects.get(username="coordinator"),
+        readers=list(readers),
+        seed=DEMO_ASSIGNMENT_SEED,
     )
-    unread = Scan.objects.filter(center__name__in=[name for name, _ in DEMO_CENTERS], reads=None)
-    for number, scan in enumerate(unread.order_by("id")):
-        read_assign(scan=scan, reader=readers[number % len(readers)])
 
 
 @transaction.atomic
