@@ -14,8 +14,8 @@ from django.db import transaction
 
 from annotations.models import ImportBatch, Role, Scan, Split
 from annotations.phantoms import write_phantoms
-from annotations.services.import_batches import import_batch_import_paths
 from annotations.services.assignment import scans_assign
+from annotations.services.import_batches import import_batch_import_paths
 from annotations.services.scans import center_get_or_create
 
 DEMO_PASSWORD = "ichlabel-demo"
