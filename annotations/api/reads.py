@@ -21,8 +21,9 @@ from annotations.services.reads import (
 from ichlabel.api import validated
 
 
-class LabelOutputSerializer(serializers.Serializer):
-    slice_index = serializers.IntegerField(source="slice.position_index")
+class ScanLabelOutputSerializer(serializers.Serializer):
+    """The labels of a scan (a scan-level read) and their version."""
+
     iph = serializers.BooleanField()
     ivh = serializers.BooleanField()
     sah = serializers.BooleanField()
@@ -33,8 +34,15 @@ class LabelOutputSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
-class SliceLabelChangeSerializer(serializers.Serializer):
-    slice_index = serializers.IntegerField(min_value=0)
+class LabelOutputSerializer(ScanLabelOutputSerializer):
+    """The labels of one slice and their version."""
+
+    slice_index = serializers.IntegerField(source="slice.position_index")
+
+
+class LabelValuesInputSerializer(serializers.Serializer):
+    """Labels as a save sends them: the version edited (0: never saved) and the six values."""
+
     version = serializers.IntegerField(min_value=0)
     iph = serializers.BooleanField(default=False)
     ivh = serializers.BooleanField(default=False)
@@ -44,15 +52,8 @@ class SliceLabelChangeSerializer(serializers.Serializer):
     no_hemorrhage = serializers.BooleanField(default=False)
 
 
-class ScanLabelOutputSerializer(serializers.Serializer):
-    iph = serializers.BooleanField()
-    ivh = serializers.BooleanField()
-    sah = serializers.BooleanField()
-    sdh = serializers.BooleanField()
-    edh = serializers.BooleanField()
-    no_hemorrhage = serializers.BooleanField()
-    any = serializers.BooleanField()
-    version = serializers.IntegerField()
+class SliceLabelChangeSerializer(LabelValuesInputSerializer):
+    slice_index = serializers.IntegerField(min_value=0)
 
 
 class ReadOutputSerializer(serializers.Serializer):

@@ -3,12 +3,11 @@ Readers only, on their own active reads: another reader's read is a 404. (The wo
 read's detail, in the reads API, carry each read's ``level`` and ``scan_label``.)"""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import selectors
-from annotations.api.reads import ScanLabelOutputSerializer
+from annotations.api.reads import LabelValuesInputSerializer, ScanLabelOutputSerializer
 from annotations.models import LABEL_FIELDS
 from annotations.permissions import IsNeuroradiologist
 from annotations.services.scan_labels import scan_label_save
@@ -21,15 +20,7 @@ class ScanLabelApi(APIView):
 
     permission_classes = [IsNeuroradiologist]
 
-    class InputSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=0)
-        iph = serializers.BooleanField(default=False)
-        ivh = serializers.BooleanField(default=False)
-        sah = serializers.BooleanField(default=False)
-        sdh = serializers.BooleanField(default=False)
-        edh = serializers.BooleanField(default=False)
-        no_hemorrhage = serializers.BooleanField(default=False)
-
+    class InputSerializer(LabelValuesInputSerializer):
         class Meta:
             ref_name = "ScanLabelSaveInput"
 

@@ -124,9 +124,10 @@ class Read(models.Model):
         return f"Read {self.pk} of scan {self.scan_id} by {self.reader_id}"
 
 
-class SliceLabel(models.Model):
-    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="labels")
-    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="labels")
+class LabelValues(models.Model):
+    """The labels of a slice or a scan: the five subtypes or an explicit "no hemorrhage",
+    with a version counting saves (a save naming an older version is a conflict)."""
+
     iph = models.BooleanField(default=False)
     ivh = models.BooleanField(default=False)
     sah = models.BooleanField(default=False)
@@ -137,12 +138,32 @@ class SliceLabel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, name) for name in SUBTYPES)
+
+    def values(self) -> dict[str, bool]:
+        return {name: getattr(self, name) for name in LABEL_FIELDS}
+
+
+# The database's form of the rule in LabelValues: "no hemorrhage" excludes every subtype.
+NO_HEMORRHAGE_EXCLUDES_SUBTYPES = Q(no_hemorrhage=False) | Q(
+    iph=False, ivh=False, sah=False, sdh=False, edh=False
+)
+
+
+class SliceLabel(LabelValues):
+    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="labels")
+    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="labels")
+
+    class Meta:
         ordering = ["read_id", "slice_id"]
         constraints = [
             models.UniqueConstraint(fields=["read", "slice"], name="slice_label_one_per_read"),
             models.CheckConstraint(
-                condition=Q(no_hemorrhage=False)
-                | Q(iph=False, ivh=False, sah=False, sdh=False, edh=False),
+                condition=NO_HEMORRHAGE_EXCLUDES_SUBTYPES,
                 name="slice_label_no_hemorrhage_excludes_subtypes",
             ),
             models.CheckConstraint(
@@ -152,13 +173,6 @@ class SliceLabel(models.Model):
 
     def __str__(self) -> str:
         return f"Labels of slice {self.slice_id} in read {self.read_id}"
-
-    @property
-    def any(self) -> bool:
-        return any(getattr(self, name) for name in SUBTYPES)
-
-    def values(self) -> dict[str, bool]:
-        return {name: getattr(self, name) for name in LABEL_FIELDS}
 
 
 class LabelAudit(models.Model):

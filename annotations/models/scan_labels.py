@@ -12,26 +12,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from annotations.models.reads import LABEL_FIELDS, SUBTYPES, Read
+from annotations.models.reads import NO_HEMORRHAGE_EXCLUDES_SUBTYPES, LabelValues, Read
 
 
-class ScanLabel(models.Model):
+class ScanLabel(LabelValues):
     read = models.OneToOneField(Read, on_delete=models.CASCADE, related_name="scan_label")
-    iph = models.BooleanField(default=False)
-    ivh = models.BooleanField(default=False)
-    sah = models.BooleanField(default=False)
-    sdh = models.BooleanField(default=False)
-    edh = models.BooleanField(default=False)
-    no_hemorrhage = models.BooleanField(default=False)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["read_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(no_hemorrhage=False)
-                | Q(iph=False, ivh=False, sah=False, sdh=False, edh=False),
+                condition=NO_HEMORRHAGE_EXCLUDES_SUBTYPES,
                 name="scan_label_no_hemorrhage_excludes_subtypes",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="scan_label_version_positive"),
@@ -39,13 +30,6 @@ class ScanLabel(models.Model):
 
     def __str__(self) -> str:
         return f"Scan label of read {self.read_id}"
-
-    @property
-    def any(self) -> bool:
-        return any(getattr(self, name) for name in SUBTYPES)
-
-    def values(self) -> dict[str, bool]:
-        return {name: getattr(self, name) for name in LABEL_FIELDS}
 
 
 class ScanLabelAudit(models.Model):

@@ -99,7 +99,7 @@ def slice_labels_save(*, read_id: int, reader, changes: Sequence[LabelChange]) -
     saved, written, audits = [], [], []
     for change in changes:
         slice_id, label = found[change.slice_index]
-        values = _clean_values(change.values)
+        values = label_values_clean(change.values)
         before = label.values() if label else None
         if before == values:
             saved.append(label)
@@ -295,13 +295,15 @@ def _refuse_stale(changes, found) -> None:
         raise LabelConflict(conflicts)
 
 
-def _clean_values(values: dict[str, bool]) -> dict[str, bool]:
+def label_values_clean(values: dict[str, bool], *, what: str = "slice") -> dict[str, bool]:
+    """The six label values of a slice (or scan), every one set; refused if a name is unknown or
+    "no hemorrhage" comes with a subtype."""
     unknown = set(values) - set(LABEL_FIELDS)
     if unknown:
         raise ValidationError(f"unknown label {sorted(unknown)[0]!r}")
     clean = {name: bool(values.get(name, False)) for name in LABEL_FIELDS}
     if clean["no_hemorrhage"] and any(clean[name] for name in SUBTYPES):
-        raise ValidationError("a slice cannot hold a subtype and 'no hemorrhage' at once")
+        raise ValidationError(f"a {what} cannot hold a subtype and 'no hemorrhage' at once")
     return clean
 
 

@@ -5,19 +5,17 @@ version it edited and a stale one is refused as a conflict with the current valu
 change writes its audit row in the same transaction.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from annotations.models import (
-    LABEL_FIELDS,
-    SUBTYPES,
     Read,
     ReadLevel,
     ReadStatus,
     ScanLabel,
     ScanLabelAudit,
 )
+from annotations.services.reads import label_values_clean
 from ichlabel.api import ApplicationError
 
 
@@ -37,7 +35,7 @@ def scan_label_save(
         raise ApplicationError(
             "This scan is read slice by slice: save slice labels, not a scan label.", status=409
         )
-    clean = _clean_values(values)
+    clean = label_values_clean(values, what="scan")
     label = ScanLabel.objects.filter(read=read).first()
     current = label.version if label else 0
     if current != expected_version:
@@ -64,13 +62,3 @@ def scan_label_save(
             status=ReadStatus.IN_PROGRESS, started_at=timezone.now()
         )
     return label
-
-
-def _clean_values(values: dict[str, bool]) -> dict[str, bool]:
-    unknown = set(values) - set(LABEL_FIELDS)
-    if unknown:
-        raise ValidationError(f"unknown label {sorted(unknown)[0]!r}")
-    clean = {name: bool(values.get(name, False)) for name in LABEL_FIELDS}
-    if clean["no_hemorrhage"] and any(clean[name] for name in SUBTYPES):
-        raise ValidationError("a scan cannot hold a subtype and 'no hemorrhage' at once")
-    return clean
