@@ -252,6 +252,7 @@ def read_reassign(
     if not force:
         raise ApplicationError(
             "This read has labels; reassign with force to withdraw it and start a new read.",
+            extra={"needs_force": True},
             status=409,
         )
     _withdraw(read, by=by, reason=reason or f"reassigned to {reader.username}")
@@ -279,6 +280,7 @@ def read_unassign(*, read_id: int, by, force: bool = False, reason: str = "") ->
     if not force:
         raise ApplicationError(
             "This read has labels; unassign with force to withdraw it (its labels are kept).",
+            extra={"needs_force": True},
             status=409,
         )
     _withdraw(read, by=by, reason=reason or "withdrawn")

@@ -13,9 +13,10 @@ describe("read changes", () => {
   });
 
   it("recognises the server's request for force", () => {
-    const force = new ApiError("This read has labels; unassign with force to withdraw it (its labels are kept).", 409);
+    const force = new ApiError("This read has labels; unassign with force to withdraw it.", 409, { needs_force: true });
     expect(needsForce(force)).toBe(true);
     expect(needsForce(new ApiError("neuro3 already has a read of scan 3.", 409))).toBe(false);
+    expect(needsForce(new ApiError("Say force in the message", 409))).toBe(false);
     expect(needsForce(new Error("force"))).toBe(false);
   });
 

@@ -23,7 +23,7 @@ export const hasWork = (row: ReadRow): boolean => row.status === "completed" || 
 
 /** The server refused because the read holds work and `force` was not given. */
 export const needsForce = (error: unknown): boolean =>
-  error instanceof ApiError && error.status === 409 && /\bforce\b/i.test(error.message);
+  error instanceof ApiError && error.status === 409 && error.extra["needs_force"] === true;
 
 export function summary(action: ReadAction, row: ReadRow): string {
   const what = `Read ${row.id} of scan ${row.scan}, held by ${row.readerName} (${row.status.replace("_", " ")})`;

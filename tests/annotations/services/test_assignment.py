@@ -185,7 +185,7 @@ def test_a_read_with_labels_moves_only_with_force_and_keeps_its_audit(readers, c
         read_reassign(read_id=read.pk, reader=readers[1], by=coordinator)
     new = read_reassign(read_id=read.pk, reader=readers[1], by=coordinator, force=True)
 
-    assert refused.value.status == 409
+    assert (refused.value.status, refused.value.extra) == (409, {"needs_force": True})
     read.refresh_from_db()
     assert read.status == ReadStatus.WITHDRAWN and read.withdrawn_by == coordinator
     assert LabelAudit.objects.filter(read=read).count() == 1
@@ -226,10 +226,11 @@ def test_unassign_of_a_read_with_labels_needs_force_and_withdraws(readers, coord
         changes=[LabelChange(slice_index=0, values={"iph": True}, expected_version=0)],
     )
 
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError) as refused:
         read_unassign(read_id=read.pk, by=coordinator)
     withdrawn = read_unassign(read_id=read.pk, by=coordinator, force=True, reason="left study")
 
+    assert refused.value.extra == {"needs_force": True}
     assert withdrawn.status == ReadStatus.WITHDRAWN and withdrawn.withdrawn_reason == "left study"
     assert withdrawn.labels.count() == 1
     with pytest.raises(Read.DoesNotExist):
