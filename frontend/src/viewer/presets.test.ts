@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { loadPresets, voiRange } from "./presets";
+import { loadPresets, voiRange, windowOf } from "./presets";
 
 function page(json: string | null): Document {
   const element = json === null ? null : { textContent: json };
@@ -31,7 +31,8 @@ describe("loadPresets", () => {
 });
 
 describe("voiRange", () => {
-  it("spans width around the center", () => {
-    expect(voiRange({ center: 40, width: 80 })).toEqual({ lower: 0, upper: 80 });
+  it("follows DICOM's linear window, and windowOf undoes it", () => {
+    expect(voiRange({ center: 40, width: 80 })).toEqual({ lower: 0, upper: 79 });
+    expect(windowOf(voiRange({ center: 600, width: 2800 }))).toEqual({ center: 600, width: 2800 });
   });
 });

@@ -48,7 +48,13 @@ function isPreset(value: unknown): value is WindowPreset {
 
 export const WINDOW_PRESETS: readonly WindowPreset[] = loadPresets();
 
-/** The VOI range of a preset. */
-export function voiRange(preset: { center: number; width: number }): { lower: number; upper: number } {
-  return { lower: preset.center - preset.width / 2, upper: preset.center + preset.width / 2 };
+/** The VOI range of a window, by DICOM's linear function (PS3.3 C.11.2.1.2), as Cornerstone
+ * reads a file's own window: centre 40, width 80 spans 0 to 79. */
+export function voiRange(window: { center: number; width: number }): { lower: number; upper: number } {
+  return { lower: window.center - 0.5 - (window.width - 1) / 2, upper: window.center - 0.5 + (window.width - 1) / 2 };
+}
+
+/** The window (centre/width) of a VOI range: the inverse of `voiRange`. */
+export function windowOf(range: { lower: number; upper: number }): { center: number; width: number } {
+  return { center: (range.lower + range.upper + 1) / 2, width: range.upper - range.lower + 1 };
 }

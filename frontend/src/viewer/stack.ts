@@ -23,7 +23,7 @@ import {
   init as toolsInit,
 } from "@cornerstonejs/tools";
 import { log as dcmjsLog } from "dcmjs";
-import { voiRange } from "./presets";
+import { voiRange, windowOf } from "./presets";
 
 const ENGINE_ID = "ichlabel-reader";
 const VIEWPORT_ID = "ct";
@@ -162,8 +162,7 @@ export class StackViewer {
   view(): ViewState | null {
     const range = this.viewport.getProperties().voiRange;
     if (!range) return null;
-    const zoom = this.viewport.getZoom() / this.fittedZoom;
-    return { center: (range.lower + range.upper) / 2, width: range.upper - range.lower, zoom };
+    return { ...windowOf(range), zoom: this.viewport.getZoom() / this.fittedZoom };
   }
 
   /** Called whenever the window or the camera (zoom, pan) changes, by mouse, key or reset. */
