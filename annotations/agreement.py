@@ -355,9 +355,12 @@ def scan_resamples(n_scans: int, *, n_boot: int = 1000, seed: int = 0) -> Array:
 
 def _resample_weights(resamples: Array, n_scans: int) -> Array:
     """How often each scan occurs in each replicate, (n_boot, n_scans)."""
-    n_boot = len(resamples)
-    flat = (np.arange(n_boot)[:, None] * n_scans + resamples).ravel()
-    return np.bincount(flat, minlength=n_boot * n_scans).reshape(n_boot, n_scans).astype(float)
+    # One bincount per replicate, straight into the float array: no (n_boot x n_scans)
+    # index temporaries.
+    weights = np.empty((len(resamples), n_scans))
+    for replicate, drawn in enumerate(resamples):
+        weights[replicate] = np.bincount(drawn, minlength=n_scans)
+    return weights
 
 
 def statistic_replicates(

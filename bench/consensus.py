@@ -15,7 +15,10 @@ medians of ``--repeats`` runs (one run at full scale by default: each
 freezes 2.25 M rows). Targets (DESIGN.md): validation set <= 10 s, all slices <= 60 s.
 Building takes minutes on a small machine and is reported apart from the timed part.
 
-    uv run python bench/consensus.py [--repeats 3] [--full-repeats 1] [--n-boot 1000]
+    uv run python bench/consensus.py [--scale validation|all|both] [--repeats 3]
+        [--full-repeats 1] [--n-boot 1000]
+
+``--scale all`` builds both sets but times only the full one (quicker iterations).
 
 PostgreSQL from $BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/), which must
 allow creating a database; the database ichlabel_bench_consensus_<pid> is dropped at the end.
@@ -77,8 +80,19 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--full-repeats", type=int, default=1, help="timed runs, all slices")
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2022)
-    parser.add_argument("--validation-only", action="store_true", help="skip the development set")
-    return parser.parse_args()
+    parser.add_argument(
+        "--scale",
+        choices=("validation", "all", "both"),
+        default="both",
+        help="which scale to time (all builds the validation set too, untimed)",
+    )
+    parser.add_argument(
+        "--validation-only", action="store_true", help="the same as --scale validation"
+    )
+    args = parser.parse_args()
+    if args.validation_only:
+        args.scale = "validation"
+    return args
 
 
 def _run(args) -> None:
@@ -94,8 +108,11 @@ def _run(args) -> None:
         f"built validation set: {VALIDATION['scans']:,} scans, {VALIDATION['slices']:,} slices "
         f"x 3 reads in {build_s:.1f} s (not timed below)"
     )
-    _time(args, coordinator, "validation set", split="validation", repeats=args.repeats, target=10)
-    if args.validation_only:
+    if args.scale != "all":
+        _time(
+            args, coordinator, "validation set", split="validation", repeats=args.repeats, target=10
+        )
+    if args.scale == "validation":
         return
     scans = DEVELOPMENT["scans"] - VALIDATION["scans"]
     slices = DEVELOPMENT["slices"] - VALIDATION["slices"]
