@@ -18,6 +18,7 @@ const pages: Record<string, string> = {
   reader: here("./src/pages/reader.ts"),
   coordination: here("./src/pages/coordination.ts"),
   dashboard: here("./src/pages/dashboard.ts"),
+  worklist: here("./src/pages/worklist.ts"),
 };
 
 export default defineConfig({

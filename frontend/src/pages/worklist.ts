@@ -1,0 +1,13 @@
+/**
+ * Page script of the reader's worklist (/reading/). While the reader chooses a scan, the GPU
+ * capability probe Cornerstone runs before showing an image (texture formats, about 50 ms) is
+ * run once here, when the browser is idle; Cornerstone keeps its answer in localStorage, so the
+ * reading view starts without it.
+ */
+import { getRenderingCapabilities } from "@cornerstonejs/core/utilities/renderingCapabilities";
+
+const probe = (): void => {
+  getRenderingCapabilities();
+};
+if ("requestIdleCallback" in window) window.requestIdleCallback(probe, { timeout: 2000 });
+else setTimeout(probe, 200);
