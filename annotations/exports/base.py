@@ -14,7 +14,7 @@ from django.db.models import F
 from django.db.models.functions import Collate
 from django.http import Http404
 
-from annotations.models import GroundTruthVersion
+from annotations.models import GroundTruthScanLabel, GroundTruthVersion
 
 # Rows are buffered and handed on in chunks of about this many bytes: small enough to stream,
 # large enough that a 2.25-million-slice export is not millions of tiny writes.
@@ -26,18 +26,27 @@ FETCH_ROWS = 5_000
 @dataclass(frozen=True)
 class ExportFilters:
     """Which scans of the version go into an export; ``None`` means all. The split and center
-    are the scan's current ones (the version freezes labels, not the study's organisation)."""
+    are those frozen with the version, so an export never changes when the study is
+    reorganised after a freeze."""
 
     split: str | None = None
     center_id: int | None = None
 
-    def scan_lookups(self, prefix: str = "scan__") -> dict:
+    def frozen_lookups(self) -> dict:
+        """Lookups on the version's scan rows (GroundTruthScanLabel)."""
         lookups = {}
         if self.split:
-            lookups[f"{prefix}split"] = self.split
+            lookups["split"] = self.split
         if self.center_id is not None:
-            lookups[f"{prefix}center_id"] = self.center_id
+            lookups["center_id"] = self.center_id
         return lookups
+
+    def scan_lookups(self, version: GroundTruthVersion) -> dict:
+        """Lookups on rows with a ``scan``: only the scans the filters keep in this version."""
+        if not self.frozen_lookups():
+            return {}
+        kept = GroundTruthScanLabel.objects.filter(version=version, **self.frozen_lookups())
+        return {"scan_id__in": kept.values("scan_id")}
 
     def as_dict(self) -> dict:
         return {"split": self.split, "center": self.center_id}

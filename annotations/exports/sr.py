@@ -226,7 +226,7 @@ def iter_scan_truths(
     """The version's scans in series-UID order, loaded a batch of scans at a time (three
     queries per batch, none per scan)."""
     labels = (
-        GroundTruthScanLabel.objects.filter(version=version, **filters.scan_lookups())
+        GroundTruthScanLabel.objects.filter(version=version, **filters.frozen_lookups())
         .select_related("scan__patient")
         .order_by(byte_order("scan__series_instance_uid"))
     )

@@ -78,7 +78,7 @@ def _bit(value) -> int | str:
 def _slice_label_rows(version: GroundTruthVersion, filters: ExportFilters) -> Iterator[tuple]:
     """The version's slice labels by series UID (bytewise) and slice index."""
     return (
-        GroundTruthSliceLabel.objects.filter(version=version, **filters.scan_lookups())
+        GroundTruthSliceLabel.objects.filter(version=version, **filters.scan_lookups(version))
         .order_by(byte_order("scan__series_instance_uid"), "slice__position_index")
         .values_list(
             "scan__patient__pseudonym",
@@ -123,13 +123,13 @@ def iter_scans_csv(
     """Scan-level ground truth: slice-level scans (positive if any slice is, with the count
     of positive slices) and scan-level scans (the scan-level majority; no slice count)."""
     labels = (
-        GroundTruthScanLabel.objects.filter(version=version, **filters.scan_lookups())
+        GroundTruthScanLabel.objects.filter(version=version, **filters.frozen_lookups())
         .order_by(byte_order("scan__series_instance_uid"))
         .values_list(
             "scan__patient__pseudonym",
             "scan__series_instance_uid",
-            "scan__center__name",
-            "scan__split",
+            "center_name",
+            "split",
             "level",
             "scan__slice_count",
             "positive_slices",
@@ -159,10 +159,10 @@ def _reader_label_sql(version: GroundTruthVersion, filters: ExportFilters) -> tu
     user = get_user_model()
     scan_where, scan_params = ["1 = 1"], []
     if filters.split:
-        scan_where.append("sc.split = %s")
+        scan_where.append("g.split = %s")
         scan_params.append(filters.split)
     if filters.center_id is not None:
-        scan_where.append("sc.center_id = %s")
+        scan_where.append("g.center_id = %s")
         scan_params.append(filters.center_id)
     common = f"""
         FROM {_quoted(Read)} r
@@ -171,9 +171,8 @@ def _reader_label_sql(version: GroundTruthVersion, filters: ExportFilters) -> tu
         JOIN {_quoted(user)} u ON u.id = r.reader_id"""
     where = f"""
         r.scan_id IN (SELECT g.scan_id FROM {_quoted(GroundTruthScanLabel)} g
-                      WHERE g.version_id = %s)
-        AND r.finished_at IS NOT NULL AND r.finished_at <= %s
-        AND {" AND ".join(scan_where)}"""
+                      WHERE g.version_id = %s AND {" AND ".join(scan_where)})
+        AND r.finished_at IS NOT NULL AND r.finished_at <= %s"""
     flags = ", ".join(f"l.{name}" for name in (*SUBTYPES, "no_hemorrhage"))
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     sql = f"""
@@ -194,7 +193,7 @@ def _reader_label_sql(version: GroundTruthVersion, filters: ExportFilters) -> tu
             WHERE r.level = '{ReadLevel.SCAN}' AND {where}
         ) x
         ORDER BY x.series_uid{collate}, x.reader{collate}, x.slice_index"""
-    where_params = [version.pk, version.created_at, *scan_params]
+    where_params = [version.pk, *scan_params, version.created_at]
     return sql, [*where_params, *where_params]
 
 

@@ -26,7 +26,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
 from annotations.models.reads import SUBTYPES, ReadLevel
-from annotations.models.study import Scan, Slice
+from annotations.models.study import Center, Scan, Slice, Split
 
 
 class FrozenRowError(Exception):
@@ -295,6 +295,11 @@ class GroundTruthScanLabel(_GroundTruthLabel):
         GroundTruthVersion, on_delete=models.PROTECT, related_name="scan_labels"
     )
     scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="+")
+    # The scan's center and split as they were when frozen: exports of a version never change
+    # when a center is later renamed or moved to another split.
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+")
+    center_name = models.CharField(max_length=64)
+    split = models.CharField(max_length=16, choices=Split.choices)
     level = models.CharField(max_length=8, choices=ReadLevel.choices)
     positive_slices = models.PositiveIntegerField(
         null=True, blank=True, help_text="Slices with any ICH; None for scan-level reads"

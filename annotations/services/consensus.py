@@ -26,6 +26,7 @@ from annotations.models import (
     SUBTYPES,
     AdjudicatedLabel,
     AdjudicationItem,
+    Center,
     GroundTruthScanLabel,
     GroundTruthSliceLabel,
     GroundTruthVersion,
@@ -183,7 +184,11 @@ def _insert_slice_labels(cursor, version_id: int) -> None:
 
 def _insert_scan_labels(cursor, version_id: int) -> None:
     columns = "version_id, scan_id, level, any_ich, " + ", ".join(SUBTYPES)
-    tail = "reads, adjudicated, positive_slices"
+    tail = "reads, adjudicated, positive_slices, center_id, center_name, split"
+    # Each scan's center and split are frozen with its labels.
+    scan_join = (
+        f"JOIN {table(Scan)} sc ON sc.id = {{}} JOIN {table(Center)} ce ON ce.id = sc.center_id"
+    )
     # Slice-level scans: positive for a class if any of their slices is.
     flags = ", ".join(f"MAX(CASE WHEN g.{c} THEN 1 ELSE 0 END) = 1" for c in ("any_ich", *SUBTYPES))
     cursor.execute(
@@ -191,10 +196,11 @@ def _insert_scan_labels(cursor, version_id: int) -> None:
         INSERT INTO {table(GroundTruthScanLabel)} ({columns}, {tail})
         SELECT %s, g.scan_id, 'slice', {flags}, MAX(g.reads),
                MAX(CASE WHEN g.adjudicated THEN 1 ELSE 0 END) = 1,
-               SUM(CASE WHEN g.any_ich THEN 1 ELSE 0 END)
+               SUM(CASE WHEN g.any_ich THEN 1 ELSE 0 END), sc.center_id, ce.name, sc.split
         FROM {table(GroundTruthSliceLabel)} g
+        {scan_join.format("g.scan_id")}
         WHERE g.version_id = %s
-        GROUP BY g.scan_id
+        GROUP BY g.scan_id, sc.center_id, ce.name, sc.split
         """,
         [version_id, version_id],
     )
@@ -204,7 +210,8 @@ def _insert_scan_labels(cursor, version_id: int) -> None:
         WITH {final_scans_cte()}, {scan_votes_cte()},
         {_decisions_cte("sdec", "scan_id", slice_level=False)}
         INSERT INTO {table(GroundTruthScanLabel)} ({columns}, {tail})
-        SELECT %s, x.scan_id, 'scan', {_label_columns("x")}, x.done, x.adjudicated, NULL
+        SELECT %s, x.scan_id, 'scan', {_label_columns("x")}, x.done, x.adjudicated, NULL,
+               sc.center_id, ce.name, sc.split
         FROM (
             SELECT f.scan_id AS scan_id, f.done AS done,
                    {", ".join(_voted(st, "v", "d") for st in SUBTYPES)},
@@ -214,6 +221,7 @@ def _insert_scan_labels(cursor, version_id: int) -> None:
             LEFT JOIN sdec d ON d.scan_id = f.scan_id
             WHERE f.scan_level = 1
         ) x
+        {scan_join.format("x.scan_id")}
         """,
         [version_id],
     )

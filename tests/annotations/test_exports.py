@@ -25,7 +25,7 @@ from annotations.exports import (
     iter_slices_csv,
     iter_sr_zip,
 )
-from annotations.models import ReadKind, ReadLevel
+from annotations.models import Center, ReadKind, ReadLevel, Scan
 from annotations.services.consensus import ground_truth_freeze
 from annotations.services.reads import LabelChange, read_assign, slice_labels_save
 from tests.annotations.study_factories import (
@@ -212,9 +212,16 @@ def test_exports_are_byte_identical_on_every_run_and_after_new_labels(study):
         reader=late,
         changes=[LabelChange(slice_index=0, values={"sah": True}, expected_version=0)],
     )
+    # The study reorganised: the validation scan's center renamed and moved to another split.
+    center = study["validation"].center
+    Center.objects.filter(pk=center.pk).update(name="Center Renamed", split="test")
+    Scan.objects.filter(center=center).update(split="test")
     second = all_exports(version)
+    kept = all_exports(version, ExportFilters(split="validation", center_id=center.pk))
 
     assert set(first) == set(KINDS)
+    scans = kept["scans.csv"].decode().splitlines()  # filters use the frozen split and center
+    assert len(scans) == 2 and ",Center V,validation," in scans[1]
     for name in KINDS:
         assert first[name] == second[name], name
         assert first[name]
