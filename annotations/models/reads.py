@@ -175,9 +175,9 @@ class SliceLabel(LabelValues):
         return f"Labels of slice {self.slice_id} in read {self.read_id}"
 
 
-class LabelAudit(models.Model):
-    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="audit")
-    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="+")
+class AuditEntry(models.Model):
+    """One change of labels: who, when, the values before and after, the version it made."""
+
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     before = models.JSONField(null=True, blank=True, help_text="None when the label was new")
@@ -185,7 +185,15 @@ class LabelAudit(models.Model):
     version = models.PositiveIntegerField()
 
     class Meta:
+        abstract = True
         ordering = ["at", "id"]
+
+
+class LabelAudit(AuditEntry):
+    read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="audit")
+    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(AuditEntry.Meta):
         indexes = [models.Index(fields=["read", "slice"])]
 
     def __str__(self) -> str:

@@ -8,11 +8,15 @@ ScanLabelAudit
     One row per change of a scan label: who, when, the values before and after.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from annotations.models.reads import NO_HEMORRHAGE_EXCLUDES_SUBTYPES, LabelValues, Read
+from annotations.models.reads import (
+    NO_HEMORRHAGE_EXCLUDES_SUBTYPES,
+    AuditEntry,
+    LabelValues,
+    Read,
+)
 
 
 class ScanLabel(LabelValues):
@@ -32,16 +36,8 @@ class ScanLabel(LabelValues):
         return f"Scan label of read {self.read_id}"
 
 
-class ScanLabelAudit(models.Model):
+class ScanLabelAudit(AuditEntry):
     read = models.ForeignKey(Read, on_delete=models.CASCADE, related_name="scan_label_audit")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    before = models.JSONField(null=True, blank=True, help_text="None when the label was new")
-    after = models.JSONField()
-    version = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"Audit of the scan label of read {self.read_id} (v{self.version})"
