@@ -67,3 +67,26 @@ def run_import(*paths, center: str = "Center A", split: str | None = None):
         paths=list(paths), center=center_obj, split=split, source=ImportBatch.Source.CLI
     )
     return report
+
+
+def import_phantom_slices(
+    tmp_path: Path, count: int, *, seed: int, center: str = "Center A", split: str | None = None
+):
+    """Import the first ``count`` slices (from the skull base up) of a 64-pixel phantom scan,
+    a short series the viewer tests can page through; return the Scan."""
+    import json
+    import shutil
+
+    from annotations.models import Scan
+    from annotations.phantoms import write_phantoms
+
+    out = tmp_path / "phantoms"
+    write_phantoms(out, scans=1, seed=seed, size=64)
+    truth = json.loads((out / "truth.json").read_text())[0]
+    chosen = tmp_path / f"first-{count}"
+    chosen.mkdir()
+    for item in truth["slices"][:count]:
+        shutil.copy(out / truth["scan"] / item["file"], chosen / item["file"])
+    report = run_import(chosen, center=center, split=split)
+    assert report.imported_scans == 1, report
+    return Scan.objects.latest("id")

@@ -5,9 +5,7 @@ Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian
 Run: `uv run pytest tests/e2e/test_reading_browser.py`.
 """
 
-import json
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -20,21 +18,11 @@ SLICES = 8
 @pytest.fixture
 def reading(transactional_db, tmp_path):
     """A scan of 8 phantom slices, a neuroradiologist and their read of it."""
-    from annotations.models import Scan
-    from annotations.phantoms import write_phantoms
     from annotations.services.reads import read_assign
-    from tests.annotations.factories import run_import
+    from tests.annotations.factories import import_phantom_slices
     from tests.conftest import user_with_role
 
-    out = tmp_path / "phantoms"
-    write_phantoms(out, scans=1, seed=1, size=64)
-    scan_truth = json.loads((out / "truth.json").read_text())[0]
-    chosen = tmp_path / "eight"
-    chosen.mkdir()
-    for item in scan_truth["slices"][:SLICES]:
-        shutil.copy(out / scan_truth["scan"] / item["file"], chosen / item["file"])
-    run_import(chosen)
-    scan = Scan.objects.get()
+    scan = import_phantom_slices(tmp_path, SLICES, seed=1)
     assert scan.slice_count == SLICES
     reader = user_with_role("neuro-e2e", "neuroradiologist")
     return read_assign(scan=scan, reader=reader)

@@ -8,8 +8,6 @@ Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian
 
 import csv
 import io
-import json
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -22,23 +20,14 @@ SLICES = 6
 @pytest.fixture
 def scan(transactional_db, tmp_path):
     """Six phantom slices imported into a validation center; a coordinator, three readers."""
-    from annotations.models import Scan
-    from annotations.phantoms import write_phantoms
-    from tests.annotations.factories import run_import
+    from tests.annotations.factories import import_phantom_slices
     from tests.conftest import user_with_role
 
-    out = tmp_path / "phantoms"
-    write_phantoms(out, scans=1, seed=3, size=64)
-    truth = json.loads((out / "truth.json").read_text())[0]
-    chosen = tmp_path / "six"
-    chosen.mkdir()
-    for item in truth["slices"][:SLICES]:
-        shutil.copy(out / truth["scan"] / item["file"], chosen / item["file"])
-    run_import(chosen, center="Center V", split="validation")
+    scan = import_phantom_slices(tmp_path, SLICES, seed=3, center="Center V", split="validation")
     user_with_role("coord-e2e", "coordinator")
     for number in (1, 2, 3):
         user_with_role(f"neuro{number}", "neuroradiologist")
-    return Scan.objects.get()
+    return scan
 
 
 def _log_out(page) -> None:
