@@ -17,4 +17,7 @@ app.conf.beat_schedule = {
         "task": "annotations.tasks.import_batch_fail_stale",
         "schedule": 60.0,
     },
+    # Every 30 s: requeue training runs whose worker died (they resume from their checkpoint),
+    # fail snapshot builds whose worker died.
+    "modelops-recover": {"task": "modelops.tasks.modelops_recover", "schedule": 30.0},
 }

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "annotations",
+    "modelops",
 ]
 
 MIDDLEWARE = [
@@ -200,7 +201,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"annotations.tasks.*": {"queue": "ingest"}}
+CELERY_TASK_ROUTES = {
+    "annotations.tasks.*": {"queue": "ingest"},
+    "modelops.tasks.training_run_execute": {"queue": "train"},
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # Window presets of the reading view, on keys (center/width in HU): the paper's three windows,
@@ -224,6 +228,10 @@ WINDOW_PRESETS = json.loads(
 
 # Import batches whose worker stopped sending heartbeats for this long are failed.
 IMPORT_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_IMPORT_HEARTBEAT_TIMEOUT_S", "300"))
+# Training and snapshot workers stamp a heartbeat every 5 s, also inside a long step; a run
+# silent this long is resumed from its checkpoint by another worker, up to MAX_ATTEMPTS tries.
+MODELOPS_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_HEARTBEAT_TIMEOUT_S", "60"))
+MODELOPS_MAX_ATTEMPTS = int(os.environ.get("ICHLABEL_MODELOPS_MAX_ATTEMPTS", "3"))
 
 LOG_DIR = DATA_DIR / "logs"
 LOG_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,31 @@
+"""Reads of modelops rows for the API and pages."""
+
+from django.db.models import QuerySet
+
+from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
+from modelops.paths import run_dir
+
+LOG_TAIL_BYTES = 64 * 1024
+
+
+def snapshot_list() -> QuerySet[DatasetSnapshot]:
+    return DatasetSnapshot.objects.select_related("ground_truth", "created_by")
+
+
+def training_run_list() -> QuerySet[TrainingRun]:
+    return TrainingRun.objects.select_related("snapshot", "created_by", "model_version")
+
+
+def model_version_list() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.select_related("run", "snapshot", "snapshot__ground_truth")
+
+
+def training_run_log(run: TrainingRun, *, tail_bytes: int = LOG_TAIL_BYTES) -> str:
+    """The end of the run's log file (empty before the worker starts it)."""
+    path = run_dir(run.pk) / "train.log"
+    if not path.is_file():
+        return ""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - tail_bytes))
+        return handle.read().decode("utf-8", errors="replace")

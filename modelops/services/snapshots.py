@@ -1,0 +1,261 @@
+"""Dataset snapshots: a frozen ground-truth version exported for training.
+
+``snapshot_request`` returns the snapshot that already exists for the same version and
+preprocessing (the key hash), or creates one and queues its build. The build reads each scan's
+stored DICOM slices in order, converts them to Hounsfield units and hands them, with the
+version's frozen labels and split, to ``SnapshotWriter``, which resamples, windows, resizes and
+writes memory-mapped arrays. The build writes into a private folder and renames it when done, so
+a snapshot directory is either complete or absent.
+"""
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from pydicom.pixels import apply_modality_lut
+
+from annotations.models import (
+    GroundTruthScanLabel,
+    GroundTruthSliceLabel,
+    GroundTruthVersion,
+    JobStatus,
+    ReadLevel,
+    Slice,
+)
+from ichlabel.api import ApplicationError
+from modelops.ml.config import LABELS
+from modelops.ml.preprocess import PAPER_WINDOWS
+from modelops.ml.snapshot_format import FORMAT, SnapshotWriter
+from modelops.models import DatasetSnapshot
+from modelops.paths import relative_to_data, snapshot_dir
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 1.0
+# Ground-truth columns in the snapshot's label order (``any`` is stored as ``any_ich``).
+_LABEL_FIELDS = tuple("any_ich" if label == "any" else label for label in LABELS)
+
+
+class SnapshotAborted(Exception):
+    """The snapshot was failed by the stale check while its build ran."""
+
+
+def snapshot_key(*, version: GroundTruthVersion, image_size: int, slice_mm: float) -> str:
+    """What defines a snapshot, hashed: the same inputs always give the same snapshot."""
+    key = {
+        "format": FORMAT,
+        "ground_truth": {"id": version.pk, "content_sha256": version.content_sha256},
+        "image_size": image_size,
+        "slice_mm": slice_mm,
+        "windows": [list(w) for w in PAPER_WINDOWS],
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def snapshot_request(
+    *, ground_truth_id: int, image_size: int, slice_mm: float = 5.0, name: str = "", created_by
+) -> tuple[DatasetSnapshot, bool]:
+    """The snapshot of a version at this preprocessing: the existing one (False) or a new one
+    whose build is queued (True). A failed or canceled build is retried."""
+    version = GroundTruthVersion.objects.filter(pk=ground_truth_id).first()
+    if version is None:
+        raise ApplicationError(
+            f"Ground-truth version {ground_truth_id} does not exist.", status=404
+        )
+    if not version.content_sha256:
+        raise ApplicationError("This ground-truth version is not sealed yet.", status=409)
+    key = snapshot_key(version=version, image_size=image_size, slice_mm=slice_mm)
+    with transaction.atomic():
+        snapshot = DatasetSnapshot.objects.select_for_update().filter(key_sha256=key).first()
+        if snapshot is not None and snapshot.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            return snapshot, False
+        if snapshot is None:
+            snapshot = DatasetSnapshot(key_sha256=key, created_by=created_by)
+        snapshot.ground_truth = version
+        snapshot.name = name.strip() or f"{version.name} {image_size}px"
+        snapshot.image_size = image_size
+        snapshot.slice_mm = slice_mm
+        snapshot.windows = [list(w) for w in PAPER_WINDOWS]
+        snapshot.status = JobStatus.PENDING
+        snapshot.message = ""
+        snapshot.scans_done = 0
+        snapshot.save()
+        transaction.on_commit(lambda: _enqueue(snapshot.pk))
+    return snapshot, True
+
+
+def _enqueue(snapshot_id: int) -> None:
+    from modelops.tasks import snapshot_build as task
+
+    task.delay(snapshot_id)
+
+
+def snapshot_build(*, snapshot_id: int) -> DatasetSnapshot:
+    """The worker's side: build the files, then mark the snapshot succeeded or failed."""
+    claimed = DatasetSnapshot.objects.filter(
+        pk=snapshot_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
+    ).update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), message="")
+    snapshot = DatasetSnapshot.objects.get(pk=snapshot_id)
+    if not claimed:
+        return snapshot
+    target = snapshot_dir(snapshot.key_sha256)
+    try:
+        manifest = _write(snapshot, target)
+    except Exception as error:  # noqa: BLE001 - the reason is kept on the snapshot
+        logger.exception("snapshot %s failed", snapshot_id)
+        return _finish(snapshot, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+    snapshot.directory = relative_to_data(target)
+    snapshot.manifest = manifest
+    snapshot.files_sha256, snapshot.size_bytes = files_digest(target)
+    return _finish(snapshot, JobStatus.SUCCEEDED, _summary(manifest))
+
+
+def _write(snapshot: DatasetSnapshot, target: Path) -> dict:
+    if target.exists():
+        # A build that finished writing but not recording (the worker died in between).
+        shutil.rmtree(target)
+    shutil.rmtree(target.with_name(target.name + ".partial"), ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scans = list(
+        GroundTruthScanLabel.objects.filter(version=snapshot.ground_truth)
+        .select_related("scan")
+        .order_by("split", "center_name", "scan__series_instance_uid")
+    )
+    tracker = _Tracker(snapshot, total=len(scans))
+    writer = SnapshotWriter(
+        target, image_size=snapshot.image_size, windows=PAPER_WINDOWS, slice_mm=snapshot.slice_mm
+    )
+    for done, row in enumerate(scans, start=1):
+        hu, z_mm, slice_labels = _scan_arrays(row)
+        writer.add_scan(
+            row.split,
+            scan_id=row.scan_id,
+            series_instance_uid=row.scan.series_instance_uid,
+            center=row.center_name,
+            hu=hu,
+            z_mm=z_mm,
+            slice_labels=slice_labels,
+            scan_labels=np.array([getattr(row, f) for f in _LABEL_FIELDS], dtype=np.uint8),
+        )
+        tracker.progress(done)
+    version = snapshot.ground_truth
+    return writer.close(
+        extra={
+            "ground_truth": {
+                "id": version.pk,
+                "name": version.name,
+                "content_sha256": version.content_sha256,
+            },
+            # Scan-level reads (the prospective test set) have no slice labels: their slice
+            # label arrays are zeros and must not be used as slice truth.
+            "scan_level_splits": sorted(
+                {row.split for row in scans if row.level == ReadLevel.SCAN}
+            ),
+            "key_sha256": snapshot.key_sha256,
+        }
+    )
+
+
+def _scan_arrays(row: GroundTruthScanLabel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One scan's slices in HU (inferior to superior), their z positions and frozen labels."""
+    slices = list(Slice.objects.filter(scan_id=row.scan_id).order_by("z_position_mm", "id"))
+    labels = {
+        label.slice_id: [getattr(label, f) for f in _LABEL_FIELDS]
+        for label in GroundTruthSliceLabel.objects.filter(
+            version_id=row.version_id, scan_id=row.scan_id
+        )
+    }
+    hu = np.stack([_slice_hu(s) for s in slices])
+    z_mm = np.array([s.z_position_mm for s in slices], dtype=np.float64)
+    # Slices without a ground-truth row were negative in every read.
+    slice_labels = np.array(
+        [labels.get(s.pk, [False] * len(LABELS)) for s in slices], dtype=np.uint8
+    )
+    return hu, z_mm, slice_labels
+
+
+def _slice_hu(slice_: Slice) -> np.ndarray:
+    with default_storage.open(slice_.storage_key, "rb") as handle:
+        ds = pydicom.dcmread(handle)
+    return np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float32)
+
+
+def files_digest(directory: Path) -> tuple[str, int]:
+    """sha256 over every file's relative path and bytes, in sorted order; and the total size."""
+    digest = hashlib.sha256()
+    size = 0
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+    return digest.hexdigest(), size
+
+
+def _summary(manifest: dict) -> str:
+    parts = [
+        f"{name}: {figures['scans']} scans, {figures['slices']} slices"
+        for name, figures in sorted(manifest.get("splits", {}).items())
+    ]
+    return "; ".join(parts)
+
+
+def _finish(snapshot: DatasetSnapshot, status: str, message: str) -> DatasetSnapshot:
+    snapshot.status = status
+    snapshot.message = message
+    snapshot.finished_at = snapshot.heartbeat_at = timezone.now()
+    snapshot.save()
+    logger.info("snapshot %s %s: %s", snapshot.pk, status, message)
+    return snapshot
+
+
+def snapshot_fail_stale(*, timeout_s: int | None = None) -> int:
+    """Fail building snapshots whose worker sent no heartbeat for ``timeout_s``."""
+    timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
+    cutoff = timezone.now() - timedelta(seconds=timeout)
+    return DatasetSnapshot.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=JobStatus.FAILED,
+        message=f"the worker stopped responding (no heartbeat for {timeout} s)",
+        finished_at=timezone.now(),
+    )
+
+
+class _Tracker:
+    def __init__(self, snapshot: DatasetSnapshot, *, total: int) -> None:
+        self.snapshot_id = snapshot.pk
+        self.total = total
+        self.last_write = 0.0
+        self._write(0)
+
+    def progress(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last_write >= PROGRESS_INTERVAL_S or done == self.total:
+            self.last_write = now
+            self._write(done)
+
+    def _write(self, done: int) -> None:
+        alive = DatasetSnapshot.objects.filter(
+            pk=self.snapshot_id, status=JobStatus.RUNNING
+        ).update(scans_done=done, scans_total=self.total, heartbeat_at=timezone.now())
+        if not alive:
+            raise SnapshotAborted("the snapshot was failed while it was being built")
+
+
+def snapshot_splits(snapshot: DatasetSnapshot) -> Iterator[tuple[str, dict]]:
+    """The manifest's splits in the study's order: train, validation, test."""
+    splits = snapshot.manifest.get("splits", {})
+    for name in ("train", "validation", "test"):
+        if name in splits:
+            yield name, splits[name]

@@ -1,0 +1,312 @@
+"""Training runs: start, execute on a ``train`` worker, cancel, and recover from dead workers.
+
+A run is claimed by a worker with a fresh lease (an atomic UPDATE), so a task delivered twice
+never trains twice. While it trains, a heartbeat thread stamps the run every few seconds, also
+inside a long step; progress is written at most once a second. A run whose heartbeats stop
+(the worker was killed or its machine lost) is put back in the queue by
+``training_runs_recover`` and resumes from its last epoch checkpoint; after
+``MODELOPS_MAX_ATTEMPTS`` tries it fails, so no run stays "running" with nobody training it.
+"""
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from annotations.models import JobStatus
+from ichlabel.api import ApplicationError
+from modelops.ml.config import ConfigError, TrainingConfig
+from modelops.models import DatasetSnapshot, TrainingRun
+from modelops.paths import data_path, run_dir
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 1.0
+HEARTBEAT_INTERVAL_S = 5.0
+# Step losses kept for the run's curve: enough for a smooth plot, small enough for one row.
+MAX_STEP_POINTS = 2000
+
+
+def training_run_start(
+    *, snapshot_id: int, config: dict, name: str = "", created_by
+) -> TrainingRun:
+    """Validate the configuration, record the run and queue it on the ``train`` queue."""
+    snapshot = DatasetSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise ApplicationError(f"Snapshot {snapshot_id} does not exist.", status=404)
+    if snapshot.status != JobStatus.SUCCEEDED:
+        raise ApplicationError(f"Snapshot {snapshot.name} is {snapshot.status}, not built.", 409)
+    for split in ("train", "validation"):
+        if split not in snapshot.manifest.get("splits", {}):
+            raise ApplicationError(
+                f"Snapshot {snapshot.name} has no {split} scans: training needs both."
+            )
+    try:
+        validated = TrainingConfig.from_dict(config)
+    except ConfigError as error:
+        raise ApplicationError(str(error), extra={"field": "config"}) from error
+    if validated.image_size != snapshot.image_size:
+        raise ApplicationError(
+            f"image_size {validated.image_size} differs from the snapshot's "
+            f"{snapshot.image_size} px.",
+            extra={"field": "config"},
+        )
+    run = TrainingRun.objects.create(
+        name=name.strip() or f"{validated.backbone}-{snapshot.image_size}px",
+        snapshot=snapshot,
+        config=validated.as_dict(),
+        created_by=created_by,
+    )
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def _enqueue(run_id) -> None:
+    from modelops.tasks import training_run_execute as task
+
+    task.delay(str(run_id))
+
+
+def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
+    """A queued run is canceled at once; a running one stops after its current step."""
+    if TrainingRun.objects.filter(pk=run.pk, status=JobStatus.PENDING).update(
+        status=JobStatus.CANCELED, message="Canceled before it started.", finished_at=timezone.now()
+    ):
+        return TrainingRun.objects.get(pk=run.pk)
+    if TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.CANCELING, message="Cancel requested; stopping after the current step."
+    ):
+        return TrainingRun.objects.get(pk=run.pk)
+    run.refresh_from_db()
+    if run.status == JobStatus.CANCELING:
+        return run
+    raise ApplicationError(f"This run is {run.status}: there is nothing to cancel.", status=409)
+
+
+def training_run_execute(*, run_id: str) -> TrainingRun | None:
+    """The worker's side. Returns None when another worker holds the run or it is finished."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    reporter = RunReporter(run)
+    directory = run_dir(run.pk)
+    with _run_log(directory):
+        logger.info("run %s: attempt %d on %s", run.pk, run.attempts, run.worker)
+        reporter.start()
+        try:
+            return _train_and_register(run, reporter, directory)
+        finally:
+            reporter.stop()
+
+
+def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) -> TrainingRun | None:
+    from modelops.ml.train import TrainingCancelled, train
+    from modelops.services.registry import model_version_register
+
+    try:
+        result = train(
+            TrainingConfig.from_dict(run.config),
+            data_path(run.snapshot.directory),
+            directory,
+            reporter,
+        )
+        if reporter.should_stop():
+            raise TrainingCancelled("cancel requested after the last epoch")
+        TrainingRun.objects.filter(pk=run.pk).update(stage="evaluate", message="Evaluating.")
+        version = model_version_register(run=run, model_path=result.model_path)
+    except TrainingCancelled:
+        if reporter.lease_lost:
+            logger.warning("run %s: lease lost to another worker; stopping here", run.pk)
+            return None
+        return _finish(run, JobStatus.CANCELED, "Canceled; the last checkpoint is kept.")
+    except Exception as error:  # noqa: BLE001 - the reason is kept on the run
+        logger.exception("run %s failed", run.pk)
+        return _finish(run, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+    resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+    return _finish(run, JobStatus.SUCCEEDED, f"Trained{resumed}; registered as {version.name}.")
+
+
+@contextmanager
+def _run_log(directory):
+    """Everything modelops logs while the run trains also goes to the run's own log file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(directory / "train.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger("modelops")
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(min(previous or logging.INFO, logging.INFO))
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        handler.close()
+
+
+def _claim(run_id: str) -> TrainingRun | None:
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.MODELOPS_HEARTBEAT_TIMEOUT_S)
+    claimed = (
+        TrainingRun.objects.filter(pk=run_id)
+        .filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale))
+        .update(
+            status=JobStatus.RUNNING,
+            lease=uuid.uuid4(),
+            attempts=F("attempts") + 1,
+            worker=socket.gethostname(),
+            heartbeat_at=now,
+            started_at=Coalesce("started_at", now),
+        )
+    )
+    if not claimed:
+        return None
+    return TrainingRun.objects.select_related("snapshot").get(pk=run_id)
+
+
+def _finish(run: TrainingRun, status: str, message: str) -> TrainingRun:
+    now = timezone.now()
+    fields = {"status": status, "message": message, "finished_at": now, "heartbeat_at": now}
+    if status == JobStatus.SUCCEEDED:
+        fields["progress"] = 1.0
+    TrainingRun.objects.filter(pk=run.pk).update(**fields)
+    logger.info("run %s %s: %s", run.pk, status, message)
+    return TrainingRun.objects.get(pk=run.pk)
+
+
+def training_runs_recover(*, timeout_s: int | None = None) -> dict[str, int]:
+    """Runs whose worker stopped sending heartbeats: requeued to resume from their checkpoint,
+    failed after too many tries, or canceled when a cancel was asked."""
+    timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
+    now = timezone.now()
+    stale = Q(heartbeat_at__lt=now - timedelta(seconds=timeout))
+    counts = {"requeued": 0, "failed": 0, "canceled": 0}
+    counts["canceled"] = TrainingRun.objects.filter(stale, status=JobStatus.CANCELING).update(
+        status=JobStatus.CANCELED, message="Canceled (the worker had stopped).", finished_at=now
+    )
+    lost = f"the worker stopped responding (no heartbeat for {timeout} s)"
+    counts["failed"] = TrainingRun.objects.filter(
+        stale, status=JobStatus.RUNNING, attempts__gte=settings.MODELOPS_MAX_ATTEMPTS
+    ).update(
+        status=JobStatus.FAILED, message=f"Failed after {lost}, tries exhausted.", finished_at=now
+    )
+    for run_id in TrainingRun.objects.filter(stale, status=JobStatus.RUNNING).values_list(
+        "pk", flat=True
+    ):
+        requeued = TrainingRun.objects.filter(stale, pk=run_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.PENDING, lease=None, message=f"Resuming: {lost}."
+        )
+        if requeued:
+            counts["requeued"] += 1
+            transaction.on_commit(lambda run_id=run_id: _enqueue(run_id))
+    return counts
+
+
+class RunReporter:
+    """The training loop's window on the database: throttled progress, a heartbeat thread, and
+    the cancel flag (or a lost lease) read back as ``should_stop``."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        self.run_id = run.pk
+        self.lease = run.lease
+        self.config = run.config
+        self.lease_lost = False
+        self.cancel_requested = False
+        self.last_write = 0.0
+        self.step_points: list = list(run.step_losses)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.pk}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=HEARTBEAT_INTERVAL_S * 2)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(HEARTBEAT_INTERVAL_S):
+                self._write(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    def _mine(self):
+        return TrainingRun.objects.filter(
+            pk=self.run_id,
+            lease=self.lease,
+            status__in=[JobStatus.RUNNING, JobStatus.CANCELING],
+        )
+
+    def _write(self, **fields) -> None:
+        close_old_connections()
+        if not self._mine().update(**fields):
+            self.lease_lost = True
+            return
+        self.cancel_requested = self._mine().filter(status=JobStatus.CANCELING).exists()
+
+    def step(self, *, stage: str, epoch: int, step: int, steps: int, logs: dict) -> None:
+        if "loss" in logs:
+            self.step_points.append([stage, epoch, step, round(float(logs["loss"]), 6)])
+        now = time.monotonic()
+        if now - self.last_write < PROGRESS_INTERVAL_S and step < steps:
+            return
+        self.last_write = now
+        self._thin_points()
+        self._write(
+            stage=stage,
+            epoch=epoch,
+            step=step,
+            steps=steps,
+            progress=self._progress(stage, epoch, step / max(steps, 1)),
+            step_losses=self.step_points,
+            heartbeat_at=timezone.now(),
+        )
+
+    def epoch_end(self, *, stage: str, epoch: int, epochs: int, logs: dict) -> None:
+        entry = {"stage": stage, "epoch": epoch, **{k: _number(v) for k, v in logs.items()}}
+        history = [
+            h
+            for h in TrainingRun.objects.get(pk=self.run_id).history
+            if (h["stage"], h["epoch"]) != (stage, epoch)
+        ]
+        self._write(
+            stage=stage,
+            epoch=epoch,
+            epochs=epochs,
+            progress=self._progress(stage, epoch, 0.0),
+            history=[*history, entry],
+            heartbeat_at=timezone.now(),
+        )
+
+    def should_stop(self) -> bool:
+        return self.cancel_requested or self.lease_lost
+
+    def _progress(self, stage: str, epoch: int, within: float) -> float:
+        """Share of all epochs done: stage-one epochs first, then the sequence (or end-to-end)
+        epochs. ``epoch`` counts finished epochs of ``stage``."""
+        cnn = self.config.get("cnn_epochs", 0) if self.config.get("mode") == "two_stage" else 0
+        total = cnn + self.config.get("epochs", 1)
+        done = epoch + within if stage == "cnn" else cnn + epoch + within
+        return max(0.0, min(1.0, done / max(total, 1)))
+
+    def _thin_points(self) -> None:
+        if len(self.step_points) > MAX_STEP_POINTS:
+            self.step_points = self.step_points[::2]
+
+
+def _number(value):
+    try:
+        return round(float(value), 6)
+    except (TypeError, ValueError):
+        return value
