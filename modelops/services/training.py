@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -249,7 +249,6 @@ class RunReporter:
         )
 
     def _write(self, **fields) -> None:
-        close_old_connections()
         if not self._mine().update(**fields):
             self.lease_lost = True
             return

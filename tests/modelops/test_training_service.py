@@ -1,0 +1,163 @@
+"""Training runs without a worker: validation at the edge, cancel, claims and recovery."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from annotations.models import JobStatus
+from ichlabel.api import ApplicationError
+from modelops.models import DatasetSnapshot, TrainingRun
+from modelops.services import training
+from modelops.services.training import (
+    RunReporter,
+    training_run_cancel,
+    training_run_start,
+    training_runs_recover,
+)
+
+pytestmark = pytest.mark.django_db
+
+MANIFEST = {
+    "splits": {
+        "train": {"scans": 8, "slices": 200, "positive_scans": 4},
+        "validation": {"scans": 4, "slices": 100, "positive_scans": 2},
+    }
+}
+
+
+@pytest.fixture
+def snapshot(ml_engineer):
+    from annotations.models import GroundTruthVersion
+
+    version = GroundTruthVersion.objects.create(name="v", created_by=ml_engineer)
+    return DatasetSnapshot.objects.create(
+        ground_truth=version,
+        name="snap",
+        image_size=32,
+        slice_mm=5.0,
+        windows=[[50, 100]],
+        key_sha256=uuid.uuid4().hex * 2,
+        status=JobStatus.SUCCEEDED,
+        files_sha256="f" * 64,
+        directory="modelops/snapshots/x",
+        manifest=MANIFEST,
+        created_by=ml_engineer,
+    )
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Runs queued in this test (the Celery send is recorded, not delivered)."""
+    sent = []
+    monkeypatch.setattr(training, "_enqueue", sent.append)
+    return sent
+
+
+def _start(snapshot, user, **config):
+    return training_run_start(
+        snapshot_id=snapshot.pk, config={"image_size": 32, **config}, created_by=user
+    )
+
+
+def test_start_validates_the_configuration(
+    snapshot, ml_engineer, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _start(snapshot, ml_engineer, epochs=2, seed=5)
+    assert run.status == JobStatus.PENDING
+    assert run.config["epochs"] == 2 and run.config["seed"] == 5
+    assert run.config["backbone"] == "small", "defaults are filled in and recorded"
+    assert queued == [run.pk]
+    with pytest.raises(ApplicationError, match="epochs"):
+        _start(snapshot, ml_engineer, epochs=-1)
+    with pytest.raises(ApplicationError, match="learning_rat"):
+        _start(snapshot, ml_engineer, learning_rat=0.1)
+    with pytest.raises(ApplicationError, match="differs from the snapshot"):
+        training_run_start(
+            snapshot_id=snapshot.pk, config={"image_size": 64}, created_by=ml_engineer
+        )
+
+
+def test_start_needs_a_built_snapshot_with_train_and_validation(snapshot, ml_engineer, queued):
+    DatasetSnapshot.objects.filter(pk=snapshot.pk).update(status=JobStatus.RUNNING)
+    with pytest.raises(ApplicationError, match="not built"):
+        _start(snapshot, ml_engineer)
+    DatasetSnapshot.objects.filter(pk=snapshot.pk).update(
+        status=JobStatus.SUCCEEDED, manifest={"splits": {"train": MANIFEST["splits"]["train"]}}
+    )
+    with pytest.raises(ApplicationError, match="no validation scans"):
+        _start(snapshot, ml_engineer)
+
+
+def test_cancel_a_pending_run_at_once_and_a_running_one_after_its_step(
+    snapshot, ml_engineer, queued
+):
+    pending = _start(snapshot, ml_engineer)
+    assert training_run_cancel(run=pending).status == JobStatus.CANCELED
+    with pytest.raises(ApplicationError, match="nothing to cancel"):
+        training_run_cancel(run=pending)
+    running = _start(snapshot, ml_engineer)
+    claimed = training._claim(str(running.pk))
+    assert claimed.status == JobStatus.RUNNING and claimed.attempts == 1
+    assert training_run_cancel(run=running).status == JobStatus.CANCELING
+    reporter = RunReporter(claimed)
+    reporter.step(stage="cnn", epoch=0, step=1, steps=10, logs={"loss": 0.7})
+    assert reporter.should_stop()
+
+
+def test_a_run_is_claimed_by_one_worker_only(snapshot, ml_engineer, queued):
+    run = _start(snapshot, ml_engineer)
+    assert training._claim(str(run.pk)) is not None
+    assert training._claim(str(run.pk)) is None, "a fresh heartbeat keeps the run with its worker"
+
+
+def test_reporter_writes_progress_history_and_curves(snapshot, ml_engineer, queued):
+    run = training._claim(str(_start(snapshot, ml_engineer, cnn_epochs=2, epochs=2).pk))
+    reporter = RunReporter(run)
+    reporter.step(stage="cnn", epoch=0, step=5, steps=5, logs={"loss": 0.5})
+    reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.5, "val_loss": 0.6})
+    reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.4, "val_loss": 0.6})
+    run.refresh_from_db()
+    assert run.progress == pytest.approx(0.25)
+    assert run.history == [{"stage": "cnn", "epoch": 1, "loss": 0.4, "val_loss": 0.6}]
+    assert run.step_losses == [["cnn", 0, 5, 0.5]]
+    assert not reporter.should_stop()
+    # another worker took the run over: this one's writes stop and it is told to stop
+    TrainingRun.objects.filter(pk=run.pk).update(lease=uuid.uuid4())
+    reporter.step(stage="cnn", epoch=1, step=5, steps=5, logs={"loss": 0.4})
+    assert reporter.lease_lost and reporter.should_stop()
+
+
+def test_recovery_requeues_stale_runs_then_fails_them(
+    snapshot, ml_engineer, queued, settings, django_capture_on_commit_callbacks
+):
+    settings.MODELOPS_MAX_ATTEMPTS = 2
+    run = _start(snapshot, ml_engineer)
+    queued.clear()
+    old = timezone.now() - timedelta(minutes=10)
+    for attempt in (1, 2):
+        training._claim(str(run.pk))
+        TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=old)
+        with django_capture_on_commit_callbacks(execute=True):
+            counts = training_runs_recover(timeout_s=60)
+        run.refresh_from_db()
+        if attempt == 1:
+            assert counts["requeued"] == 1 and run.status == JobStatus.PENDING
+            assert "Resuming" in run.message and queued == [run.pk]
+        else:
+            assert counts["failed"] == 1 and run.status == JobStatus.FAILED
+            assert run.attempts == 2
+
+
+def test_recovery_leaves_live_runs_and_finishes_stale_cancels(snapshot, ml_engineer, queued):
+    live = training._claim(str(_start(snapshot, ml_engineer).pk))
+    stale = training._claim(str(_start(snapshot, ml_engineer).pk))
+    TrainingRun.objects.filter(pk=stale.pk).update(
+        status=JobStatus.CANCELING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    counts = training_runs_recover(timeout_s=60)
+    assert counts == {"requeued": 0, "failed": 0, "canceled": 1}
+    live.refresh_from_db()
+    assert live.status == JobStatus.RUNNING
