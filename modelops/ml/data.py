@@ -1,0 +1,127 @@
+"""Batches over a snapshot split: slices for stage 1, padded scans for the sequence stage.
+
+Scans in one batch are right-padded to the longest of them, rounded up to a multiple of 8
+(so JAX and tf.function compile a handful of shapes, not one per length) and capped at
+`max_slices`; longer scans are centre-cropped along z. Padded steps are all PAD_VALUE and get
+sample weight 0 in the slice loss, so they count neither in the loss nor in the scan output.
+"""
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from modelops.ml.augment import augment_batch, augment_scan
+from modelops.ml.model import PAD_VALUE
+from modelops.ml.snapshot_format import SnapshotSplit
+
+Batch = tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]
+_LENGTH_STEP = 8
+
+
+def n_batches(items: int, batch_size: int) -> int:
+    return -(-items // batch_size)
+
+
+def _order(n: int, rng: np.random.Generator | None) -> np.ndarray:
+    return rng.permutation(n) if rng is not None else np.arange(n)
+
+
+def slice_batches(
+    split: SnapshotSplit,
+    *,
+    batch_size: int,
+    rng: np.random.Generator | None = None,
+    augment: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(images (b, size, size, 3) float32 0-1, labels (b, 6) float32); shuffled when `rng` is
+    given, augmented when `augment` (which needs `rng`)."""
+    order = _order(split.n_slices, rng)
+    for start in range(0, len(order), batch_size):
+        # reading in index order is kinder to the memory map; order within a batch is moot
+        index = np.sort(order[start : start + batch_size])
+        images = split.images[index].astype(np.float32) / np.float32(255.0)
+        if augment:
+            images = augment_batch(images, rng)
+        yield images, split.slice_labels[index].astype(np.float32)
+
+
+def crop_range(count: int, max_slices: int) -> tuple[int, int]:
+    """The centred window of at most `max_slices` slices of a scan of `count` slices."""
+    if count <= max_slices:
+        return 0, count
+    start = (count - max_slices) // 2
+    return start, start + max_slices
+
+
+def padded_length(longest: int, max_slices: int | None) -> int:
+    length = n_batches(longest, _LENGTH_STEP) * _LENGTH_STEP
+    return min(length, max_slices) if max_slices else length
+
+
+def pad_steps(sequences: list[np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sequences (t_i, ...) -> (n, length, ...) padded with PAD_VALUE, and the (n, length)
+    0/1 mask of real steps."""
+    shape = (len(sequences), length, *sequences[0].shape[1:])
+    padded = np.full(shape, PAD_VALUE, dtype=np.float32)
+    mask = np.zeros((len(sequences), length), dtype=np.float32)
+    for row, sequence in enumerate(sequences):
+        padded[row, : len(sequence)] = sequence
+        mask[row, : len(sequence)] = 1.0
+    return padded, mask
+
+
+def _scan_batch(
+    split: SnapshotSplit, scans: np.ndarray, steps: list[np.ndarray], max_slices: int
+) -> Batch:
+    labels = []
+    for i in scans:
+        start, stop = crop_range(int(split.scan_index[i, 1]), max_slices)
+        labels.append(split.scan_slice_labels(int(i))[start:stop].astype(np.float32))
+    x, mask = pad_steps(steps, padded_length(max(len(s) for s in steps), max_slices))
+    slice_y, _ = pad_steps(labels, x.shape[1])
+    slice_y = np.where(slice_y == PAD_VALUE, 0.0, slice_y).astype(np.float32)
+    scan_y = split.scan_labels[scans].astype(np.float32)
+    weights = {"slice": mask, "scan": np.ones(len(scans), np.float32)}
+    return x, {"slice": slice_y, "scan": scan_y}, weights
+
+
+def scan_feature_batches(
+    split: SnapshotSplit,
+    features: np.ndarray,
+    *,
+    scans_per_batch: int,
+    max_slices: int,
+    rng: np.random.Generator | None = None,
+) -> Iterator[Batch]:
+    """Sequence-stage batches from precomputed per-slice features (n_slices, d):
+    (x (b, t, d), y {"slice": (b, t, 6), "scan": (b, 6)}, sample weights alike)."""
+    order = _order(len(split), rng)
+    for begin in range(0, len(order), scans_per_batch):
+        scans = order[begin : begin + scans_per_batch]
+        steps = []
+        for i in scans:
+            start, count = (int(v) for v in split.scan_index[i])
+            low, high = crop_range(count, max_slices)
+            steps.append(features[start + low : start + high])
+        yield _scan_batch(split, scans, steps, max_slices)
+
+
+def scan_image_batches(
+    split: SnapshotSplit,
+    *,
+    scans_per_batch: int,
+    max_slices: int,
+    rng: np.random.Generator | None = None,
+    augment: bool = False,
+) -> Iterator[Batch]:
+    """End-to-end batches of images (b, t, size, size, 3); one augmentation map per scan."""
+    order = _order(len(split), rng)
+    for begin in range(0, len(order), scans_per_batch):
+        scans = order[begin : begin + scans_per_batch]
+        steps = []
+        for i in scans:
+            images = split.scan_images(int(i))
+            low, high = crop_range(len(images), max_slices)
+            images = images[low:high]
+            steps.append(augment_scan(images, rng) if augment else images)
+        yield _scan_batch(split, scans, steps, max_slices)
