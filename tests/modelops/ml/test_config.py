@@ -1,5 +1,9 @@
 """The training configuration: defaults, validation messages naming the field, JSON round trip."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from modelops.ml.config import LABELS, ConfigError, TrainingConfig
@@ -50,3 +54,10 @@ def test_config_error_is_a_value_error_and_direct_construction_validates():
     assert issubclass(ConfigError, ValueError)
     with pytest.raises(ConfigError, match="rnn_units"):
         TrainingConfig(rnn_units=0)
+
+
+def test_the_ml_package_imports_without_django():
+    modules = "augment, config, data, model, predict, preprocess, snapshot_format, train"
+    code = f"import sys; from modelops.ml import {modules}; sys.exit('django' in sys.modules)"
+    root = Path(__file__).resolve().parents[3]
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
