@@ -26,6 +26,7 @@ urlpatterns = [
     path("study/ground-truth/", GroundTruthView.as_view(), name="ground-truth-page"),
     path("reading/", views.WorklistView.as_view(), name="worklist-page"),
     path("reading/<int:read_id>/", views.ReadingView.as_view(), name="reading-page"),
+    path("models/", include("modelops.page_urls")),
     path("api/v1/modelops/", include("modelops.urls")),
     path("api/v1/", include("annotations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
