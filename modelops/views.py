@@ -11,6 +11,7 @@ re-renders the changed tables from these same views. ML engineers act; coordinat
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
@@ -23,6 +24,7 @@ from annotations.views import RoleRequiredMixin
 from modelops import selectors
 from modelops.evaluation import SPLIT_ORDER
 from modelops.metrics import HEMORRHAGE_CLASSES
+from modelops.ml.config import TrainingConfig
 from modelops.models import ACTIVE_STATUSES, ModelStatus
 
 PAGE_SIZE = 50
@@ -136,8 +138,16 @@ def config_text(value) -> str:
     return json.dumps(value)
 
 
+def config_keys(configs: Iterable[Mapping]) -> list[str]:
+    """The keys of these configurations in TrainingConfig's field order (the database's JSON
+    keeps no order), then any others by name."""
+    present = {key for config in configs for key in config}
+    known = [f.name for f in fields(TrainingConfig) if f.name in present]
+    return known + sorted(present - set(known))
+
+
 def _config_rows(config: Mapping) -> list[tuple[str, str]]:
-    return [(key, config_text(config[key])) for key in config]
+    return [(key, config_text(config[key])) for key in config_keys([config])]
 
 
 def history_table(history: Sequence[Mapping]) -> dict:
@@ -224,11 +234,8 @@ def methods_note(evaluation: Mapping) -> str:
 def comparison(versions: Sequence) -> dict:
     """Configuration keys (marked where the versions differ) and, per split and class, the
     headline figures with the best value of each row marked."""
-    keys: list[str] = []
-    for version in versions:
-        keys.extend(key for key in (version.config or {}) if key not in keys)
     config = []
-    for key in keys:
+    for key in config_keys(version.config or {} for version in versions):
         values = [(version.config or {}).get(key, None) for version in versions]
         config.append(
             {
@@ -247,7 +254,8 @@ def comparison(versions: Sequence) -> dict:
                     for version in versions
                 ]
                 present = [value for value in values if value is not None]
-                best = max(present) if len(present) > 1 else None
+                # a best only where the versions differ
+                best = max(present) if len(set(present)) > 1 else None
                 metric_rows.append(
                     {
                         "split": split,

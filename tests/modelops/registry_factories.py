@@ -16,7 +16,9 @@ from modelops.metrics import HEMORRHAGE_CLASSES
 from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
 from modelops.paths import model_artifact_path, relative_to_data
+from modelops.services.snapshots import snapshot_key
 from tests.annotations.study_factories import label_and_complete, make_scan
+from tests.conftest import user_with_role
 
 # Prevalence of any ICH and each subtype in the seeded cohorts.
 PREVALENCE = (0.45, 0.2, 0.15, 0.2, 0.2, 0.08)
@@ -58,7 +60,7 @@ def make_snapshot(
         image_size=image_size,
         slice_mm=5.0,
         windows=[list(w) for w in PAPER_WINDOWS],
-        key_sha256=hashlib.sha256(name.encode()).hexdigest(),
+        key_sha256=snapshot_key(version=version, image_size=image_size, slice_mm=5.0),
         status=status,
         message="train: 240 scans, 7200 slices; validation: 160 scans, 4800 slices" if done else "",
         scans_done=400 if done else 120,
@@ -144,3 +146,38 @@ def make_version(*, run, name: str, seed: int = 0, separation: float = 1.6) -> M
         metrics=headline_metrics(report),
         evaluation=report,
     )
+
+
+def seed_registry() -> dict:
+    """Users (coordinator, mlengineer, neuro1-3, passwords "pw-<name>"), a frozen version, a
+    built snapshot and one still building, two succeeded runs with registered models whose
+    configurations differ, and a queued run."""
+    coordinator = user_with_role("coordinator", "coordinator")
+    engineer = user_with_role("mlengineer", "ml_engineer")
+    readers = [user_with_role(f"neuro{n}", "neuroradiologist") for n in (1, 2, 3)]
+    version = frozen_version(coordinator=coordinator, readers=readers)
+    snapshot = make_snapshot(version=version, user=engineer)
+    building = make_snapshot(
+        version=version, user=engineer, name="gt-v1-256px", image_size=256, status="running"
+    )
+    run_a = make_run(snapshot=snapshot, user=engineer, name="baseline")
+    run_b = make_run(
+        snapshot=snapshot,
+        user=engineer,
+        name="wider",
+        config={**run_a.config, "rnn_units": 128, "augment": False},
+    )
+    pending = make_run(snapshot=snapshot, user=engineer, name="queued", status=JobStatus.PENDING)
+    return {
+        "coordinator": coordinator,
+        "engineer": engineer,
+        "reader": readers[0],
+        "version": version,
+        "snapshot": snapshot,
+        "building": building,
+        "runs": (run_a, run_b, pending),
+        "models": (
+            make_version(run=run_a, name="baseline-1", seed=1),
+            make_version(run=run_b, name="wider-1", seed=2, separation=2.2),
+        ),
+    }

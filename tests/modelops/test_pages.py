@@ -4,48 +4,14 @@ users do not. The tables are rendered from the database, Table 2 from the stored
 
 import pytest
 
-from annotations.models import JobStatus
-from tests.conftest import user_with_role
-from tests.modelops.registry_factories import (
-    frozen_version,
-    make_run,
-    make_snapshot,
-    make_version,
-)
+from tests.modelops.registry_factories import seed_registry
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def registry():
-    coordinator = user_with_role("coord", "coordinator")
-    engineer = user_with_role("mleng", "ml_engineer")
-    readers = [user_with_role(f"neuro{n}", "neuroradiologist") for n in (1, 2, 3)]
-    version = frozen_version(coordinator=coordinator, readers=readers)
-    snapshot = make_snapshot(version=version, user=engineer)
-    building = make_snapshot(
-        version=version, user=engineer, name="gt-v1-256px", image_size=256, status="running"
-    )
-    run_a = make_run(snapshot=snapshot, user=engineer, name="baseline")
-    run_b = make_run(
-        snapshot=snapshot,
-        user=engineer,
-        name="wider",
-        config={**run_a.config, "rnn_units": 128, "augment": False},
-    )
-    pending = make_run(snapshot=snapshot, user=engineer, name="queued", status=JobStatus.PENDING)
-    model_a = make_version(run=run_a, name="baseline-1", seed=1)
-    model_b = make_version(run=run_b, name="wider-1", seed=2, separation=2.2)
-    return {
-        "coordinator": coordinator,
-        "engineer": engineer,
-        "reader": readers[0],
-        "version": version,
-        "snapshot": snapshot,
-        "building": building,
-        "runs": (run_a, run_b, pending),
-        "models": (model_a, model_b),
-    }
+    return seed_registry()
 
 
 def _paths(registry) -> list[str]:
