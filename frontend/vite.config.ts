@@ -19,6 +19,7 @@ const pages: Record<string, string> = {
   coordination: here("./src/pages/coordination.ts"),
   dashboard: here("./src/pages/dashboard.ts"),
   worklist: here("./src/pages/worklist.ts"),
+  modelops: here("./src/pages/modelops.ts"),
 };
 
 export default defineConfig({

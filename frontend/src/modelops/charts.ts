@@ -1,0 +1,127 @@
+/** Charts of the modelops pages (Chart.js, only the parts used): loss curves and ROC curves. */
+import {
+  CategoryScale,
+  Chart,
+  Legend,
+  LineController,
+  LineElement,
+  LinearScale,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+} from "chart.js";
+import type { HistoryEntry, RocData, StepLoss } from "./api";
+import { historyAxis, isFiniteNumber, numericHistoryKeys, smoothed, stepSeries } from "./format";
+
+Chart.register(CategoryScale, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip);
+
+const PALETTE = ["#1f5fbf", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d"];
+/** One colour per hemorrhage class, the same on every split's chart. */
+const CLASS_COLOURS: Record<string, string> = {
+  any: "#111827",
+  iph: "#dc2626",
+  ivh: "#f59e0b",
+  sah: "#16a34a",
+  sdh: "#1f5fbf",
+  edh: "#7c3aed",
+};
+const CLASS_LABELS: Record<string, string> = { any: "Any", iph: "IPH", ivh: "IVH", sah: "SAH", sdh: "SDH", edh: "EDH" };
+
+type Point = { x: number; y: number };
+
+/** The training loss of every logged step, per stage, with a smoothed trend; redrawn in place. */
+export function stepLossChart(canvas: HTMLCanvasElement, points: readonly StepLoss[]): Chart {
+  const datasets: ChartDataset<"line", Point[]>[] = [];
+  let colour = 0;
+  for (const [stage, series] of stepSeries(points)) {
+    const base = PALETTE[colour++ % PALETTE.length]!;
+    datasets.push({ label: `${stage} loss`, data: series, borderColor: `${base}55`, backgroundColor: `${base}55`, borderWidth: 1, pointRadius: 0 });
+    datasets.push({ label: `${stage} (smoothed)`, data: smoothed(series), borderColor: base, backgroundColor: base, borderWidth: 2, pointRadius: 0 });
+  }
+  return draw(canvas, datasets, {
+    x: { type: "linear", title: { display: true, text: "logged step" } },
+    y: { type: "linear", title: { display: true, text: "loss" } },
+  });
+}
+
+/** Every numeric key of the per-epoch history: losses on the left axis, figures in [0, 1] and
+ * the learning rate on their own right axes, anything else hidden until chosen in the legend. */
+export function historyChart(canvas: HTMLCanvasElement, history: readonly HistoryEntry[]): Chart {
+  const labels = history.map((entry) => `${entry.stage} ${entry.epoch}`);
+  const axes = new Set<string>();
+  const datasets = numericHistoryKeys(history).map((key, index) => {
+    const axis = historyAxis(key);
+    axes.add(axis);
+    const colour = PALETTE[index % PALETTE.length]!;
+    return {
+      label: key,
+      data: history.map((entry) => (isFiniteNumber(entry[key]) ? (entry[key] as number) : null)),
+      borderColor: colour,
+      backgroundColor: colour,
+      yAxisID: axis,
+      spanGaps: true,
+      hidden: axis === "other",
+      ...(axis === "lr" ? { borderDash: [4, 4] } : {}),
+    };
+  });
+  Chart.getChart(canvas)?.destroy();
+  return new Chart(canvas, {
+    type: "line",
+    data: { labels, datasets },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: {
+        x: { title: { display: true, text: "stage and epoch" } },
+        loss: { type: "linear", position: "left", display: axes.has("loss"), title: { display: true, text: "loss" } },
+        figure: { type: "linear", position: "right", min: 0, max: 1, display: axes.has("figure"), grid: { drawOnChartArea: false }, title: { display: true, text: "AUROC etc." } },
+        lr: { type: "logarithmic", position: "right", display: axes.has("lr"), grid: { drawOnChartArea: false }, title: { display: true, text: "learning rate" } },
+        other: { type: "linear", position: "right", display: false },
+      },
+    },
+  });
+}
+
+/** ROC curves of one split, one line per class, and the diagonal of a test that guesses. */
+export function rocChart(canvas: HTMLCanvasElement, split: string, data: RocData): Chart {
+  const curves = data.splits[split] ?? {};
+  const datasets: ChartDataset<"line", Point[]>[] = [];
+  for (const cls of data.classes) {
+    const curve = curves[cls];
+    if (!curve) continue;
+    const colour = CLASS_COLOURS[cls] ?? "#6b7280";
+    datasets.push({
+      label: CLASS_LABELS[cls] ?? cls.toUpperCase(),
+      data: curve.fpr.map((fpr, i) => ({ x: fpr, y: curve.tpr[i] ?? 0 })),
+      borderColor: colour,
+      backgroundColor: colour,
+      borderWidth: 2,
+      pointRadius: 0,
+    });
+  }
+  datasets.push({ label: "chance", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: "#9ca3af", backgroundColor: "#9ca3af", borderDash: [5, 5], borderWidth: 1, pointRadius: 0 });
+  return draw(
+    canvas,
+    datasets,
+    {
+      x: { type: "linear", min: 0, max: 1, title: { display: true, text: "1 − specificity (false-positive rate)" } },
+      y: { type: "linear", min: 0, max: 1, title: { display: true, text: "sensitivity (true-positive rate)" } },
+    },
+  );
+}
+
+function draw(canvas: HTMLCanvasElement, datasets: ChartDataset<"line", Point[]>[], scales: Record<string, object>): Chart {
+  Chart.getChart(canvas)?.destroy();
+  return new Chart(canvas, {
+    type: "line",
+    data: { datasets },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      parsing: false,
+      scales,
+      plugins: { legend: { position: "bottom" }, tooltip: { mode: "nearest", intersect: false } },
+    },
+  });
+}
