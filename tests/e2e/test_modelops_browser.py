@@ -55,6 +55,12 @@ def test_the_engineer_starts_and_cancels_a_run(live_server, registry, page, cons
     expect(page.locator("#runs-table tbody tr")).to_have_count(3)
     expect(page.locator("#versions-table tbody tr")).to_have_count(2)
     expect(page.locator("#refresh-note")).to_contain_text("Refreshing every 3 s")
+    # a worker takes the queued run: the table follows without a reload
+    queued = registry["runs"][2]
+    TrainingRun.objects.filter(pk=queued.pk).update(status="running", progress=0.4)
+    queued_row = page.locator(f'#runs-table tr[data-run="{queued.pk}"]')
+    expect(queued_row).to_have_attribute("data-status", "running", timeout=10_000)
+    expect(queued_row).to_contain_text("40%")
 
     # a new snapshot: out of range, then one that exists already
     form = page.locator("#snapshot-form")
@@ -106,6 +112,42 @@ def test_the_engineer_starts_and_cancels_a_run(live_server, registry, page, cons
     expect(page.get_by_role("button", name="Cancel run…")).to_be_hidden()
     run.refresh_from_db()
     assert run.status == "canceled"
+    console.assert_clean()
+
+
+def test_the_run_page_follows_a_running_run(live_server, registry, page, console):
+    from modelops.models import TrainingRun
+
+    run = registry["runs"][2]  # queued
+    log_in(page, live_server.url, "mlengineer", "pw-mlengineer")
+    page.goto(f"{live_server.url}/models/runs/{run.pk}/")
+    expect(page.locator("#run-status")).to_have_text("pending")
+
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status="running",
+        stage="cnn",
+        epoch=1,
+        epochs=2,
+        step=3,
+        steps=10,
+        progress=0.25,
+        worker="train@gpu-1",
+        step_losses=[["cnn", 1, n, 1 / n] for n in range(1, 4)],
+        history=[{"stage": "cnn", "epoch": 1, "loss": 0.5, "val_auroc_any": 0.8}],
+    )
+    expect(page.locator("#run-status")).to_have_text("running")
+    expect(page.locator("#run-epoch")).to_have_text("1 / 2")
+    expect(page.locator("#run-step")).to_have_text("3 / 10")
+    expect(page.locator("#run-percent")).to_have_text("25%")
+    expect(page.locator("#run-worker")).to_have_text("train@gpu-1")
+    expect(page.locator("#history-table tbody tr")).to_have_count(1)
+    _wait_for_chart(page, "chart-steps")
+
+    page.get_by_role("button", name="Cancel run…").click()
+    page.locator("#cancel-dialog").get_by_role("button", name="Cancel run").click()
+    expect(page.locator("#run-status")).to_have_text("canceling")
+    expect(page.locator("#cancel-message")).to_contain_text("stops after its current step")
+    expect(page.locator("#run-polling")).to_contain_text("Updating every 2 s")
     console.assert_clean()
 
 

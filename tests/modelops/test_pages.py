@@ -89,6 +89,8 @@ def test_coordinators_watch_without_the_forms(client, registry):
     assert 'data-may-act="false"' in html
     version_html = client.get(f"/models/versions/{registry['models'][0].pk}/").content.decode()
     assert "data-set-status" not in version_html
+    run_html = client.get(f"/models/runs/{registry['runs'][2].pk}/").content.decode()
+    assert "badge pending" in run_html and 'id="cancel-run"' not in run_html
 
 
 def test_the_run_page_shows_state_history_and_configuration(client, registry):
