@@ -135,7 +135,9 @@ def _small_backbone(image_size: int) -> keras.Model:
 def build_slice_classifier(backbone: keras.Model) -> keras.Model:
     """Stage 1 of two-stage training: image -> six sigmoids."""
     inputs = keras.Input(backbone.input_shape[1:], name="image")
-    outputs = layers.Dense(N_LABELS, activation="sigmoid", name="slice")(backbone(inputs))
+    # float32 outputs keep the loss stable under a mixed_float16 policy
+    dense = layers.Dense(N_LABELS, activation="sigmoid", dtype="float32", name="slice")
+    outputs = dense(backbone(inputs))
     return keras.Model(inputs, outputs, name="slice_classifier")
 
 
@@ -154,9 +156,9 @@ def build_sequence_head(
     x = _rnn(rnn, rnn_units, "rnn_1")(x)
     x = AdditiveAttention(attention_units, name="attention")(x)
     x = _rnn(rnn, rnn_units, "rnn_2")(x)
-    slice_out = layers.Dense(N_LABELS, activation="sigmoid", name="slice")(x)
+    slice_out = layers.Dense(N_LABELS, activation="sigmoid", dtype="float32", name="slice")(x)
     pooled = AdditiveAttention(attention_units, pool=True, name="scan_pool")(x)
-    scan_out = layers.Dense(N_LABELS, activation="sigmoid", name="scan")(pooled)
+    scan_out = layers.Dense(N_LABELS, activation="sigmoid", dtype="float32", name="scan")(pooled)
     return keras.Model(inputs, {"slice": slice_out, "scan": scan_out}, name="sequence_head")
 
 

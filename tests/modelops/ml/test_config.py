@@ -1,5 +1,6 @@
 """The training configuration: defaults, validation messages naming the field, JSON round trip."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from modelops.ml.config import LABELS, ConfigError, TrainingConfig
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_labels_are_in_the_study_order():
@@ -59,5 +62,19 @@ def test_config_error_is_a_value_error_and_direct_construction_validates():
 def test_the_ml_package_imports_without_django():
     modules = "augment, config, data, model, predict, preprocess, snapshot_format, train"
     code = f"import sys; from modelops.ml import {modules}; sys.exit('django' in sys.modules)"
-    root = Path(__file__).resolve().parents[3]
-    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_tensorflow_is_imported_only_inside_functions():
+    # JAX GPU workers must not load TensorFlow: every import of it sits in a function that
+    # first checks the backend (jax is not installed here, so this is checked on the source)
+    sources = [*(ROOT / "modelops" / "ml").glob("*.py"), ROOT / "bench" / "model_training_gpu.py"]
+    for path in sources:
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(name.split(".")[0] == "tensorflow" for name in names), path
