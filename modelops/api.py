@@ -12,7 +12,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ichlabel.api import validated
+from ichlabel.api import ApplicationError, validated
 from modelops import selectors
 from modelops.ml.config import TrainingConfig
 from modelops.models import ModelStatus
@@ -139,10 +139,15 @@ class RunSummarySerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField()
     model_version = serializers.SerializerMethodField()
+    model_version_name = serializers.SerializerMethodField()
 
     def get_model_version(self, run) -> int | None:
         version = getattr(run, "model_version", None)
         return version.pk if version else None
+
+    def get_model_version_name(self, run) -> str | None:
+        version = getattr(run, "model_version", None)
+        return version.name if version else None
 
 
 class RunDetailSerializer(RunSummarySerializer):
@@ -274,8 +279,13 @@ class ModelVersionArtifactApi(APIView):
 
     def get(self, request, version_id: int):
         version = selectors.model_version_list().get(pk=version_id)
+        path = data_path(version.artifact)
+        if not path.is_file():
+            raise ApplicationError(
+                f"The artifact of {version.name} is missing from storage.", status=404
+            )
         return FileResponse(
-            data_path(version.artifact).open("rb"),
+            path.open("rb"),
             as_attachment=True,
             filename=f"{version.name}.keras",
             content_type="application/octet-stream",

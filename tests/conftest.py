@@ -60,9 +60,8 @@ def worker_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-data")
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
-    """A real Celery worker on Redis, reading the test database and the shared data folder."""
+def celery_worker_env(data_dir: Path, **extra: str) -> dict:
+    """The environment of a worker process: the test database, broker and data folder."""
     from django.conf import settings as django_settings
 
     db = django_settings.DATABASES["default"]
@@ -73,13 +72,20 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
             f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}"
             f"@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
-        ICHLABEL_DATA_DIR=str(worker_data_dir),
-        ICHLABEL_STORAGE_DIR=str(worker_data_dir / "store"),
+        ICHLABEL_DATA_DIR=str(data_dir),
+        ICHLABEL_STORAGE_DIR=str(data_dir / "store"),
         ICHLABEL_DEID_SECRET=django_settings.DEID_SECRET,
         CELERY_BROKER_URL=django_settings.CELERY_BROKER_URL,
+        **extra,
     )
-    _purge_queues(env)
-    log = open(worker_data_dir / "worker.log", "wb")  # noqa: SIM115 (open for the worker's life)
+    return env
+
+
+def celery_worker_spawn(env: dict, *, queues: str, log_path: Path, name: str) -> subprocess.Popen:
+    """Start a real Celery worker (solo pool) on ``queues`` and wait until it is ready."""
+    _purge_queues(env, queues)
+    offset = log_path.stat().st_size if log_path.exists() else 0
+    log = open(log_path, "ab")  # noqa: SIM115 (the child keeps it open for its life)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -90,32 +96,49 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
             "worker",
             "--pool=solo",
             "-Q",
-            "ingest,default",
+            queues,
             "--loglevel=INFO",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
             "-n",
-            f"test-{os.getpid()}@%h",
+            f"{name}-{os.getpid()}@%h",
         ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    _wait_ready(process, worker_data_dir / "worker.log")
-    yield process
+    log.close()
+    _wait_ready(process, log_path, offset)
+    return process
+
+
+def celery_worker_stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+        process.wait()
 
 
-def _purge_queues(env: dict) -> None:
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, worker_data_dir):
+    """A real Celery worker on Redis, reading the test database and the shared data folder."""
+    process = celery_worker_spawn(
+        celery_worker_env(worker_data_dir),
+        queues="ingest,default",
+        log_path=worker_data_dir / "worker.log",
+        name="test",
+    )
+    yield process
+    celery_worker_stop(process)
+
+
+def _purge_queues(env: dict, queues: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "ichlabel", "purge", "-f", "-Q", "ingest,default"],
+        [sys.executable, "-m", "celery", "-A", "ichlabel", "purge", "-f", "-Q", queues],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -123,12 +146,14 @@ def _purge_queues(env: dict) -> None:
     )
 
 
-def _wait_ready(process: subprocess.Popen, log_path: Path, timeout_s: float = 60) -> None:
+def _wait_ready(
+    process: subprocess.Popen, log_path: Path, offset: int, timeout_s: float = 60
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"celery worker exited:\n{log_path.read_text()}")
-        if b"ready." in log_path.read_bytes():
+        if b"ready." in log_path.read_bytes()[offset:]:
             return
         time.sleep(0.2)
     raise RuntimeError(f"celery worker not ready:\n{log_path.read_text()}")

@@ -48,7 +48,7 @@ class DemoSeedResult:
 
 
 def demo_seed(*, scans_per_center: int = 4, size: int = 512, seed: int = 2022) -> DemoSeedResult:
-    users = _demo_users_create()
+    users = demo_users_create()
     scans = slices = 0
     for number, (name, split) in enumerate(DEMO_CENTERS):
         center = center_get_or_create(name=name, split=split)
@@ -84,7 +84,7 @@ def _demo_reads_assign() -> None:
 
 
 @transaction.atomic
-def _demo_users_create() -> int:
+def demo_users_create() -> int:
     created = 0
     for username, role in DEMO_USERS:
         user, made = User.objects.get_or_create(username=username)

@@ -170,3 +170,12 @@ def test_unknown_run_is_404(world):
     people, *_ = world
     response = _client(people, "ml_engineer").get(f"/api/v1/modelops/runs/{uuid.uuid4()}/")
     assert response.status_code == 404
+
+
+def test_a_missing_artifact_is_a_404_with_the_reason(world):
+    people, *_, model = world
+    from modelops.paths import data_path
+
+    data_path(model.artifact).unlink()
+    response = _client(people, "ml_engineer").get(f"/api/v1/modelops/models/{model.pk}/artifact/")
+    assert response.status_code == 404 and "missing" in response.json()["message"]

@@ -1,0 +1,128 @@
+"""Training end to end through real Celery workers: the snapshot on the default queue, the run
+on the ``train`` queue, evaluation and registration; and a run whose worker is killed resumes
+from its checkpoint on a new worker."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from annotations.models import JobStatus
+from modelops.models import DatasetSnapshot, TrainingRun
+from modelops.paths import run_dir
+from modelops.services.registry import model_version_verify
+from modelops.services.snapshots import snapshot_request
+from modelops.services.training import training_run_start, training_runs_recover
+from tests.conftest import celery_worker_env, celery_worker_spawn, celery_worker_stop
+from tests.modelops.conftest import demo_users, seed_cohort
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+TINY = {
+    "image_size": 32,
+    "cnn_epochs": 1,
+    "epochs": 1,
+    "batch_size": 16,
+    "rnn_units": 8,
+    "attention_units": 8,
+    "augment": False,
+    "seed": 3,
+}
+
+
+@pytest.fixture
+def train_worker(worker, worker_data_dir):
+    """Starts workers on the ``train`` queue; each is stopped at the end of the test."""
+    started = []
+
+    def start():
+        env = celery_worker_env(worker_data_dir)
+        process = celery_worker_spawn(
+            env, queues="train", log_path=worker_data_dir / "train-worker.log", name="train"
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            celery_worker_stop(process)
+
+
+def _wait(read, done, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = read()
+        if done(value):
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}: {read()}")
+
+
+def _snapshot(users):
+    version = seed_cohort().version
+    snapshot, _ = snapshot_request(
+        ground_truth_id=version.pk, image_size=32, created_by=users["mlengineer"]
+    )
+    return _wait(
+        lambda: DatasetSnapshot.objects.get(pk=snapshot.pk),
+        lambda s: s.finished,
+        120,
+        "the snapshot build",
+    )
+
+
+def _run(run_id) -> TrainingRun:
+    return TrainingRun.objects.select_related("model_version").get(pk=run_id)
+
+
+def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
+    users = demo_users()
+    snapshot = _snapshot(users)
+    assert snapshot.status == JobStatus.SUCCEEDED, snapshot.message
+    train_worker()
+    run = training_run_start(snapshot_id=snapshot.pk, config=TINY, created_by=users["mlengineer"])
+    run = _wait(lambda: _run(run.pk), lambda r: r.finished, 300, "the training run")
+    assert run.status == JobStatus.SUCCEEDED, run.message
+    assert run.attempts == 1 and run.progress == 1.0
+    assert {entry["stage"] for entry in run.history} >= {"cnn"}
+    assert run.step_losses, "per-step losses are recorded for the curve"
+    model = run.model_version
+    assert model.status == "candidate" and model_version_verify(model)
+    report = model.evaluation
+    assert set(report["splits"]) == {"train", "validation"}
+    assert report["threshold_split"] == "validation"
+    assert [row["hemorrhage_class"] for row in report["splits"]["validation"]["rows"]] == [
+        "any",
+        "iph",
+        "ivh",
+        "sah",
+        "sdh",
+        "edh",
+    ]
+    assert model.metrics["validation"]["any"]["auroc"] is not None
+    logs = run_dir(run.pk)
+    assert "attempt 1" in (logs / "train.log").read_text()
+    assert any((logs / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
+    users = demo_users()
+    snapshot = _snapshot(users)
+    first = train_worker()
+    config = {**TINY, "cnn_epochs": 2, "epochs": 2}
+    run = training_run_start(snapshot_id=snapshot.pk, config=config, created_by=users["mlengineer"])
+    _wait(lambda: _run(run.pk), lambda r: len(r.history) >= 1, 300, "the first epoch")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    assert _run(run.pk).status == JobStatus.RUNNING, "nobody has noticed yet"
+    train_worker()
+    # What the periodic check does once heartbeats have stopped for the timeout.
+    assert training_runs_recover(timeout_s=0)["requeued"] == 1
+    run = _wait(lambda: _run(run.pk), lambda r: r.finished, 300, "the resumed run")
+    assert run.status == JobStatus.SUCCEEDED, run.message
+    assert run.attempts == 2
+    assert "resumed" in run.message
+    epochs = [(entry["stage"], entry["epoch"]) for entry in run.history]
+    assert len(epochs) == len(set(epochs)) == 4, epochs
