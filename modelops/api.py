@@ -6,6 +6,7 @@ may read everything. Errors use the project's one shape (``ichlabel.api``)."""
 from dataclasses import fields
 
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -102,6 +103,15 @@ class TrainingConfigApi(APIView):
 
     permission_classes = [IsMLEngineerOrWatcher]
 
+    class OutputSerializer(serializers.Serializer):
+        defaults = serializers.JSONField()
+        fields = serializers.ListField(child=serializers.CharField())
+        choices = serializers.JSONField()
+
+        class Meta:
+            ref_name = "TrainingConfigOutput"
+
+    @extend_schema(responses=OutputSerializer)
     def get(self, request):
         from modelops.ml import config as module
 
@@ -205,8 +215,17 @@ class TrainingRunCancelApi(APIView):
 
 
 class TrainingRunLogApi(APIView):
+    """The end of the run's log (the last 64 KiB)."""
+
     permission_classes = [IsMLEngineerOrWatcher]
 
+    class OutputSerializer(serializers.Serializer):
+        log = serializers.CharField()
+
+        class Meta:
+            ref_name = "TrainingRunLogOutput"
+
+    @extend_schema(responses=OutputSerializer)
     def get(self, request, run_id):
         run = selectors.training_run_list().get(pk=run_id)
         return Response({"log": selectors.training_run_log(run)})
@@ -277,6 +296,7 @@ class ModelVersionArtifactApi(APIView):
 
     permission_classes = [IsMLEngineerOrWatcher]
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, version_id: int):
         version = selectors.model_version_list().get(pk=version_id)
         path = data_path(version.artifact)

@@ -131,7 +131,7 @@ def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) ->
     except Exception as error:  # noqa: BLE001 - the reason is kept on the run
         logger.exception("run %s failed", run.pk)
         return _finish(run, JobStatus.FAILED, f"{type(error).__name__}: {error}")
-    resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+    resumed = f" (resumed after {result.resumed_from} epochs)" if result.resumed_from else ""
     return _finish(run, JobStatus.SUCCEEDED, f"Trained{resumed}; registered as {version.name}.")
 
 
