@@ -203,6 +203,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "annotations.tasks.*": {"queue": "ingest"},
+    # Snapshots are built where training reads them: on the training workers.
+    "modelops.tasks.snapshot_build": {"queue": "train"},
     "modelops.tasks.training_run_execute": {"queue": "train"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -232,6 +234,8 @@ IMPORT_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_IMPORT_HEARTBEAT_TIMEO
 # silent this long is resumed from its checkpoint by another worker, up to MAX_ATTEMPTS tries.
 MODELOPS_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_HEARTBEAT_TIMEOUT_S", "60"))
 MODELOPS_MAX_ATTEMPTS = int(os.environ.get("ICHLABEL_MODELOPS_MAX_ATTEMPTS", "3"))
+# A job whose main thread made no progress for this long stops its heartbeats (it is hung).
+MODELOPS_STALL_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_STALL_TIMEOUT_S", "10800"))
 
 LOG_DIR = DATA_DIR / "logs"
 LOG_DIR.mkdir(parents=True, exist_ok=True)

@@ -119,8 +119,8 @@ def _thresholds(
 
 
 def _thinned_roc(labels: np.ndarray, scores: np.ndarray) -> dict | None:
-    if labels.min(initial=0) == labels.max(initial=0):
-        return None
+    if labels.size == 0 or labels.min() == labels.max():
+        return None  # one class only: no curve
     curve = roc_curve(labels.astype(int), scores.astype(float))
     fpr, tpr = np.asarray(curve.fpr), np.asarray(curve.tpr)
     if fpr.size > ROC_POINTS:

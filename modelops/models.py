@@ -41,6 +41,7 @@ class DatasetSnapshot(models.Model):
     message = models.TextField(blank=True)
     scans_done = models.PositiveIntegerField(default=0)
     scans_total = models.PositiveIntegerField(default=0)
+    lease = models.UUIDField(null=True, blank=True, help_text="The build's current claim")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     directory = models.CharField(max_length=255, blank=True, help_text="Under DATA_DIR")
     manifest = models.JSONField(default=dict, blank=True)

@@ -26,5 +26,5 @@ def run_dir(run_id: object) -> Path:
     return modelops_root() / "runs" / str(run_id)
 
 
-def model_artifact_path(name: str) -> Path:
-    return modelops_root() / "models" / f"{name}.keras"
+def model_artifact_path(run_id: object) -> Path:
+    return modelops_root() / "models" / f"{run_id}.keras"

@@ -40,8 +40,10 @@ def model_version_register(*, run: TrainingRun, model_path: Path) -> ModelVersio
         target_sensitivity=config.target_sensitivity,
         seed=config.seed,
     )
-    name = f"{run.name}-{str(run.pk)[:8]}"
-    artifact = model_artifact_path(name)
+    # Unique and within the field's 100 characters; the file is named by the run's id, never
+    # by anything a user typed.
+    name = f"{run.name[:91]}-{str(run.pk)[:8]}"
+    artifact = model_artifact_path(run.pk)
     artifact.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(model_path, artifact)
     with transaction.atomic():

@@ -13,7 +13,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +21,8 @@ import numpy as np
 import pydicom
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydicom.pixels import apply_modality_lut
 
@@ -39,6 +40,7 @@ from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.ml.snapshot_format import FORMAT, SnapshotWriter
 from modelops.models import DatasetSnapshot
 from modelops.paths import relative_to_data, snapshot_dir
+from modelops.services.jobs import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,11 @@ _LABEL_FIELDS = tuple("any_ich" if label == "any" else label for label in LABELS
 
 
 class SnapshotAborted(Exception):
-    """The snapshot was failed by the stale check while its build ran."""
+    """The snapshot was failed by the stale check, or taken over, while its build ran."""
+
+
+class SnapshotScanError(Exception):
+    """One scan of the version could not be read or preprocessed."""
 
 
 def snapshot_key(*, version: GroundTruthVersion, image_size: int, slice_mm: float) -> str:
@@ -75,23 +81,33 @@ def snapshot_request(
         )
     if not version.content_sha256:
         raise ApplicationError("This ground-truth version is not sealed yet.", status=409)
+    image_size, slice_mm = int(image_size), float(slice_mm)
     key = snapshot_key(version=version, image_size=image_size, slice_mm=slice_mm)
-    with transaction.atomic():
-        snapshot = DatasetSnapshot.objects.select_for_update().filter(key_sha256=key).first()
-        if snapshot is not None and snapshot.status not in (JobStatus.FAILED, JobStatus.CANCELED):
-            return snapshot, False
-        if snapshot is None:
-            snapshot = DatasetSnapshot(key_sha256=key, created_by=created_by)
-        snapshot.ground_truth = version
-        snapshot.name = name.strip() or f"{version.name} {image_size}px"
-        snapshot.image_size = image_size
-        snapshot.slice_mm = slice_mm
-        snapshot.windows = [list(w) for w in PAPER_WINDOWS]
-        snapshot.status = JobStatus.PENDING
-        snapshot.message = ""
-        snapshot.scans_done = 0
-        snapshot.save()
-        transaction.on_commit(lambda: _enqueue(snapshot.pk))
+    try:
+        with transaction.atomic():
+            return _request(key, version, image_size, slice_mm, name, created_by)
+    except IntegrityError:
+        # Two first requests at once: the other one created it.
+        return DatasetSnapshot.objects.get(key_sha256=key), False
+
+
+def _request(key, version, image_size, slice_mm, name, created_by) -> tuple[DatasetSnapshot, bool]:
+    snapshot = DatasetSnapshot.objects.select_for_update().filter(key_sha256=key).first()
+    if snapshot is not None and snapshot.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+        return snapshot, False
+    if snapshot is None:
+        snapshot = DatasetSnapshot(key_sha256=key, created_by=created_by)
+    snapshot.ground_truth = version
+    snapshot.name = name.strip() or f"{version.name} {image_size}px"
+    snapshot.image_size = image_size
+    snapshot.slice_mm = slice_mm
+    snapshot.windows = [list(w) for w in PAPER_WINDOWS]
+    snapshot.status = JobStatus.PENDING
+    snapshot.message = ""
+    snapshot.scans_done = 0
+    snapshot.lease = None
+    snapshot.save()
+    transaction.on_commit(lambda: _enqueue(snapshot.pk))
     return snapshot, True
 
 
@@ -102,41 +118,87 @@ def _enqueue(snapshot_id: int) -> None:
 
 
 def snapshot_build(*, snapshot_id: int) -> DatasetSnapshot:
-    """The worker's side: build the files, then mark the snapshot succeeded or failed."""
-    claimed = DatasetSnapshot.objects.filter(
-        pk=snapshot_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
-    ).update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), message="")
-    snapshot = DatasetSnapshot.objects.get(pk=snapshot_id)
-    if not claimed:
-        return snapshot
+    """The worker's side: claim the build, write the files, record the outcome. A build another
+    worker holds (fresh heartbeat) or one already finished is left alone."""
+    snapshot = _claim(snapshot_id)
+    if snapshot is None:
+        return DatasetSnapshot.objects.get(pk=snapshot_id)
     target = snapshot_dir(snapshot.key_sha256)
-    try:
-        manifest = _write(snapshot, target)
-    except Exception as error:  # noqa: BLE001 - the reason is kept on the snapshot
-        logger.exception("snapshot %s failed", snapshot_id)
-        return _finish(snapshot, JobStatus.FAILED, f"{type(error).__name__}: {error}")
-    snapshot.directory = relative_to_data(target)
-    snapshot.manifest = manifest
-    snapshot.files_sha256, snapshot.size_bytes = files_digest(target)
-    return _finish(snapshot, JobStatus.SUCCEEDED, _summary(manifest))
+    heartbeat = Heartbeat(lambda: _held(snapshot), name=f"snapshot-{snapshot_id}")
+    with heartbeat:
+        try:
+            manifest = _write(snapshot, target, heartbeat)
+            digest, size = files_digest(target)
+        except Exception as error:  # noqa: BLE001 - the reason is kept on the snapshot
+            logger.exception("snapshot %s failed", snapshot_id)
+            return _finish(snapshot, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+    return _finish(
+        snapshot,
+        JobStatus.SUCCEEDED,
+        _summary(manifest),
+        directory=relative_to_data(target),
+        manifest=manifest,
+        files_sha256=digest,
+        size_bytes=size,
+    )
 
 
-def _write(snapshot: DatasetSnapshot, target: Path) -> dict:
+def _claim(snapshot_id: int) -> DatasetSnapshot | None:
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.MODELOPS_HEARTBEAT_TIMEOUT_S)
+    claimed = (
+        DatasetSnapshot.objects.filter(pk=snapshot_id)
+        .filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale))
+        .update(status=JobStatus.RUNNING, lease=uuid.uuid4(), heartbeat_at=now, message="")
+    )
+    return DatasetSnapshot.objects.get(pk=snapshot_id) if claimed else None
+
+
+def _held(snapshot: DatasetSnapshot):
+    """The snapshot's row while this build still holds it."""
+    return DatasetSnapshot.objects.filter(
+        pk=snapshot.pk, lease=snapshot.lease, status=JobStatus.RUNNING
+    )
+
+
+def _write(snapshot: DatasetSnapshot, target: Path, heartbeat: Heartbeat) -> dict:
     if target.exists():
         # A build that finished writing but not recording (the worker died in between).
         shutil.rmtree(target)
-    shutil.rmtree(target.with_name(target.name + ".partial"), ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     scans = list(
         GroundTruthScanLabel.objects.filter(version=snapshot.ground_truth)
         .select_related("scan")
         .order_by("split", "center_name", "scan__series_instance_uid")
     )
-    tracker = _Tracker(snapshot, total=len(scans))
-    writer = SnapshotWriter(
+    tracker = _Tracker(snapshot, heartbeat, total=len(scans))
+    with SnapshotWriter(
         target, image_size=snapshot.image_size, windows=PAPER_WINDOWS, slice_mm=snapshot.slice_mm
-    )
-    for done, row in enumerate(scans, start=1):
+    ) as writer:
+        for done, row in enumerate(scans, start=1):
+            _add_scan(writer, row)
+            tracker.progress(done)
+        version = snapshot.ground_truth
+        return writer.close(
+            extra={
+                "ground_truth": {
+                    "id": version.pk,
+                    "name": version.name,
+                    "content_sha256": version.content_sha256,
+                },
+                # Scan-level reads (the prospective test set) have no slice labels: their
+                # slice label arrays are zeros and must not be used as slice truth.
+                "scan_level_splits": sorted(
+                    {row.split for row in scans if row.level == ReadLevel.SCAN}
+                ),
+                "key_sha256": snapshot.key_sha256,
+            }
+        )
+
+
+def _add_scan(writer: SnapshotWriter, row: GroundTruthScanLabel) -> None:
+    """One scan into the writer; a scan that cannot be read fails the build, named."""
+    try:
         hu, z_mm, slice_labels = _scan_arrays(row)
         writer.add_scan(
             row.split,
@@ -148,28 +210,18 @@ def _write(snapshot: DatasetSnapshot, target: Path) -> dict:
             slice_labels=slice_labels,
             scan_labels=np.array([getattr(row, f) for f in _LABEL_FIELDS], dtype=np.uint8),
         )
-        tracker.progress(done)
-    version = snapshot.ground_truth
-    return writer.close(
-        extra={
-            "ground_truth": {
-                "id": version.pk,
-                "name": version.name,
-                "content_sha256": version.content_sha256,
-            },
-            # Scan-level reads (the prospective test set) have no slice labels: their slice
-            # label arrays are zeros and must not be used as slice truth.
-            "scan_level_splits": sorted(
-                {row.split for row in scans if row.level == ReadLevel.SCAN}
-            ),
-            "key_sha256": snapshot.key_sha256,
-        }
-    )
+    except Exception as error:
+        raise SnapshotScanError(
+            f"scan {row.scan_id} (series {row.scan.series_instance_uid}, {row.center_name}): "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def _scan_arrays(row: GroundTruthScanLabel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One scan's slices in HU (inferior to superior), their z positions and frozen labels."""
     slices = list(Slice.objects.filter(scan_id=row.scan_id).order_by("z_position_mm", "id"))
+    if not slices:
+        raise ValueError("the scan has no slices in storage")
     labels = {
         label.slice_id: [getattr(label, f) for f in _LABEL_FIELDS]
         for label in GroundTruthSliceLabel.objects.filter(
@@ -212,13 +264,20 @@ def _summary(manifest: dict) -> str:
     return "; ".join(parts)
 
 
-def _finish(snapshot: DatasetSnapshot, status: str, message: str) -> DatasetSnapshot:
-    snapshot.status = status
-    snapshot.message = message
-    snapshot.finished_at = snapshot.heartbeat_at = timezone.now()
-    snapshot.save()
-    logger.info("snapshot %s %s: %s", snapshot.pk, status, message)
-    return snapshot
+def _finish(snapshot: DatasetSnapshot, status: str, message: str, **fields) -> DatasetSnapshot:
+    """Record the outcome while this build still holds the snapshot; a snapshot failed by the
+    stale check, or taken over by another build, keeps what was written there."""
+    now = timezone.now()
+    held = _held(snapshot).update(
+        status=status, message=message, finished_at=now, heartbeat_at=now, **fields
+    )
+    if held:
+        logger.info("snapshot %s %s: %s", snapshot.pk, status, message)
+    else:
+        logger.warning(
+            "snapshot %s: no longer held by this build; %s not recorded", snapshot.pk, status
+        )
+    return DatasetSnapshot.objects.get(pk=snapshot.pk)
 
 
 def snapshot_fail_stale(*, timeout_s: int | None = None) -> int:
@@ -233,29 +292,24 @@ def snapshot_fail_stale(*, timeout_s: int | None = None) -> int:
 
 
 class _Tracker:
-    def __init__(self, snapshot: DatasetSnapshot, *, total: int) -> None:
-        self.snapshot_id = snapshot.pk
+    """Throttled progress writes; a snapshot no longer held stops the build."""
+
+    def __init__(self, snapshot: DatasetSnapshot, heartbeat: Heartbeat, *, total: int) -> None:
+        self.snapshot = snapshot
+        self.heartbeat = heartbeat
         self.total = total
         self.last_write = 0.0
         self._write(0)
 
     def progress(self, done: int) -> None:
+        self.heartbeat.touch()
         now = time.monotonic()
         if now - self.last_write >= PROGRESS_INTERVAL_S or done == self.total:
             self.last_write = now
             self._write(done)
 
     def _write(self, done: int) -> None:
-        alive = DatasetSnapshot.objects.filter(
-            pk=self.snapshot_id, status=JobStatus.RUNNING
-        ).update(scans_done=done, scans_total=self.total, heartbeat_at=timezone.now())
-        if not alive:
-            raise SnapshotAborted("the snapshot was failed while it was being built")
-
-
-def snapshot_splits(snapshot: DatasetSnapshot) -> Iterator[tuple[str, dict]]:
-    """The manifest's splits in the study's order: train, validation, test."""
-    splits = snapshot.manifest.get("splits", {})
-    for name in ("train", "validation", "test"):
-        if name in splits:
-            yield name, splits[name]
+        if not _held(self.snapshot).update(
+            scans_done=done, scans_total=self.total, heartbeat_at=timezone.now()
+        ):
+            raise SnapshotAborted("the snapshot was failed or taken over while it was built")

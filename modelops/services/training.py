@@ -9,15 +9,15 @@ inside a long step; progress is written at most once a second. A run whose heart
 """
 
 import logging
+import math
 import socket
-import threading
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -27,11 +27,11 @@ from ichlabel.api import ApplicationError
 from modelops.ml.config import ConfigError, TrainingConfig
 from modelops.models import DatasetSnapshot, TrainingRun
 from modelops.paths import data_path, run_dir
+from modelops.services.jobs import Heartbeat
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 1.0
-HEARTBEAT_INTERVAL_S = 5.0
 # Step losses kept for the run's curve: enough for a smooth plot, small enough for one row.
 MAX_STEP_POINTS = 2000
 
@@ -50,6 +50,13 @@ def training_run_start(
             raise ApplicationError(
                 f"Snapshot {snapshot.name} has no {split} scans: training needs both."
             )
+    scan_level = set(snapshot.manifest.get("scan_level_splits", [])) & {"train", "validation"}
+    if scan_level:
+        raise ApplicationError(
+            f"Snapshot {snapshot.name} has scans read at scan level in its "
+            f"{' and '.join(sorted(scan_level))} split: they have no slice labels to train on. "
+            "Move those scans to the test split, or read them slice by slice."
+        )
     try:
         validated = TrainingConfig.from_dict(config)
     except ConfigError as error:
@@ -99,13 +106,9 @@ def training_run_execute(*, run_id: str) -> TrainingRun | None:
         return None
     reporter = RunReporter(run)
     directory = run_dir(run.pk)
-    with _run_log(directory):
+    with _run_log(directory), reporter.heartbeat:
         logger.info("run %s: attempt %d on %s", run.pk, run.attempts, run.worker)
-        reporter.start()
-        try:
-            return _train_and_register(run, reporter, directory)
-        finally:
-            reporter.stop()
+        return _train_and_register(run, reporter, directory)
 
 
 def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) -> TrainingRun | None:
@@ -121,15 +124,19 @@ def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) ->
         )
         if reporter.should_stop():
             raise TrainingCancelled("cancel requested after the last epoch")
-        TrainingRun.objects.filter(pk=run.pk).update(stage="evaluate", message="Evaluating.")
+        reporter.write(stage="evaluate", message="Evaluating on every split of the snapshot.")
+        if reporter.lost:
+            raise TrainingCancelled("taken over by another worker before evaluation")
         version = model_version_register(run=run, model_path=result.model_path)
     except TrainingCancelled:
-        if reporter.lease_lost:
-            logger.warning("run %s: lease lost to another worker; stopping here", run.pk)
+        if reporter.lost:
+            logger.warning("run %s: taken over by another worker; stopping here", run.pk)
             return None
         return _finish(run, JobStatus.CANCELED, "Canceled; the last checkpoint is kept.")
     except Exception as error:  # noqa: BLE001 - the reason is kept on the run
         logger.exception("run %s failed", run.pk)
+        if reporter.lost:
+            return None
         return _finish(run, JobStatus.FAILED, f"{type(error).__name__}: {error}")
     resumed = f" (resumed after {result.resumed_from} epochs)" if result.resumed_from else ""
     return _finish(run, JobStatus.SUCCEEDED, f"Trained{resumed}; registered as {version.name}.")
@@ -175,12 +182,20 @@ def _claim(run_id: str) -> TrainingRun | None:
 
 
 def _finish(run: TrainingRun, status: str, message: str) -> TrainingRun:
+    """Record the outcome, only while this worker still holds the run: a run another worker
+    took over, or that the recovery check failed meanwhile, keeps what they wrote. A cancel
+    that came while the model was being evaluated is too late: the run succeeds."""
     now = timezone.now()
     fields = {"status": status, "message": message, "finished_at": now, "heartbeat_at": now}
     if status == JobStatus.SUCCEEDED:
         fields["progress"] = 1.0
-    TrainingRun.objects.filter(pk=run.pk).update(**fields)
-    logger.info("run %s %s: %s", run.pk, status, message)
+    held = TrainingRun.objects.filter(
+        pk=run.pk, lease=run.lease, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
+    ).update(**fields)
+    if held:
+        logger.info("run %s %s: %s", run.pk, status, message)
+    else:
+        logger.warning("run %s: no longer held by this worker; %s not recorded", run.pk, status)
     return TrainingRun.objects.get(pk=run.pk)
 
 
@@ -213,33 +228,24 @@ def training_runs_recover(*, timeout_s: int | None = None) -> dict[str, int]:
 
 
 class RunReporter:
-    """The training loop's window on the database: throttled progress, a heartbeat thread, and
-    the cancel flag (or a lost lease) read back as ``should_stop``."""
+    """The training loop's window on the database: throttled progress, the heartbeat, and the
+    cancel flag (or a run taken over by another worker) read back as ``should_stop``.
+
+    Epochs are numbered from 1: ``step`` reports a step of epoch ``epoch`` (in progress),
+    ``epoch_end`` the end of it."""
 
     def __init__(self, run: TrainingRun) -> None:
         self.run_id = run.pk
         self.lease = run.lease
         self.config = run.config
-        self.lease_lost = False
         self.cancel_requested = False
         self.last_write = 0.0
         self.step_points: list = list(run.step_losses)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.pk}", daemon=True)
+        self.heartbeat = Heartbeat(self._mine, name=f"run-{run.pk}")
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=HEARTBEAT_INTERVAL_S * 2)
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(HEARTBEAT_INTERVAL_S):
-                self._write(heartbeat_at=timezone.now())
-        finally:
-            connection.close()
+    @property
+    def lost(self) -> bool:
+        return self.heartbeat.lost
 
     def _mine(self):
         return TrainingRun.objects.filter(
@@ -248,28 +254,31 @@ class RunReporter:
             status__in=[JobStatus.RUNNING, JobStatus.CANCELING],
         )
 
-    def _write(self, **fields) -> None:
-        if not self._mine().update(**fields):
-            self.lease_lost = True
+    def write(self, **fields) -> None:
+        """Update the run if this worker still holds it; read the cancel flag back."""
+        self.heartbeat.touch()
+        if not self._mine().update(heartbeat_at=timezone.now(), **fields):
+            self.heartbeat.lost = True
             return
         self.cancel_requested = self._mine().filter(status=JobStatus.CANCELING).exists()
 
     def step(self, *, stage: str, epoch: int, step: int, steps: int, logs: dict) -> None:
-        if "loss" in logs:
-            self.step_points.append([stage, epoch, step, round(float(logs["loss"]), 6)])
+        self.heartbeat.touch()
+        if "loss" in logs and (loss := _number(logs["loss"])) is not None:
+            self.step_points.append([stage, epoch, step, loss])
         now = time.monotonic()
         if now - self.last_write < PROGRESS_INTERVAL_S and step < steps:
             return
         self.last_write = now
         self._thin_points()
-        self._write(
+        self.write(
             stage=stage,
             epoch=epoch,
+            epochs=self._stage_epochs(stage),
             step=step,
             steps=steps,
-            progress=self._progress(stage, epoch, step / max(steps, 1)),
+            progress=self._progress(stage, epoch - 1 + step / max(steps, 1)),
             step_losses=self.step_points,
-            heartbeat_at=timezone.now(),
         )
 
     def epoch_end(self, *, stage: str, epoch: int, epochs: int, logs: dict) -> None:
@@ -279,24 +288,26 @@ class RunReporter:
             for h in TrainingRun.objects.get(pk=self.run_id).history
             if (h["stage"], h["epoch"]) != (stage, epoch)
         ]
-        self._write(
+        self.write(
             stage=stage,
             epoch=epoch,
             epochs=epochs,
-            progress=self._progress(stage, epoch, 0.0),
+            progress=self._progress(stage, epoch),
             history=[*history, entry],
-            heartbeat_at=timezone.now(),
         )
 
     def should_stop(self) -> bool:
-        return self.cancel_requested or self.lease_lost
+        return self.cancel_requested or self.lost
 
-    def _progress(self, stage: str, epoch: int, within: float) -> float:
+    def _stage_epochs(self, stage: str) -> int:
+        return self.config.get("cnn_epochs", 0) if stage == "cnn" else self.config.get("epochs", 1)
+
+    def _progress(self, stage: str, epochs_done: float) -> float:
         """Share of all epochs done: stage-one epochs first, then the sequence (or end-to-end)
-        epochs. ``epoch`` counts finished epochs of ``stage``."""
+        epochs."""
         cnn = self.config.get("cnn_epochs", 0) if self.config.get("mode") == "two_stage" else 0
         total = cnn + self.config.get("epochs", 1)
-        done = epoch + within if stage == "cnn" else cnn + epoch + within
+        done = epochs_done if stage == "cnn" else cnn + epochs_done
         return max(0.0, min(1.0, done / max(total, 1)))
 
     def _thin_points(self) -> None:
@@ -305,7 +316,10 @@ class RunReporter:
 
 
 def _number(value):
+    """A JSON-safe figure: rounded, and None for NaN or infinity (a diverging loss), which
+    PostgreSQL's jsonb refuses."""
     try:
-        return round(float(value), 6)
+        number = float(value)
     except (TypeError, ValueError):
         return value
+    return round(number, 6) if math.isfinite(number) else None

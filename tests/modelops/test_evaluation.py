@@ -1,5 +1,7 @@
 """The evaluation report: thresholds chosen on validation, applied unchanged elsewhere."""
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -73,3 +75,13 @@ def test_no_validation_split_is_an_error():
     rng = np.random.default_rng(7)
     with pytest.raises(ValueError, match="validation"):
         evaluation_report({"train": _split(rng, 20)})
+
+
+def test_a_class_positive_in_every_scan_has_no_curve_and_no_nan():
+    rng = np.random.default_rng(8)
+    labels, scores = _split(rng, 40)
+    labels[:, 0] = 1
+    report = evaluation_report({"validation": (labels, scores), "test": (labels[:1], scores[:1])})
+    assert report["splits"]["validation"]["roc"]["any"] is None
+    assert report["splits"]["test"]["roc"]["iph"] is None
+    json.dumps(report, allow_nan=False)

@@ -30,6 +30,7 @@ def test_snapshot_holds_the_versions_labels_and_splits(cohort):
     snapshot = _built(version, users["mlengineer"])
     assert snapshot.status == JobStatus.SUCCEEDED, snapshot.message
     assert len(snapshot.files_sha256) == 64 and snapshot.size_bytes > 0
+    assert snapshot.scans_done == snapshot.scans_total == version.scan_count
     files = open_snapshot(data_path(snapshot.directory))
     assert files.manifest["ground_truth"]["content_sha256"] == version.content_sha256
     assert set(files.splits) == {"train", "validation"}
@@ -95,8 +96,10 @@ def test_a_build_with_an_unreadable_slice_fails_with_the_reason(cohort, settings
     (settings.MEDIA_ROOT / stored.storage_key).write_bytes(b"not dicom")
     failed = snapshot_build(snapshot_id=snapshot.pk)
     assert failed.status == JobStatus.FAILED
+    assert f"scan {scan_id} (series " in failed.message, failed.message
     assert "InvalidDicomError" in failed.message or "DICOM" in failed.message
-    assert not data_path(f"modelops/snapshots/{snapshot.key_sha256}").exists()
+    folder = data_path(f"modelops/snapshots/{snapshot.key_sha256}")
+    assert not folder.exists() and not folder.with_name(folder.name + ".partial").exists()
 
 
 def test_stale_builds_fail(cohort):
@@ -110,3 +113,17 @@ def test_stale_builds_fail(cohort):
     assert snapshot_fail_stale(timeout_s=60) == 1
     snapshot.refresh_from_db()
     assert snapshot.status == JobStatus.FAILED and "heartbeat" in snapshot.message
+
+
+def test_a_build_held_by_a_live_worker_is_not_built_twice(cohort):
+    users, version = cohort
+    snapshot, _ = snapshot_request(
+        ground_truth_id=version.pk, image_size=32, created_by=users["mlengineer"]
+    )
+    from django.utils import timezone
+
+    DatasetSnapshot.objects.filter(pk=snapshot.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    again = snapshot_build(snapshot_id=snapshot.pk)
+    assert again.status == JobStatus.RUNNING and again.files_sha256 == ""

@@ -103,7 +103,7 @@ def test_cancel_a_pending_run_at_once_and_a_running_one_after_its_step(
     assert claimed.status == JobStatus.RUNNING and claimed.attempts == 1
     assert training_run_cancel(run=running).status == JobStatus.CANCELING
     reporter = RunReporter(claimed)
-    reporter.step(stage="cnn", epoch=0, step=1, steps=10, logs={"loss": 0.7})
+    reporter.step(stage="cnn", epoch=1, step=10, steps=10, logs={"loss": 0.7})
     assert reporter.should_stop()
 
 
@@ -116,18 +116,42 @@ def test_a_run_is_claimed_by_one_worker_only(snapshot, ml_engineer, queued):
 def test_reporter_writes_progress_history_and_curves(snapshot, ml_engineer, queued):
     run = training._claim(str(_start(snapshot, ml_engineer, cnn_epochs=2, epochs=2).pk))
     reporter = RunReporter(run)
-    reporter.step(stage="cnn", epoch=0, step=5, steps=5, logs={"loss": 0.5})
-    reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.5, "val_loss": 0.6})
-    reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.4, "val_loss": 0.6})
+    # epochs count from 1: halfway through the first of four epochs is 1/8 done
+    reporter.step(stage="cnn", epoch=1, step=5, steps=10, logs={"loss": 0.5})
+    reporter.step(stage="cnn", epoch=1, step=10, steps=10, logs={"loss": float("nan")})
     run.refresh_from_db()
-    assert run.progress == pytest.approx(0.25)
-    assert run.history == [{"stage": "cnn", "epoch": 1, "loss": 0.4, "val_loss": 0.6}]
-    assert run.step_losses == [["cnn", 0, 5, 0.5]]
+    assert (run.epoch, run.epochs, run.progress) == (1, 2, pytest.approx(0.25))
+    reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.5, "val_loss": 0.6})
+    reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.4, "val_loss": None})
+    reporter.last_write = 0.0  # past the one-second throttle
+    reporter.step(stage="sequence", epoch=1, step=5, steps=10, logs={"loss": 0.3})
+    run.refresh_from_db()
+    assert run.progress == pytest.approx(2.5 / 4)
+    assert run.history == [{"stage": "cnn", "epoch": 1, "loss": 0.4, "val_loss": None}]
+    assert run.step_losses == [["cnn", 1, 5, 0.5], ["sequence", 1, 5, 0.3]], "NaN is left out"
     assert not reporter.should_stop()
     # another worker took the run over: this one's writes stop and it is told to stop
     TrainingRun.objects.filter(pk=run.pk).update(lease=uuid.uuid4())
-    reporter.step(stage="cnn", epoch=1, step=5, steps=5, logs={"loss": 0.4})
-    assert reporter.lease_lost and reporter.should_stop()
+    reporter.step(stage="sequence", epoch=1, step=10, steps=10, logs={"loss": 0.4})
+    assert reporter.lost and reporter.should_stop()
+
+
+def test_a_worker_that_lost_its_run_records_nothing(snapshot, ml_engineer, queued):
+    run = training._claim(str(_start(snapshot, ml_engineer).pk))
+    TrainingRun.objects.filter(pk=run.pk).update(status=JobStatus.FAILED, message="by recovery")
+    assert training._finish(run, JobStatus.SUCCEEDED, "late").status == JobStatus.FAILED
+    other = training._claim(str(_start(snapshot, ml_engineer).pk))
+    TrainingRun.objects.filter(pk=other.pk).update(status=JobStatus.CANCELING)
+    finished = training._finish(other, JobStatus.SUCCEEDED, "done before the cancel took")
+    assert finished.status == JobStatus.SUCCEEDED
+
+
+def test_scan_level_training_scans_are_refused(snapshot, ml_engineer, queued):
+    DatasetSnapshot.objects.filter(pk=snapshot.pk).update(
+        manifest={**MANIFEST, "scan_level_splits": ["validation"]}
+    )
+    with pytest.raises(ApplicationError, match="scan level in its validation split"):
+        _start(snapshot, ml_engineer)
 
 
 def test_recovery_requeues_stale_runs_then_fails_them(

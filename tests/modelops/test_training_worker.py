@@ -1,6 +1,6 @@
-"""Training end to end through real Celery workers: the snapshot on the default queue, the run
-on the ``train`` queue, evaluation and registration; and a run whose worker is killed resumes
-from its checkpoint on a new worker."""
+"""Training end to end through real Celery workers on the ``train`` queue: the snapshot, the
+run, evaluation and registration; and a run whose worker is killed resumes from its checkpoint
+on a new worker."""
 
 import os
 import signal
@@ -79,9 +79,10 @@ def _run(run_id) -> TrainingRun:
 
 def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     users = demo_users()
+    train_worker()
     snapshot = _snapshot(users)
     assert snapshot.status == JobStatus.SUCCEEDED, snapshot.message
-    train_worker()
+    assert snapshot.scans_done == snapshot.scans_total == 10
     run = training_run_start(snapshot_id=snapshot.pk, config=TINY, created_by=users["mlengineer"])
     run = _wait(lambda: _run(run.pk), lambda r: r.finished, 300, "the training run")
     assert run.status == JobStatus.SUCCEEDED, run.message
@@ -109,8 +110,8 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
 
 def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
     users = demo_users()
-    snapshot = _snapshot(users)
     first = train_worker()
+    snapshot = _snapshot(users)
     config = {**TINY, "cnn_epochs": 2, "epochs": 2}
     run = training_run_start(snapshot_id=snapshot.pk, config=config, created_by=users["mlengineer"])
     _wait(lambda: _run(run.pk), lambda r: len(r.history) >= 1, 300, "the first epoch")

@@ -1,0 +1,61 @@
+"""What snapshot builds and training runs share as long worker jobs: a heartbeat thread.
+
+The thread stamps ``heartbeat_at`` on the job's row every few seconds, also while the main
+thread sits in one long step (an InceptionResNetV2 batch on CPU, hashing a large snapshot), so
+a live job is never taken for a dead one. Two failure modes are covered the other way round: a
+row the job no longer owns (its lease was given to another worker, or it was failed) is seen as
+``lost``, and a main thread that made no progress for ``stall_s`` stops the beats, so a hung job
+is recovered like a dead one instead of staying "running" for ever.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL_S = 5.0
+
+
+class Heartbeat:
+    def __init__(self, rows: Callable[[], QuerySet], *, name: str) -> None:
+        self.rows = rows
+        self.lost = False
+        self.stall_s = settings.MODELOPS_STALL_TIMEOUT_S
+        self._last_progress = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{name}", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=HEARTBEAT_INTERVAL_S * 2)
+
+    def touch(self) -> None:
+        """The main thread made progress."""
+        self._last_progress = time.monotonic()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(HEARTBEAT_INTERVAL_S):
+                if time.monotonic() - self._last_progress > self.stall_s:
+                    continue  # hung: let the recovery check see a dead job
+                self._beat()
+        finally:
+            connection.close()
+
+    def _beat(self) -> None:
+        try:
+            if not self.rows().update(heartbeat_at=timezone.now()):
+                self.lost = True
+        except Exception:  # noqa: BLE001 - a transient database error must not stop the beats
+            logger.exception("heartbeat failed; trying again in %s s", HEARTBEAT_INTERVAL_S)
