@@ -6,7 +6,7 @@ the ROC curve. Thresholds are chosen on the validation split (Youden's J by defa
 applied unchanged to every split, as a study must: the test set never tunes the model.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -21,8 +21,8 @@ from modelops.metrics import (
     class_report,
     roc_curve,
 )
+from modelops.ml.snapshot_format import SPLITS
 
-SPLIT_ORDER = ("train", "validation", "test")
 FALLBACK_THRESHOLD = 0.5
 # ROC curves are thinned to this many points for the report (the AUROC uses every score).
 ROC_POINTS = 200
@@ -49,7 +49,7 @@ def evaluation_report(
     )
     cuts = {name: entry["value"] for name, entry in thresholds.items()}
     report_splits = {}
-    for name in sorted(splits, key=_split_rank):
+    for name in split_names(splits):
         labels, scores = (np.asarray(a) for a in splits[name])
         rows = class_report(
             labels.astype(int),
@@ -129,5 +129,7 @@ def _thinned_roc(labels: np.ndarray, scores: np.ndarray) -> dict | None:
     return {"fpr": [round(float(v), 5) for v in fpr], "tpr": [round(float(v), 5) for v in tpr]}
 
 
-def _split_rank(name: str) -> tuple[int, str]:
-    return (SPLIT_ORDER.index(name) if name in SPLIT_ORDER else len(SPLIT_ORDER), name)
+def split_names(names: Iterable[str]) -> list[str]:
+    """Train, validation, test first, then any other split by name."""
+    rank = {name: index for index, name in enumerate(SPLITS)}
+    return sorted(set(names), key=lambda name: (rank.get(name, len(rank)), name))

@@ -22,10 +22,11 @@ from annotations.models import JobStatus, Role
 from annotations.permissions import user_has_role
 from annotations.views import RoleRequiredMixin
 from modelops import selectors
-from modelops.evaluation import SPLIT_ORDER
+from modelops.evaluation import split_names
 from modelops.metrics import HEMORRHAGE_CLASSES
 from modelops.ml.config import TrainingConfig
 from modelops.models import ACTIVE_STATUSES, ModelStatus
+from modelops.services.registry import TRANSITIONS
 
 PAGE_SIZE = 50
 # The paper's Table 2 columns, in its order: (key in ClassReportRow.as_dict, heading).
@@ -95,12 +96,6 @@ def estimate_text(estimate: Mapping | None) -> str:
 
 def class_label(name: str) -> str:
     return CLASS_LABELS.get(name, name.upper())
-
-
-def split_names(names: Iterable[str]) -> list[str]:
-    """Train, validation, test first, then any other split by name."""
-    rank = {name: index for index, name in enumerate(SPLIT_ORDER)}
-    return sorted(set(names), key=lambda name: (rank.get(name, len(rank)), name))
 
 
 ## Rows for the templates
@@ -359,10 +354,7 @@ class ModelVersionView(ModelOpsPage):
             "threshold_split": evaluation.get("threshold_split", "validation"),
             "methods_note": methods_note(evaluation),
             "roc_data": roc,
-            "transitions": {
-                ModelStatus.CANDIDATE: ("approved", "retired"),
-                ModelStatus.APPROVED: ("retired",),
-            }.get(version.status, ()),
+            "transitions": sorted(TRANSITIONS[ModelStatus(version.status)]),
         }
         return _page(request, "modelops/version.html", context)
 
