@@ -9,7 +9,10 @@ Adam at 1e-3 with an exponential decay of 0.96 per epoch.
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-LABELS: tuple[str, ...] = ("any", "iph", "ivh", "sah", "sdh", "edh")
+from modelops.metrics.estimates import HEMORRHAGE_CLASSES
+
+# the model's output order is the metrics' class order, by construction
+LABELS: tuple[str, ...] = tuple(HEMORRHAGE_CLASSES)
 
 BACKBONES = ("small", "inception_resnet_v2")
 RNNS = ("gru", "lstm")

@@ -4,6 +4,8 @@ Scans in one batch are right-padded to the longest of them, rounded up to a mult
 (so JAX and tf.function compile a handful of shapes, not one per length) and capped at
 `max_slices`; longer scans are centre-cropped along z. Padded steps are all PAD_VALUE and get
 sample weight 0 in the slice loss, so they count neither in the loss nor in the scan output.
+A cropped scan's label is the max over the kept slices' labels, so a bleed cut off by the crop
+does not teach "positive" on slices without blood.
 """
 
 from collections.abc import Iterator
@@ -11,11 +13,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from modelops.ml.augment import augment_batch, augment_scan
+from modelops.ml.config import LABELS
 from modelops.ml.model import PAD_VALUE
 from modelops.ml.snapshot_format import SnapshotSplit
 
 Batch = tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]
 _LENGTH_STEP = 8
+ANY = LABELS.index("any")
 
 
 def n_batches(items: int, batch_size: int) -> int:
@@ -70,17 +74,37 @@ def pad_steps(sequences: list[np.ndarray], length: int) -> tuple[np.ndarray, np.
     return padded, mask
 
 
+def cropped_scan_labels(
+    scan_labels: np.ndarray, slice_labels: np.ndarray, start: int, stop: int
+) -> np.ndarray:
+    """The label of a scan cropped to slices [start, stop): per class, the max over the kept
+    slices' labels where the scan has slice labels for that class (a positive slice anywhere),
+    else the scan's own label (nothing says where that bleed lies); "any" is kept >= every
+    subtype. An uncropped scan keeps its label."""
+    scan_labels = np.asarray(scan_labels)
+    if start == 0 and stop >= len(slice_labels):
+        return scan_labels.copy()
+    located = slice_labels.max(axis=0) > 0
+    kept = slice_labels[start:stop].max(axis=0)
+    label = np.where(located, kept, scan_labels).astype(scan_labels.dtype)
+    label[ANY] = label.max()
+    return label
+
+
 def _scan_batch(
     split: SnapshotSplit, scans: np.ndarray, steps: list[np.ndarray], max_slices: int
 ) -> Batch:
-    labels = []
+    labels, scan_labels = [], []
     for i in scans:
         start, stop = crop_range(int(split.scan_index[i, 1]), max_slices)
-        labels.append(split.scan_slice_labels(int(i))[start:stop].astype(np.float32))
+        slice_labels = split.scan_slice_labels(int(i))
+        labels.append(slice_labels[start:stop].astype(np.float32))
+        scan_labels.append(cropped_scan_labels(split.scan_labels[i], slice_labels, start, stop))
     x, mask = pad_steps(steps, padded_length(max(len(s) for s in steps), max_slices))
     slice_y, _ = pad_steps(labels, x.shape[1])
     slice_y = np.where(slice_y == PAD_VALUE, 0.0, slice_y).astype(np.float32)
-    scan_y = split.scan_labels[scans].astype(np.float32)
+    # a crop can drop a scan's bleed: its label is then that of the slices the model sees
+    scan_y = np.stack(scan_labels).astype(np.float32)
     weights = {"slice": mask, "scan": np.ones(len(scans), np.float32)}
     return x, {"slice": slice_y, "scan": scan_y}, weights
 

@@ -9,9 +9,10 @@
 
 A scan's slices are contiguous and ordered inferior to superior. Splits are "train",
 "validation" and "test"; a split without scans has no folder. The writer streams images to disk
-scan by scan (a dataset of millions of slices does not fit in memory), builds everything in
-`<dir>.partial` and renames it into place at the end, so a half-written snapshot never exists
-under its final name. The same scans added in the same order give the same bytes.
+scan by scan (a dataset of millions of slices does not fit in memory) straight into images.npy
+behind a fixed-length header that gets the final shape at the end (no second copy), builds
+everything in `<dir>.partial` and renames it into place at the end, so a half-written snapshot
+never exists under its final name. The same scans added in the same order give the same bytes.
 """
 
 import json
@@ -28,17 +29,21 @@ from modelops.ml.preprocess import PAPER_WINDOWS, preprocess_slices, resample_to
 
 FORMAT = "ichlabel-snapshot/1"
 SPLITS = ("train", "validation", "test")
-_COPY_CHUNK = 16 * 1024 * 1024
+# images.npy starts with a header of this fixed length, written as a placeholder when the split
+# opens and rewritten in place with the final shape at close (a multiple of 64, as numpy aligns)
+_NPY_HEADER_BYTES = 256
 
 
 class _SplitBuffer:
-    """One split being written: images appended to a raw file, the small arrays in lists."""
+    """One split being written: images streamed straight into images.npy behind a fixed-length
+    header (rewritten with the final shape at close), the small arrays in lists."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, image_size: int) -> None:
         directory.mkdir()
         self.directory = directory
-        self.raw_path = directory / "images.raw"
-        self.raw = open(self.raw_path, "wb")  # noqa: SIM115 - closed in finish()
+        self.image_size = image_size
+        self.images_file = open(directory / "images.npy", "wb")  # noqa: SIM115 - closed in finish()
+        self.images_file.write(_npy_header(self._shape(0)))
         self.slice_labels: list[np.ndarray] = []
         self.scan_index: list[tuple[int, int]] = []
         self.scan_labels: list[np.ndarray] = []
@@ -53,7 +58,7 @@ class _SplitBuffer:
         scan: dict[str, Any],
         scan_labels: np.ndarray,
     ) -> None:
-        self.raw.write(np.ascontiguousarray(images).tobytes())
+        self.images_file.write(np.ascontiguousarray(images).tobytes())
         self.scan_index.append((self.n_slices, len(images)))
         self.n_slices += len(images)
         self.slice_labels.append(slice_labels)
@@ -61,11 +66,19 @@ class _SplitBuffer:
         self.scans.append(scan)
         self.positive_scans += int(scan_labels[0])
 
-    def finish(self, image_size: int) -> dict[str, int]:
-        self.raw.close()
-        shape = (self.n_slices, image_size, image_size, 3)
-        _raw_to_npy(self.raw_path, self.directory / "images.npy", shape)
-        self.raw_path.unlink()
+    def _shape(self, n_slices: int) -> tuple[int, int, int, int]:
+        return (n_slices, self.image_size, self.image_size, 3)
+
+    def finish(self) -> dict[str, int]:
+        expected = _NPY_HEADER_BYTES + self.n_slices * self.image_size * self.image_size * 3
+        written = self.images_file.tell()
+        if written != expected:
+            raise RuntimeError(
+                f"{self.directory / 'images.npy'} holds {written} bytes, expected {expected}"
+            )
+        self.images_file.seek(0)
+        self.images_file.write(_npy_header(self._shape(self.n_slices)))
+        self.images_file.close()
         _save(self.directory / "slice_labels.npy", np.concatenate(self.slice_labels), np.uint8)
         _save(self.directory / "scan_index.npy", np.array(self.scan_index), np.int64)
         _save(self.directory / "scan_labels.npy", np.stack(self.scan_labels), np.uint8)
@@ -81,12 +94,17 @@ def _save(path: Path, array: np.ndarray, dtype: type) -> None:
     np.save(path, np.ascontiguousarray(array, dtype=dtype), allow_pickle=False)
 
 
-def _raw_to_npy(raw_path: Path, npy_path: Path, shape: tuple[int, ...]) -> None:
-    """A .npy file from a header and the raw uint8 bytes, copied in chunks (never all in RAM)."""
-    header = {"descr": "|u1", "fortran_order": False, "shape": shape}
-    with open(npy_path, "wb") as out, open(raw_path, "rb") as raw:
-        np.lib.format.write_array_header_1_0(out, header)
-        shutil.copyfileobj(raw, out, _COPY_CHUNK)
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    """A version 1.0 .npy header for C-ordered uint8 of `shape`, exactly _NPY_HEADER_BYTES long:
+    magic, version, little-endian uint16 length, then the dict text padded with spaces to "\n"."""
+    dims = tuple(int(n) for n in shape)
+    text = "{'descr': '|u1', 'fortran_order': False, 'shape': " + repr(dims) + ", }"
+    prefix = b"\x93NUMPY\x01\x00"
+    length = _NPY_HEADER_BYTES - len(prefix) - 2
+    if len(text) + 1 > length:
+        raise ValueError(f"shape {shape} does not fit a {_NPY_HEADER_BYTES}-byte .npy header")
+    body = (text + " " * (length - len(text) - 1) + "\n").encode("latin1")
+    return prefix + length.to_bytes(2, "little") + body
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -150,7 +168,7 @@ class SnapshotWriter:
         hu, _, slice_labels = resample_to_thickness(hu, z_mm, slice_labels, self.slice_mm)
         images = quantise(preprocess_slices(hu, size=self.image_size, windows=self.windows))
         if split not in self._splits:
-            self._splits[split] = _SplitBuffer(self.partial / split)
+            self._splits[split] = _SplitBuffer(self.partial / split, self.image_size)
         scan = {
             "scan_id": int(scan_id),
             "series_instance_uid": str(series_instance_uid),
@@ -164,11 +182,7 @@ class SnapshotWriter:
         if self._closed:
             raise RuntimeError("snapshot writer is closed")
         self._closed = True
-        splits = {
-            name: self._splits[name].finish(self.image_size)
-            for name in SPLITS
-            if name in self._splits
-        }
+        splits = {name: self._splits[name].finish() for name in SPLITS if name in self._splits}
         manifest = dict(extra or {})
         manifest.update(
             {
@@ -188,7 +202,7 @@ class SnapshotWriter:
         """Drop everything written so far."""
         self._closed = True
         for buffer in self._splits.values():
-            buffer.raw.close()
+            buffer.images_file.close()
         shutil.rmtree(self.partial, ignore_errors=True)
 
     def __enter__(self) -> "SnapshotWriter":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from modelops.metrics import HEMORRHAGE_CLASSES
 from modelops.ml.config import LABELS, ConfigError, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,3 +79,7 @@ def test_tensorflow_is_imported_only_inside_functions():
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             assert not any(name.split(".")[0] == "tensorflow" for name in names), path
+
+
+def test_labels_are_the_metrics_classes():
+    assert tuple(HEMORRHAGE_CLASSES) == LABELS

@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from modelops.ml.config import LABELS
 from modelops.ml.data import (
     crop_range,
+    cropped_scan_labels,
     pad_steps,
     padded_length,
     scan_feature_batches,
@@ -12,6 +14,7 @@ from modelops.ml.data import (
 )
 from modelops.ml.model import PAD_VALUE
 from modelops.ml.snapshot_format import open_snapshot
+from tests.modelops.ml.synthetic import build_snapshot
 
 
 def test_crop_and_padded_length():
@@ -60,3 +63,31 @@ def test_image_batches_are_padded_images(tiny_snapshot):
     )
     assert x.shape[0] == 2 and x.shape[1] % 8 == 0 and x.shape[2:] == (32, 32, 3)
     assert (x[weights["slice"] == 1] >= 0).all()
+
+
+def test_cropped_scan_label_is_that_of_the_kept_slices():
+    iph, sdh = LABELS.index("iph"), LABELS.index("sdh")
+    slice_labels = np.zeros((12, 6), np.uint8)
+    slice_labels[0:2, [0, iph]] = 1  # a bleed the centre crop (2, 10) drops
+    scan = slice_labels.max(axis=0)
+    assert cropped_scan_labels(scan, slice_labels, 2, 10).tolist() == [0] * 6
+    assert cropped_scan_labels(scan, slice_labels, 0, 12).tolist() == scan.tolist()
+    slice_labels[5, [0, iph]] = 1  # one inside it
+    assert cropped_scan_labels(scan, slice_labels, 2, 10).tolist() == scan.tolist()
+    # a class without slice labels (scan-level only) keeps the scan's label, and "any" follows
+    scan_only = scan.copy()
+    scan_only[sdh] = 1
+    slice_labels[5] = 0
+    label = cropped_scan_labels(scan_only, slice_labels, 2, 10)
+    assert label[sdh] == 1 and label[iph] == 0 and label[0] == 1
+
+
+def test_scan_batches_label_a_cropped_scan_by_its_kept_slices(tmp_path):
+    build_snapshot(tmp_path / "s", counts={"train": 8}, slices=(12, 16))
+    split = open_snapshot(tmp_path / "s").split("train")
+    features = np.zeros((split.n_slices, 2), np.float32)
+    _, y, _ = next(scan_feature_batches(split, features, scans_per_batch=8, max_slices=4))
+    assert (y["scan"] == y["slice"].max(axis=1)).all()
+    assert (y["scan"] <= split.scan_labels.astype(np.float32)).all()
+    # the phantom's bleed is 3 slices somewhere along z: some crops of 4 must miss it
+    assert (y["scan"][:, 0] < split.scan_labels[:, 0]).any()

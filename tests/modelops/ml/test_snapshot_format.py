@@ -1,12 +1,13 @@
 """The snapshot format: layout, dtypes, manifest, memory mapping, byte-for-byte reproducibility."""
 
 import hashlib
+import io
 import json
 
 import numpy as np
 import pytest
 
-from modelops.ml.snapshot_format import FORMAT, SnapshotWriter, open_snapshot
+from modelops.ml.snapshot_format import FORMAT, SnapshotWriter, _npy_header, open_snapshot
 from tests.modelops.ml.synthetic import build_snapshot, phantom_scan
 
 
@@ -105,3 +106,36 @@ def test_existing_directory_and_bad_input_are_refused(tmp_path):
         )
     writer.abort()
     assert not (tmp_path / "t.partial").exists() and not (tmp_path / "t").exists()
+
+
+def test_images_are_written_in_place_behind_a_fixed_npy_header(tmp_path):
+    manifest = build_snapshot(tmp_path / "s", counts={"train": 3}, image_size=32)
+    path = tmp_path / "s" / "train" / "images.npy"
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        "images.npy",
+        "scan_index.npy",
+        "scan_labels.npy",
+        "scans.json",
+        "slice_labels.npy",
+    ]
+    n = manifest["splits"]["train"]["slices"]
+    with open(path, "rb") as f:
+        assert np.lib.format.read_magic(f) == (1, 0)
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(f)
+        assert f.tell() == 256 and f.tell() % 64 == 0
+    assert shape == (n, 32, 32, 3) and not fortran_order and dtype == np.uint8
+    assert path.stat().st_size == 256 + n * 32 * 32 * 3
+    header = path.read_bytes()[:256]
+    assert header.endswith(b"\n") and int.from_bytes(header[8:10], "little") == 246
+    images = np.load(path, mmap_mode="r")
+    assert images.shape == (n, 32, 32, 3) and images.dtype == np.uint8
+    assert np.array_equal(np.load(path), images)
+    assert images[-1].any()  # the last scan's bytes landed after the header, not over it
+
+
+def test_npy_header_holds_paper_scale_shapes():
+    header = _npy_header((10**12, 480, 480, 3))
+    assert len(header) == 256
+    f = io.BytesIO(header)
+    np.lib.format.read_magic(f)
+    assert np.lib.format.read_array_header_1_0(f)[0] == (10**12, 480, 480, 3)
