@@ -162,6 +162,8 @@ class RunSummarySerializer(serializers.Serializer):
 
 class RunDetailSerializer(RunSummarySerializer):
     config = serializers.JSONField()
+    initial_model = serializers.IntegerField(source="initial_model_id", allow_null=True)
+    initial_model_name = serializers.CharField(source="initial_model.name", default=None)
     history = serializers.JSONField()
     step_losses = serializers.JSONField()
     worker = serializers.CharField()
@@ -174,6 +176,7 @@ class TrainingRunListApi(APIView):
         snapshot = serializers.IntegerField()
         name = serializers.CharField(max_length=100, allow_blank=True, default="")
         config = serializers.DictField(default=dict)
+        initial_model = serializers.IntegerField(required=False, allow_null=True, default=None)
 
         class Meta:
             ref_name = "TrainingRunInput"
@@ -185,12 +188,14 @@ class TrainingRunListApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: RunDetailSerializer})
     def post(self, request):
         """Start a training run: the configuration is validated (unknown keys and values out
-        of range are refused with the field named) and the run is queued on ``train``."""
+        of range are refused with the field named) and the run is queued on ``train``. With
+        ``initial_model`` (a model version id) the run fine-tunes that model end to end."""
         data = validated(self.InputSerializer, request.data)
         run = training_run_start(
             snapshot_id=data["snapshot"],
             config=data["config"],
             name=data["name"],
+            initial_model_id=data["initial_model"],
             created_by=request.user,
         )
         run = selectors.training_run_list().get(pk=run.pk)

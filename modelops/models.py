@@ -8,7 +8,8 @@ DatasetSnapshot
     the one already built; ``files_sha256`` hashes what was written, for reproducibility checks.
 TrainingRun
     One training of the CNN-RNN on a snapshot with a validated configuration, run by a Celery
-    worker on the ``train`` queue. The worker sends heartbeats; a run whose worker died is
+    worker on the ``train`` queue; from scratch, or end-to-end fine-tuning of a registered
+    model (``initial_model``). The worker sends heartbeats; a run whose worker died is
     resumed from its last epoch checkpoint (``attempts`` counts the tries) or failed.
 ModelVersion
     A trained model: the run and snapshot it came from, its artifact and checksum, its
@@ -85,6 +86,14 @@ class TrainingRun(models.Model):
         DatasetSnapshot, on_delete=models.PROTECT, related_name="training_runs"
     )
     config = models.JSONField(help_text="A validated TrainingConfig")
+    initial_model = models.ForeignKey(
+        "ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fine_tuned_runs",
+        help_text="End-to-end fine-tuning starts from this model's weights",
+    )
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     message = models.TextField(blank=True)
     stage = models.CharField(max_length=16, blank=True)

@@ -13,7 +13,9 @@ def snapshot_list() -> QuerySet[DatasetSnapshot]:
 
 
 def training_run_list() -> QuerySet[TrainingRun]:
-    return TrainingRun.objects.select_related("snapshot", "created_by", "model_version")
+    return TrainingRun.objects.select_related(
+        "snapshot", "created_by", "model_version", "initial_model"
+    )
 
 
 def model_version_list() -> QuerySet[ModelVersion]:

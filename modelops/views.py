@@ -307,6 +307,15 @@ class ModelsWorkspaceView(ModelOpsPage):
             "runs": runs,
             "runs_active": any(run.status in ACTIVE_STATUSES for run in runs),
             "versions": versions,
+            "initial_models": [
+                {
+                    "pk": version.pk,
+                    "name": version.name,
+                    "status": version.status,
+                    "config_json": json.dumps(version.config),
+                }
+                for version in selectors.model_version_list().exclude(status=ModelStatus.RETIRED)
+            ],
         }
         return _page(request, "modelops/workspace.html", context)
 

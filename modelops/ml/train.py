@@ -94,13 +94,22 @@ def train(
     snapshot_dir: Path,
     run_dir: Path,
     reporter: TrainingReporter | None = None,
+    *,
+    initial_model: Path | None = None,
 ) -> TrainingResult:
     """Train on `snapshot_dir`'s train split, validating on its validation split each epoch.
 
+    `initial_model` (a saved scan model of the same architecture, end_to_end mode only) starts
+    the run from that model's weights: end-to-end fine-tuning of a two-stage model.
+
     Raises TrainingCancelled when the reporter asks to stop, ValueError when `run_dir` holds a
-    run of another configuration or snapshot, or when the snapshot lacks a train split.
+    run of another configuration or snapshot, when the snapshot lacks a train split, or when
+    `initial_model` does not fit the configuration.
     """
+    if initial_model is not None and config.mode != "end_to_end":
+        raise ValueError("fine-tuning from a model needs mode 'end_to_end'")
     run = _Run(config, open_snapshot(snapshot_dir), Path(run_dir), reporter or NullReporter())
+    run.initial_model = initial_model
     return run.execute()
 
 
@@ -167,6 +176,7 @@ class _Run:
         self.checkpoints = run_dir / "checkpoints"
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         self.state = self._load_state()
+        self.initial_model: Path | None = None
         self.tensorboard = _TensorBoard(run_dir / "tensorboard")
 
     # -- state ------------------------------------------------------------------------------
@@ -320,6 +330,8 @@ class _Run:
             attention_units=config.attention_units,
         )
         model = build_scan_model(backbone, head, config.max_slices, config.image_size)
+        if self.initial_model is not None:
+            _load_weights(model, Path(self.initial_model))
         _compile(model, config, sequence=True)
         return model
 
@@ -499,6 +511,18 @@ class _TensorBoard:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _load_weights(model: keras.Model, path: Path) -> None:
+    """The weights of a saved scan model into `model`, which must have the same architecture."""
+    source = keras.saving.load_model(path)
+    shapes = [tuple(w.shape) for w in source.weights]
+    if shapes != [tuple(w.shape) for w in model.weights]:
+        raise ValueError(
+            f"{path.name} does not fit this configuration (backbone, image size, RNN and "
+            "attention units must match the model it starts from)"
+        )
+    model.set_weights(source.get_weights())
 
 
 def _atomic_text(path: Path, text: str) -> None:

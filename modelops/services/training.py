@@ -25,7 +25,7 @@ from django.utils import timezone
 from annotations.models import JobStatus
 from ichlabel.api import ApplicationError
 from modelops.ml.config import ConfigError, TrainingConfig
-from modelops.models import DatasetSnapshot, TrainingRun
+from modelops.models import DatasetSnapshot, ModelStatus, ModelVersion, TrainingRun
 from modelops.paths import data_path, run_dir
 from modelops.services.jobs import Heartbeat
 
@@ -37,7 +37,12 @@ MAX_STEP_POINTS = 2000
 
 
 def training_run_start(
-    *, snapshot_id: int, config: dict, name: str = "", created_by
+    *,
+    snapshot_id: int,
+    config: dict,
+    name: str = "",
+    initial_model_id: int | None = None,
+    created_by,
 ) -> TrainingRun:
     """Validate the configuration, record the run and queue it on the ``train`` queue."""
     snapshot = DatasetSnapshot.objects.filter(pk=snapshot_id).first()
@@ -67,14 +72,49 @@ def training_run_start(
             f"{snapshot.image_size} px.",
             extra={"field": "config"},
         )
+    initial_model = _initial_model(initial_model_id, validated)
+    default_name = f"{validated.backbone}-{snapshot.image_size}px"
+    if initial_model is not None:
+        default_name = f"{initial_model.name[:80]}-finetune"
     run = TrainingRun.objects.create(
-        name=name.strip() or f"{validated.backbone}-{snapshot.image_size}px",
+        name=name.strip() or default_name,
         snapshot=snapshot,
         config=validated.as_dict(),
+        initial_model=initial_model,
         created_by=created_by,
     )
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run
+
+
+# What a model's weights depend on: a fine-tuning run must match its starting model in these.
+ARCHITECTURE_FIELDS = ("backbone", "image_size", "rnn", "rnn_units", "attention_units")
+
+
+def _initial_model(version_id: int | None, config: TrainingConfig) -> ModelVersion | None:
+    """The model a fine-tuning run starts from, checked against the run's configuration."""
+    if version_id is None:
+        return None
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        raise ApplicationError(f"Model version {version_id} does not exist.", status=404)
+    if version.status == ModelStatus.RETIRED:
+        raise ApplicationError(
+            f"Model {version.name} is retired.", extra={"field": "initial_model"}
+        )
+    if config.mode != "end_to_end":
+        raise ApplicationError(
+            "Fine-tuning from a model trains end to end: set mode to end_to_end.",
+            extra={"field": "config"},
+        )
+    differs = [f for f in ARCHITECTURE_FIELDS if version.config.get(f) != getattr(config, f)]
+    if differs:
+        raise ApplicationError(
+            f"{', '.join(differs)} must match model {version.name} "
+            f"({', '.join(f'{f}={version.config.get(f)}' for f in differs)}).",
+            extra={"field": "config"},
+        )
+    return version
 
 
 def _enqueue(run_id) -> None:
@@ -121,6 +161,7 @@ def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) ->
             data_path(run.snapshot.directory),
             directory,
             reporter,
+            initial_model=_initial_model_path(run),
         )
         if reporter.should_stop():
             raise TrainingCancelled("cancel requested after the last epoch")
@@ -140,6 +181,17 @@ def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) ->
         return _finish(run, JobStatus.FAILED, f"{type(error).__name__}: {error}")
     resumed = f" (resumed after {result.resumed_from} epochs)" if result.resumed_from else ""
     return _finish(run, JobStatus.SUCCEEDED, f"Trained{resumed}; registered as {version.name}.")
+
+
+def _initial_model_path(run: TrainingRun):
+    """The starting model's artifact, refused if it no longer has its registered checksum."""
+    if run.initial_model is None:
+        return None
+    from modelops.services.registry import model_version_verify
+
+    if not model_version_verify(run.initial_model):
+        raise ValueError(f"the artifact of {run.initial_model.name} is missing or altered")
+    return data_path(run.initial_model.artifact)
 
 
 @contextmanager
@@ -178,7 +230,7 @@ def _claim(run_id: str) -> TrainingRun | None:
     )
     if not claimed:
         return None
-    return TrainingRun.objects.select_related("snapshot").get(pk=run_id)
+    return TrainingRun.objects.select_related("snapshot", "initial_model").get(pk=run_id)
 
 
 def _finish(run: TrainingRun, status: str, message: str) -> TrainingRun:

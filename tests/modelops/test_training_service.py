@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from annotations.models import JobStatus
 from ichlabel.api import ApplicationError
-from modelops.models import DatasetSnapshot, TrainingRun
+from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
 from modelops.services import training
 from modelops.services.training import (
     RunReporter,
@@ -185,3 +185,38 @@ def test_recovery_leaves_live_runs_and_finishes_stale_cancels(snapshot, ml_engin
     assert counts == {"requeued": 0, "failed": 0, "canceled": 1}
     live.refresh_from_db()
     assert live.status == JobStatus.RUNNING
+
+
+def test_fine_tuning_starts_from_a_matching_model(snapshot, ml_engineer, queued):
+    from tests.modelops.registry_factories import make_run, make_version
+
+    base = make_version(run=make_run(snapshot=snapshot, user=ml_engineer), name="base")
+    run = training_run_start(
+        snapshot_id=snapshot.pk,
+        config={"image_size": 32, "mode": "end_to_end"},
+        initial_model_id=base.pk,
+        created_by=ml_engineer,
+    )
+    assert run.initial_model == base and run.name == "base-finetune"
+    with pytest.raises(ApplicationError, match="set mode to end_to_end"):
+        training_run_start(
+            snapshot_id=snapshot.pk,
+            config={"image_size": 32},
+            initial_model_id=base.pk,
+            created_by=ml_engineer,
+        )
+    with pytest.raises(ApplicationError, match="rnn, rnn_units must match model base"):
+        training_run_start(
+            snapshot_id=snapshot.pk,
+            config={"image_size": 32, "mode": "end_to_end", "rnn": "lstm", "rnn_units": 8},
+            initial_model_id=base.pk,
+            created_by=ml_engineer,
+        )
+    ModelVersion.objects.filter(pk=base.pk).update(status="retired")
+    with pytest.raises(ApplicationError, match="retired"):
+        training_run_start(
+            snapshot_id=snapshot.pk,
+            config={"image_size": 32, "mode": "end_to_end"},
+            initial_model_id=base.pk,
+            created_by=ml_engineer,
+        )

@@ -107,6 +107,18 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     assert "attempt 1" in (logs / "train.log").read_text()
     assert any((logs / "tensorboard").rglob("events.out.tfevents.*"))
 
+    # End-to-end fine-tuning of the two-stage model just registered.
+    tuned = training_run_start(
+        snapshot_id=snapshot.pk,
+        config={**TINY, "mode": "end_to_end"},
+        initial_model_id=model.pk,
+        created_by=users["mlengineer"],
+    )
+    tuned = _wait(lambda: _run(tuned.pk), lambda r: r.finished, 300, "the fine-tuning run")
+    assert tuned.status == JobStatus.SUCCEEDED, tuned.message
+    assert [entry["stage"] for entry in tuned.history] == ["end_to_end"]
+    assert tuned.model_version.artifact_sha256 != model.artifact_sha256
+
 
 def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
     users = demo_users()

@@ -100,6 +100,8 @@ export interface RunRequest {
   snapshot: number;
   name: string;
   config: TrainingConfig;
+  /** A model version to fine-tune end to end; null trains from new weights. */
+  initial_model: number | null;
 }
 
 export interface ModelVersion {

@@ -9,6 +9,9 @@ import { groundTruthVersions, runStart, snapshotRequest, trainingConfig, type Tr
 import { configControls, readConfig, resetControls } from "./config-form";
 
 const REFRESH_MS = 3000;
+/** What a fine-tuning run takes from its starting model (the server checks these, and the
+ * image size, which follows the snapshot). */
+const ARCHITECTURE_FIELDS = ["backbone", "rnn", "rnn_units", "attention_units"];
 
 export function initWorkspace(root: HTMLElement): void {
   if (root.dataset["mayAct"] === "true") {
@@ -98,9 +101,24 @@ function initRunForm(root: HTMLElement): void {
     })
     .catch((error: unknown) => showMessage(message, `Could not load the training configuration: ${messageOf(error)}`, "error"));
 
+  // Fine-tuning starts from a model's weights: its architecture fields and end-to-end mode.
+  const followInitialModel = (): void => {
+    const option = byId<HTMLSelectElement>("run-initial-model").selectedOptions[0];
+    if (!option?.value) return;
+    const config = JSON.parse(option.dataset["config"] ?? "{}") as Record<string, unknown>;
+    for (const name of [...ARCHITECTURE_FIELDS, "max_slices"]) {
+      const control = fieldset.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);
+      if (control && name in config) control.value = String(config[name]);
+    }
+    const mode = fieldset.querySelector<HTMLSelectElement>("[name=mode]");
+    if (mode) mode.value = "end_to_end";
+  };
+
   // The snapshot select is re-rendered when snapshots change: listen on the form.
   form.addEventListener("change", (event) => {
-    if ((event.target as HTMLElement).id === "run-snapshot") followSnapshot();
+    const id = (event.target as HTMLElement).id;
+    if (id === "run-snapshot") followSnapshot();
+    if (id === "run-initial-model") followInitialModel();
   });
   byId("config-reset").addEventListener("click", () => {
     if (!schema) return;
@@ -121,7 +139,12 @@ function initRunForm(root: HTMLElement): void {
     }
     setFormDisabled(form, true);
     showMessage(message, "Starting the run…");
-    void runStart(root.dataset["runsUrl"] ?? "", { snapshot, name: textField(form, "name").trim(), config: read.config })
+    void runStart(root.dataset["runsUrl"] ?? "", {
+      snapshot,
+      name: textField(form, "name").trim(),
+      config: read.config,
+      initial_model: numberField(form, "initial_model") ?? null,
+    })
       .then((run) => {
         showMessage(message, `Run ${run.name} is queued; opening it…`);
         window.location.assign((root.dataset["runPage"] ?? "").replace("00000000-0000-0000-0000-000000000000", run.id));

@@ -126,3 +126,21 @@ def test_end_to_end_mode_trains_the_scan_model(tiny_snapshot, tmp_path):
 def test_auroc_rank_formula():
     assert auroc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
     assert auroc([1, 1], [0.2, 0.3]) is None
+
+
+def test_fine_tuning_starts_from_the_given_model(reference_run, tiny_snapshot, tmp_path):
+    from modelops.ml.predict import load_model
+
+    base = reference_run[0].model_path
+    # A learning rate too small to move the weights: the result still holds the start's.
+    config = replace(CONFIG, mode="end_to_end", epochs=1, learning_rate=1e-9, augment=False)
+    tuned = train(config, tiny_snapshot, tmp_path / "tuned", Recorder(), initial_model=base)
+    before = [w.numpy() for w in load_model(base).trainable_weights]
+    after = [w.numpy() for w in load_model(tuned.model_path).trainable_weights]
+    assert len(before) == len(after)
+    for start, end in zip(before, after, strict=True):
+        assert end == pytest.approx(start, abs=1e-5)
+    with pytest.raises(ValueError, match="does not fit"):
+        train(replace(config, rnn_units=4), tiny_snapshot, tmp_path / "x", initial_model=base)
+    with pytest.raises(ValueError, match="end_to_end"):
+        train(CONFIG, tiny_snapshot, tmp_path / "y", initial_model=base)
