@@ -39,7 +39,7 @@ def _wait_for_chart(page, canvas_id: str) -> None:
 
 
 def test_the_engineer_starts_and_cancels_a_run(live_server, registry, page, console):
-    from modelops.models import TrainingRun
+    from modelops.models import ModelVersion, TrainingRun
 
     console.allow(r"status of 400 \(Bad Request\) \(.*/api/v1/modelops/(snapshots|runs)/\)")
     log_in(page, live_server.url, "mlengineer", "pw-mlengineer")
@@ -112,6 +112,23 @@ def test_the_engineer_starts_and_cancels_a_run(live_server, registry, page, cons
     expect(page.get_by_role("button", name="Cancel run…")).to_be_hidden()
     run.refresh_from_db()
     assert run.status == "canceled"
+
+    # fine-tuning: choosing a model to start from takes its architecture and end-to-end mode
+    page.goto(f"{live_server.url}/models/")
+    expect(run_form).to_have_attribute("data-ready", "true")
+    run_form.locator("input[name=rnn_units]").fill("8")
+    baseline = ModelVersion.objects.get(name="baseline-1")
+    run_form.locator("select[name=initial_model]").select_option(str(baseline.pk))
+    expect(run_form.locator("select[name=mode]")).to_have_value("end_to_end")
+    expect(run_form.locator("input[name=rnn_units]")).to_have_value("64")
+    run_form.locator("input[name=name]").fill("e2e-finetune")
+    run_form.get_by_role("button", name="Start run").click()
+    page.wait_for_url(RUN_PAGE)
+    expect(page.locator("#run-initial-model")).to_contain_text(
+        "End-to-end fine-tuning of baseline-1"
+    )
+    tuned = TrainingRun.objects.get(name="e2e-finetune")
+    assert tuned.initial_model.name == "baseline-1" and tuned.config["mode"] == "end_to_end"
     console.assert_clean()
 
 
