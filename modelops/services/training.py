@@ -165,7 +165,13 @@ def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) ->
         )
         if reporter.should_stop():
             raise TrainingCancelled("cancel requested after the last epoch")
-        reporter.write(stage="evaluate", message="Evaluating on every split of the snapshot.")
+        # The checkpoints' history is the whole truth, also for an epoch whose report was lost
+        # when a worker died between its checkpoint and its report.
+        reporter.write(
+            stage="evaluate",
+            message="Evaluating on every split of the snapshot.",
+            history=[{k: _number(v) for k, v in entry.items()} for entry in result.history],
+        )
         if reporter.lost:
             raise TrainingCancelled("taken over by another worker before evaluation")
         version = model_version_register(run=run, model_path=result.model_path)
@@ -292,7 +298,10 @@ class RunReporter:
         self.config = run.config
         self.cancel_requested = False
         self.last_write = 0.0
-        self.step_points: list = list(run.step_losses)
+        # A resumed run keeps the curve of its finished epochs; the steps of the epoch the last
+        # worker died in are trained again and drawn once.
+        finished = {(entry["stage"], entry["epoch"]) for entry in run.history}
+        self.step_points: list = [p for p in run.step_losses if (p[0], p[1]) in finished]
         self.heartbeat = Heartbeat(self._mine, name=f"run-{run.pk}")
 
     @property

@@ -220,3 +220,13 @@ def test_fine_tuning_starts_from_a_matching_model(snapshot, ml_engineer, queued)
             initial_model_id=base.pk,
             created_by=ml_engineer,
         )
+
+
+def test_a_resumed_run_keeps_the_curve_of_its_finished_epochs_only(snapshot, ml_engineer, queued):
+    run = _start(snapshot, ml_engineer)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        history=[{"stage": "cnn", "epoch": 1, "loss": 0.5}],
+        step_losses=[["cnn", 1, 1, 0.7], ["cnn", 1, 2, 0.5], ["cnn", 2, 1, 0.45]],
+    )
+    reporter = RunReporter(training._claim(str(run.pk)))
+    assert reporter.step_points == [["cnn", 1, 1, 0.7], ["cnn", 1, 2, 0.5]]
