@@ -1,4 +1,5 @@
-"""Helpers for the browser tests: what went wrong in a page, logging in, waiting for a batch."""
+"""Helpers for the browser tests: what went wrong in a page, logging in, waiting for a batch
+or a chart."""
 
 import re
 from pathlib import Path
@@ -80,3 +81,18 @@ def wait_for_batch_end(page, worker_log: Path, timeout_s: float = 60) -> None:
             f"the import did not end within {timeout_s:.0f} s; the page says: "
             f"{page.inner_text('#batch-status')!r}\nworker log (tail):\n{log}"
         )
+
+
+def wait_for_chart(page, canvas_id: str) -> None:
+    """Until the chart's canvas holds drawn (non-transparent) pixels."""
+    page.wait_for_function(
+        """(id) => {
+            const canvas = document.getElementById(id);
+            if (!canvas || !canvas.width) return false;
+            const { width, height } = canvas;
+            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
+            return false;
+        }""",
+        arg=canvas_id,
+    )

@@ -8,7 +8,7 @@ Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in
+from tests.e2e.browser import log_in, wait_for_chart
 
 
 @pytest.fixture
@@ -29,21 +29,6 @@ def round_(transactional_db):
             label_and_complete(read_assign(scan=scan, reader=reader), labels)
 
 
-def _wait_for_chart(page, canvas_id: str) -> None:
-    """Until the chart's canvas holds drawn (non-transparent) pixels."""
-    page.wait_for_function(
-        """(id) => {
-            const canvas = document.getElementById(id);
-            if (!canvas || !canvas.width) return false;
-            const { width, height } = canvas;
-            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
-            return false;
-        }""",
-        arg=canvas_id,
-    )
-
-
 def test_the_coordinator_watches_progress_and_agreement(live_server, round_, page, console):
     log_in(page, live_server.url, "coord-e2e", "pw-coord-e2e")
     page.goto(f"{live_server.url}/study/")
@@ -51,8 +36,8 @@ def test_the_coordinator_watches_progress_and_agreement(live_server, round_, pag
 
     expect(page.locator('#progress-readers tr[data-reader="neuro1"] td').nth(3)).to_have_text("2")
     expect(page.locator('#progress-splits tr[data-group="validation"] td').nth(2)).to_have_text("2")
-    _wait_for_chart(page, "chart-readers")
-    _wait_for_chart(page, "chart-days")
+    wait_for_chart(page, "chart-readers")
+    wait_for_chart(page, "chart-days")
 
     dashboard = page.locator("#dashboard")
     expect(dashboard).to_have_attribute("data-agreement-loaded", "true", timeout=30_000)
@@ -61,7 +46,7 @@ def test_the_coordinator_watches_progress_and_agreement(live_server, round_, pag
     any_scan = page.locator('#agreement-table tr[data-label="any"][data-level="scan"] td')
     expect(any_scan.nth(2)).to_have_text("2")
     expect(page.locator("#agreement-heatmap svg rect")).to_have_count(9)  # 3 x 3 readers
-    _wait_for_chart(page, "chart-agreement-time")
+    wait_for_chart(page, "chart-agreement-time")
 
     page.locator("#agreement-filters select[name=split]").select_option("train")
     page.get_by_role("button", name="Compute").click()

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in
+from tests.e2e.browser import log_in, wait_for_chart
 
 RUN_PAGE = re.compile(r"/models/runs/[0-9a-f-]{36}/$")
 
@@ -21,21 +21,6 @@ def registry(transactional_db):
     from tests.modelops.registry_factories import seed_registry
 
     return seed_registry()
-
-
-def _wait_for_chart(page, canvas_id: str) -> None:
-    """Until the chart's canvas holds drawn (non-transparent) pixels."""
-    page.wait_for_function(
-        """(id) => {
-            const canvas = document.getElementById(id);
-            if (!canvas || !canvas.width) return false;
-            const { width, height } = canvas;
-            const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
-            return false;
-        }""",
-        arg=canvas_id,
-    )
 
 
 def test_the_engineer_starts_and_cancels_a_run(live_server, registry, page, console):
@@ -158,7 +143,7 @@ def test_the_run_page_follows_a_running_run(live_server, registry, page, console
     expect(page.locator("#run-percent")).to_have_text("25%")
     expect(page.locator("#run-worker")).to_have_text("train@gpu-1")
     expect(page.locator("#history-table tbody tr")).to_have_count(1)
-    _wait_for_chart(page, "chart-steps")
+    wait_for_chart(page, "chart-steps")
 
     page.get_by_role("button", name="Cancel run…").click()
     page.locator("#cancel-dialog").get_by_role("button", name="Cancel run").click()
@@ -182,8 +167,8 @@ def test_a_finished_run_shows_its_curves_and_log(live_server, registry, page, co
     expect(page.locator("#run-status")).to_have_text("succeeded")
     expect(page.locator("#run-epoch")).to_have_text("3 / 3")
     expect(page.locator("#history-table tbody tr")).to_have_count(6)
-    _wait_for_chart(page, "chart-steps")
-    _wait_for_chart(page, "chart-epochs")
+    wait_for_chart(page, "chart-steps")
+    wait_for_chart(page, "chart-epochs")
     log = page.locator("#run-log")
     expect(log).to_contain_text("epoch 199: loss <199>")  # text, never markup
     assert log.evaluate("pre => pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 2")
@@ -209,7 +194,7 @@ def test_the_engineer_reviews_approves_and_compares_models(live_server, registry
     expect(page.locator("#report-validation tbody tr")).to_have_count(6)
     expect(page.locator("#thresholds-table tbody tr")).to_have_count(6)
     for split in ("train", "validation", "test"):
-        _wait_for_chart(page, f"roc-{split}")
+        wait_for_chart(page, f"roc-{split}")
     expect(page.locator("#model-version")).to_have_attribute("data-ready", "true")
 
     page.get_by_role("button", name="Approve…").click()

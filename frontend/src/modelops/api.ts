@@ -3,6 +3,7 @@
  * and the model registry, plus the frozen ground-truth versions a snapshot is made from.
  */
 import { apiErrorFrom, ApiError, csrfToken, getJson, postJson } from "../api/client";
+import type { GroundTruthVersion } from "../api/coordination";
 import type { JobStatus } from "../api/types";
 
 export type ModelStatus = "candidate" | "approved" | "retired";
@@ -12,17 +13,6 @@ export interface Paginated<T> {
   next: string | null;
   previous: string | null;
   results: T[];
-}
-
-/** A frozen ground-truth version as GET /api/v1/ground-truth/ lists it (the fields used here). */
-export interface GroundTruthVersion {
-  id: number;
-  name: string;
-  content_sha256: string;
-  released: boolean;
-  scan_count: number;
-  slice_count: number;
-  pending_scan_count: number;
 }
 
 export interface SplitFigures {
