@@ -20,7 +20,7 @@ from modelops.models import ModelStatus
 from modelops.paths import data_path
 from modelops.permissions import IsMLEngineerOrWatcher
 from modelops.services.registry import model_version_set_status
-from modelops.services.snapshots import snapshot_request
+from modelops.services.snapshots import snapshot_cancel, snapshot_request
 from modelops.services.training import training_run_cancel, training_run_start
 
 
@@ -95,6 +95,15 @@ class SnapshotDetailApi(APIView):
     @extend_schema(responses=SnapshotOutputSerializer)
     def get(self, request, snapshot_id: int):
         snapshot = selectors.snapshot_list().get(pk=snapshot_id)
+        return Response(SnapshotOutputSerializer(snapshot).data)
+
+
+class SnapshotCancelApi(APIView):
+    permission_classes = [IsMLEngineerOrWatcher]
+
+    @extend_schema(request=None, responses=SnapshotOutputSerializer)
+    def post(self, request, snapshot_id: int):
+        snapshot = snapshot_cancel(snapshot=selectors.snapshot_list().get(pk=snapshot_id))
         return Response(SnapshotOutputSerializer(snapshot).data)
 
 

@@ -5,6 +5,11 @@ from modelops import api
 urlpatterns = [
     path("snapshots/", api.SnapshotListApi.as_view(), name="snapshot-list"),
     path("snapshots/<int:snapshot_id>/", api.SnapshotDetailApi.as_view(), name="snapshot-detail"),
+    path(
+        "snapshots/<int:snapshot_id>/cancel/",
+        api.SnapshotCancelApi.as_view(),
+        name="snapshot-cancel",
+    ),
     path("training-config/", api.TrainingConfigApi.as_view(), name="training-config"),
     path("runs/", api.TrainingRunListApi.as_view(), name="training-run-list"),
     path("runs/<uuid:run_id>/", api.TrainingRunDetailApi.as_view(), name="training-run-detail"),

@@ -112,6 +112,7 @@ def _snapshot_row(snapshot) -> dict:
         "snapshot": snapshot,
         "splits": [(name, splits[name]) for name in split_names(splits)],
         "building": snapshot.status in ACTIVE_STATUSES,
+        "cancelable": snapshot.status in (JobStatus.PENDING, JobStatus.RUNNING),
         "percent": (
             round(100 * snapshot.scans_done / snapshot.scans_total) if snapshot.scans_total else 0
         ),

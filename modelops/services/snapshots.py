@@ -53,6 +53,10 @@ class SnapshotAborted(Exception):
     """The snapshot was failed by the stale check, or taken over, while its build ran."""
 
 
+class SnapshotCanceled(Exception):
+    """A cancel was asked while the snapshot was being built."""
+
+
 class SnapshotScanError(Exception):
     """One scan of the version could not be read or preprocessed."""
 
@@ -129,6 +133,8 @@ def snapshot_build(*, snapshot_id: int) -> DatasetSnapshot:
         try:
             manifest = _write(snapshot, target, heartbeat)
             digest, size = files_digest(target)
+        except SnapshotCanceled:
+            return _finish(snapshot, JobStatus.CANCELED, "Canceled; nothing was kept.")
         except Exception as error:  # noqa: BLE001 - the reason is kept on the snapshot
             logger.exception("snapshot %s failed", snapshot_id)
             return _finish(snapshot, JobStatus.FAILED, f"{type(error).__name__}: {error}")
@@ -157,8 +163,26 @@ def _claim(snapshot_id: int) -> DatasetSnapshot | None:
 def _held(snapshot: DatasetSnapshot):
     """The snapshot's row while this build still holds it."""
     return DatasetSnapshot.objects.filter(
-        pk=snapshot.pk, lease=snapshot.lease, status=JobStatus.RUNNING
+        pk=snapshot.pk, lease=snapshot.lease, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
     )
+
+
+def snapshot_cancel(*, snapshot: DatasetSnapshot) -> DatasetSnapshot:
+    """A queued build is canceled at once; a running one stops after its current scan and
+    removes what it wrote."""
+    now = timezone.now()
+    if DatasetSnapshot.objects.filter(pk=snapshot.pk, status=JobStatus.PENDING).update(
+        status=JobStatus.CANCELED, message="Canceled before it started.", finished_at=now
+    ):
+        return DatasetSnapshot.objects.get(pk=snapshot.pk)
+    if DatasetSnapshot.objects.filter(pk=snapshot.pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.CANCELING, message="Cancel requested; stopping after the current scan."
+    ):
+        return DatasetSnapshot.objects.get(pk=snapshot.pk)
+    snapshot.refresh_from_db()
+    if snapshot.status == JobStatus.CANCELING:
+        return snapshot
+    raise ApplicationError(f"This snapshot is {snapshot.status}: there is nothing to cancel.", 409)
 
 
 def _write(snapshot: DatasetSnapshot, target: Path, heartbeat: Heartbeat) -> dict:
@@ -284,6 +308,11 @@ def snapshot_fail_stale(*, timeout_s: int | None = None) -> int:
     """Fail building snapshots whose worker sent no heartbeat for ``timeout_s``."""
     timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
     cutoff = timezone.now() - timedelta(seconds=timeout)
+    DatasetSnapshot.objects.filter(status=JobStatus.CANCELING, heartbeat_at__lt=cutoff).update(
+        status=JobStatus.CANCELED,
+        message="Canceled (the worker had stopped).",
+        finished_at=timezone.now(),
+    )
     return DatasetSnapshot.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
         status=JobStatus.FAILED,
         message=f"the worker stopped responding (no heartbeat for {timeout} s)",
@@ -313,3 +342,5 @@ class _Tracker:
             scans_done=done, scans_total=self.total, heartbeat_at=timezone.now()
         ):
             raise SnapshotAborted("the snapshot was failed or taken over while it was built")
+        if _held(self.snapshot).filter(status=JobStatus.CANCELING).exists():
+            raise SnapshotCanceled(f"canceled after {done} of {self.total} scans")

@@ -62,6 +62,14 @@ def test_the_engineer_starts_and_cancels_a_run(live_server, registry, page, cons
         "This snapshot exists already: gt-v1-128px (succeeded)"
     )
 
+    # the building snapshot is canceled from its row, after a confirmation
+    building = page.locator(f'#snapshots-table tr[data-snapshot="{registry["building"].pk}"]')
+    page.once("dialog", lambda dialog: dialog.accept())
+    building.get_by_role("button", name="Cancel build").click()
+    expect(page.locator("#snapshot-message")).to_contain_text("cancel requested")
+    expect(building).to_have_attribute("data-status", "canceling")
+    expect(building.get_by_role("button", name="Cancel build")).to_have_count(0)
+
     # the training form: every field from the API, the image size following the snapshot
     run_form = page.locator("#run-form")
     expect(run_form).to_have_attribute("data-ready", "true")

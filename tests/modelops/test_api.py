@@ -179,3 +179,16 @@ def test_a_missing_artifact_is_a_404_with_the_reason(world):
     data_path(model.artifact).unlink()
     response = _client(people, "ml_engineer").get(f"/api/v1/modelops/models/{model.pk}/artifact/")
     assert response.status_code == 404 and "missing" in response.json()["message"]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_snapshot_cancel(world, actor):
+    people, _, snapshot, *_ = world
+    DatasetSnapshot.objects.filter(pk=snapshot.pk).update(status=JobStatus.RUNNING)
+    response = _client(people, actor).post(f"/api/v1/modelops/snapshots/{snapshot.pk}/cancel/")
+    if actor == "ml_engineer":
+        assert response.status_code == 200 and response.json()["status"] == "canceling"
+        again = _client(people, actor).post(f"/api/v1/modelops/snapshots/{snapshot.pk}/cancel/")
+        assert again.json()["status"] == "canceling"
+    else:
+        assert response.status_code == 403

@@ -10,6 +10,7 @@ from modelops.models import DatasetSnapshot
 from modelops.paths import data_path
 from modelops.services.snapshots import (
     snapshot_build,
+    snapshot_cancel,
     snapshot_fail_stale,
     snapshot_request,
 )
@@ -127,3 +128,41 @@ def test_a_build_held_by_a_live_worker_is_not_built_twice(cohort):
     )
     again = snapshot_build(snapshot_id=snapshot.pk)
     assert again.status == JobStatus.RUNNING and again.files_sha256 == ""
+
+
+def test_cancel_a_queued_build_at_once(cohort):
+    users, version = cohort
+    snapshot, _ = snapshot_request(
+        ground_truth_id=version.pk, image_size=32, created_by=users["mlengineer"]
+    )
+    assert snapshot_cancel(snapshot=snapshot).status == JobStatus.CANCELED
+    assert snapshot_build(snapshot_id=snapshot.pk).status == JobStatus.CANCELED, "never built"
+    with pytest.raises(ApplicationError, match="nothing to cancel"):
+        snapshot_cancel(snapshot=snapshot)
+
+
+def test_cancel_stops_a_running_build_and_keeps_nothing(cohort, monkeypatch):
+    from modelops.services import snapshots
+
+    users, version = cohort
+    snapshot, _ = snapshot_request(
+        ground_truth_id=version.pk, image_size=32, created_by=users["mlengineer"]
+    )
+    add_scan = snapshots._add_scan
+
+    def add_then_cancel(writer, row):
+        add_scan(writer, row)
+        snapshot_cancel(snapshot=DatasetSnapshot.objects.get(pk=snapshot.pk))
+
+    monkeypatch.setattr(snapshots, "_add_scan", add_then_cancel)
+    monkeypatch.setattr(snapshots, "PROGRESS_INTERVAL_S", 0.0)
+    canceled = snapshot_build(snapshot_id=snapshot.pk)
+    assert canceled.status == JobStatus.CANCELED, canceled.message
+    assert canceled.scans_done == 1
+    folder = data_path(f"modelops/snapshots/{snapshot.key_sha256}")
+    assert not folder.exists() and not folder.with_name(folder.name + ".partial").exists()
+    # asked again, it is built from the start
+    again, created = snapshot_request(
+        ground_truth_id=version.pk, image_size=32, created_by=users["mlengineer"]
+    )
+    assert created and again.pk == snapshot.pk

@@ -137,6 +137,7 @@ export async function snapshotRequest(url: string, body: SnapshotRequest): Promi
   return { snapshot: parsed as Snapshot, created: response.status === 201 };
 }
 
+export const snapshotCancel = (url: string): Promise<Snapshot> => postJson<Snapshot>(url);
 export const trainingConfig = (url: string): Promise<TrainingConfigSchema> => getJson<TrainingConfigSchema>(url);
 export const runStart = (url: string, body: RunRequest): Promise<TrainingRun> => postJson<TrainingRun>(url, body);
 export const runGet = (url: string): Promise<TrainingRun> => getJson<TrainingRun>(url);

@@ -5,7 +5,7 @@
  */
 import { byId, setFormDisabled, showMessage } from "../dom";
 import { el, messageOf, numberField, refreshSections, textField } from "../coordination/html";
-import { groundTruthVersions, runStart, snapshotRequest, trainingConfig, type TrainingConfigSchema } from "./api";
+import { groundTruthVersions, runStart, snapshotCancel, snapshotRequest, trainingConfig, type TrainingConfigSchema } from "./api";
 import { configControls, readConfig, resetControls } from "./config-form";
 
 const REFRESH_MS = 3000;
@@ -16,6 +16,7 @@ const ARCHITECTURE_FIELDS = ["backbone", "rnn", "rnn_units", "attention_units"];
 export function initWorkspace(root: HTMLElement): void {
   if (root.dataset["mayAct"] === "true") {
     initSnapshotForm(root);
+    initSnapshotCancel(root);
     initRunForm(root);
   }
   initCompare(root);
@@ -74,6 +75,25 @@ function initSnapshotForm(root: HTMLElement): void {
       })
       .catch((error: unknown) => showMessage(message, messageOf(error), "error"))
       .finally(() => setFormDisabled(form, false));
+  });
+}
+
+/** "Cancel build" in the snapshots table (re-rendered on refresh: delegated to the page). */
+function initSnapshotCancel(root: HTMLElement): void {
+  const message = byId("snapshot-message");
+  root.addEventListener("click", (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button.snapshot-cancel");
+    if (!button || !window.confirm(`Cancel the build of ${button.dataset["name"] ?? "this snapshot"}? Nothing it wrote is kept.`)) return;
+    button.disabled = true;
+    void snapshotCancel(button.dataset["url"] ?? "")
+      .then(async (snapshot) => {
+        showMessage(message, snapshot.status === "canceled" ? `Snapshot ${snapshot.name}: canceled.` : `Snapshot ${snapshot.name}: cancel requested; the build stops after its current scan.`);
+        await refreshTables(root, ["snapshots", "run-snapshot"]);
+      })
+      .catch((error: unknown) => {
+        showMessage(message, messageOf(error), "error");
+        button.disabled = false;
+      });
   });
 }
 
