@@ -234,6 +234,8 @@ IMPORT_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_IMPORT_HEARTBEAT_TIMEO
 # silent this long is resumed from its checkpoint by another worker, up to MAX_ATTEMPTS tries.
 MODELOPS_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_HEARTBEAT_TIMEOUT_S", "60"))
 MODELOPS_MAX_ATTEMPTS = int(os.environ.get("ICHLABEL_MODELOPS_MAX_ATTEMPTS", "3"))
+# A queued job no worker has taken for this long is queued again (its message may be lost).
+MODELOPS_REQUEUE_PENDING_S = int(os.environ.get("ICHLABEL_MODELOPS_REQUEUE_PENDING_S", "600"))
 # A job whose main thread made no progress for this long stops its heartbeats (it is hung).
 MODELOPS_STALL_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_STALL_TIMEOUT_S", "10800"))
 

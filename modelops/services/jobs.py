@@ -12,11 +12,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from annotations.models import JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +62,21 @@ class Heartbeat:
                 self.lost = True
         except Exception:  # noqa: BLE001 - a transient database error must not stop the beats
             logger.exception("heartbeat failed; trying again in %s s", HEARTBEAT_INTERVAL_S)
+
+
+def requeue_pending(model, enqueue: Callable[[object], None]) -> int:
+    """Queue again the jobs of ``model`` still pending ``MODELOPS_REQUEUE_PENDING_S`` after they
+    were queued (``heartbeat_at`` holds when): a broker that lost the message must not leave
+    them waiting for ever. A job delivered twice is claimed once, so a spare message is
+    harmless."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.MODELOPS_REQUEUE_PENDING_S)
+    waiting = model.objects.filter(status=JobStatus.PENDING, heartbeat_at__lt=cutoff)
+    count = 0
+    for pk in waiting.values_list("pk", flat=True):
+        if model.objects.filter(pk=pk, status=JobStatus.PENDING, heartbeat_at__lt=cutoff).update(
+            heartbeat_at=now
+        ):
+            count += 1
+            transaction.on_commit(lambda pk=pk: enqueue(pk))
+    return count

@@ -40,7 +40,7 @@ from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.ml.snapshot_format import FORMAT, SnapshotWriter
 from modelops.models import DatasetSnapshot
 from modelops.paths import relative_to_data, snapshot_dir
-from modelops.services.jobs import Heartbeat
+from modelops.services.jobs import Heartbeat, requeue_pending
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def _request(key, version, image_size, slice_mm, name, created_by) -> tuple[Data
     snapshot.message = ""
     snapshot.scans_done = 0
     snapshot.lease = None
+    snapshot.heartbeat_at = timezone.now()  # queued at: see snapshot_fail_stale
     snapshot.save()
     transaction.on_commit(lambda: _enqueue(snapshot.pk))
     return snapshot, True
@@ -305,7 +306,9 @@ def _finish(snapshot: DatasetSnapshot, status: str, message: str, **fields) -> D
 
 
 def snapshot_fail_stale(*, timeout_s: int | None = None) -> int:
-    """Fail building snapshots whose worker sent no heartbeat for ``timeout_s``."""
+    """Fail building snapshots whose worker sent no heartbeat for ``timeout_s`` (and queue
+    again those no worker took for ``MODELOPS_REQUEUE_PENDING_S``)."""
+    requeue_pending(DatasetSnapshot, _enqueue)
     timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
     cutoff = timezone.now() - timedelta(seconds=timeout)
     DatasetSnapshot.objects.filter(status=JobStatus.CANCELING, heartbeat_at__lt=cutoff).update(

@@ -27,7 +27,7 @@ from ichlabel.api import ApplicationError
 from modelops.ml.config import ConfigError, TrainingConfig
 from modelops.models import DatasetSnapshot, ModelStatus, ModelVersion, TrainingRun
 from modelops.paths import data_path, run_dir
-from modelops.services.jobs import Heartbeat
+from modelops.services.jobs import Heartbeat, requeue_pending
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def training_run_start(
         config=validated.as_dict(),
         initial_model=initial_model,
         created_by=created_by,
+        heartbeat_at=timezone.now(),  # queued at: see training_runs_recover
     )
     transaction.on_commit(lambda: _enqueue(run.pk))
     return run
@@ -259,11 +260,12 @@ def _finish(run: TrainingRun, status: str, message: str) -> TrainingRun:
 
 def training_runs_recover(*, timeout_s: int | None = None) -> dict[str, int]:
     """Runs whose worker stopped sending heartbeats: requeued to resume from their checkpoint,
-    failed after too many tries, or canceled when a cancel was asked."""
+    failed after too many tries, or canceled when a cancel was asked; and queued runs no worker
+    took for ``MODELOPS_REQUEUE_PENDING_S``, queued again."""
     timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
     now = timezone.now()
     stale = Q(heartbeat_at__lt=now - timedelta(seconds=timeout))
-    counts = {"requeued": 0, "failed": 0, "canceled": 0}
+    counts = {"requeued": 0, "failed": 0, "canceled": 0, "queued_again": 0}
     counts["canceled"] = TrainingRun.objects.filter(stale, status=JobStatus.CANCELING).update(
         status=JobStatus.CANCELED, message="Canceled (the worker had stopped).", finished_at=now
     )
@@ -277,11 +279,12 @@ def training_runs_recover(*, timeout_s: int | None = None) -> dict[str, int]:
         "pk", flat=True
     ):
         requeued = TrainingRun.objects.filter(stale, pk=run_id, status=JobStatus.RUNNING).update(
-            status=JobStatus.PENDING, lease=None, message=f"Resuming: {lost}."
+            status=JobStatus.PENDING, lease=None, message=f"Resuming: {lost}.", heartbeat_at=now
         )
         if requeued:
             counts["requeued"] += 1
             transaction.on_commit(lambda run_id=run_id: _enqueue(run_id))
+    counts["queued_again"] = requeue_pending(TrainingRun, _enqueue)
     return counts
 
 

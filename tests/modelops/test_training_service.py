@@ -182,7 +182,7 @@ def test_recovery_leaves_live_runs_and_finishes_stale_cancels(snapshot, ml_engin
         status=JobStatus.CANCELING, heartbeat_at=timezone.now() - timedelta(minutes=5)
     )
     counts = training_runs_recover(timeout_s=60)
-    assert counts == {"requeued": 0, "failed": 0, "canceled": 1}
+    assert counts == {"requeued": 0, "failed": 0, "canceled": 1, "queued_again": 0}
     live.refresh_from_db()
     assert live.status == JobStatus.RUNNING
 
@@ -230,3 +230,20 @@ def test_a_resumed_run_keeps_the_curve_of_its_finished_epochs_only(snapshot, ml_
     )
     reporter = RunReporter(training._claim(str(run.pk)))
     assert reporter.step_points == [["cnn", 1, 1, 0.7], ["cnn", 1, 2, 0.5]]
+
+
+def test_a_run_queued_long_ago_is_queued_again(
+    snapshot, ml_engineer, queued, settings, django_capture_on_commit_callbacks
+):
+    settings.MODELOPS_REQUEUE_PENDING_S = 600
+    fresh = _start(snapshot, ml_engineer)
+    forgotten = _start(snapshot, ml_engineer)
+    TrainingRun.objects.filter(pk=forgotten.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=30)
+    )
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert training_runs_recover(timeout_s=60)["queued_again"] == 1
+    assert queued == [forgotten.pk] and fresh.pk not in queued
+    with django_capture_on_commit_callbacks(execute=True):
+        assert training_runs_recover(timeout_s=60)["queued_again"] == 0, "once per period"
