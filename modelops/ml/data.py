@@ -8,7 +8,9 @@ A cropped scan's label is the max over the kept slices' labels, so a bleed cut o
 does not teach "positive" on slices without blood.
 """
 
+import threading
 from collections.abc import Iterator
+from queue import Full, Queue
 
 import numpy as np
 
@@ -149,3 +151,54 @@ def scan_image_batches(
             images = images[low:high]
             steps.append(augment_scan(images, rng) if augment else images)
         yield _scan_batch(split, scans, steps, max_slices)
+
+
+class _Done:
+    """The end of a prefetched stream, carrying the producer's exception if it failed."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+def prefetch(batches: Iterator, depth: int = 2) -> Iterator:
+    """The same batches in the same order, prepared by a background thread up to `depth` ahead,
+    so that reading and augmenting (NumPy and SciPy on the CPU) overlap the training step. The
+    thread stops when the consumer stops early (a cancel, an error); the producer's exceptions
+    are raised in the consumer."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        item: object = _Done()
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer
+            item = _Done(error)
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return
+            except Full:
+                continue
+
+    thread = threading.Thread(target=produce, name="batch-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = queue.get()
+            if isinstance(item, _Done):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)

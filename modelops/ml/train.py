@@ -23,6 +23,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +36,7 @@ from modelops.ml.config import TrainingConfig
 from modelops.ml.data import (
     Batch,
     n_batches,
+    prefetch,
     scan_feature_batches,
     scan_image_batches,
     slice_batches,
@@ -359,7 +361,8 @@ class _Run:
             model.optimizer.learning_rate = lr
             rng = np.random.default_rng([self.config.seed, stage_index, epoch])
             started = time.monotonic()
-            loss = self._train_epoch(stage, model, epoch + 1, steps, batches(rng), lr)
+            with closing(prefetch(batches(rng))) as stream:
+                loss = self._train_epoch(stage, model, epoch + 1, steps, stream, lr)
             entry = {
                 "stage": stage,
                 "epoch": epoch + 1,
