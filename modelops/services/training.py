@@ -347,6 +347,12 @@ class RunReporter:
 
     def epoch_end(self, *, stage: str, epoch: int, epochs: int, logs: dict) -> None:
         entry = {"stage": stage, "epoch": epoch, **{k: _number(v) for k, v in logs.items()}}
+        figures = ", ".join(
+            f"{k} {v:.4g}"
+            for k, v in entry.items()
+            if k not in ("stage", "epoch") and _is_number(v)
+        )
+        logger.info("run %s: %s epoch %d/%d done: %s", self.run_id, stage, epoch, epochs, figures)
         history = [
             h
             for h in TrainingRun.objects.get(pk=self.run_id).history
@@ -377,6 +383,10 @@ class RunReporter:
     def _thin_points(self) -> None:
         if len(self.step_points) > MAX_STEP_POINTS:
             self.step_points = self.step_points[::2]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number(value):

@@ -104,7 +104,8 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     ]
     assert model.metrics["validation"]["any"]["auroc"] is not None
     logs = run_dir(run.pk)
-    assert "attempt 1" in (logs / "train.log").read_text()
+    log = (logs / "train.log").read_text()
+    assert "attempt 1" in log and "cnn epoch 1/1 done: loss" in log
     assert any((logs / "tensorboard").rglob("events.out.tfevents.*"))
 
     # End-to-end fine-tuning of the two-stage model just registered.
