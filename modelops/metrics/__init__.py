@@ -49,7 +49,7 @@ from modelops.metrics.proportions import (
 from modelops.metrics.proportions import _f1 as _f1
 from modelops.metrics.proportions import _labels as _labels
 from modelops.metrics.report import ClassReportRow, class_report, report_row
-from modelops.metrics.roc import RocCurve, auroc_ci, delong_auc_variance, roc_curve
+from modelops.metrics.roc import RocCurve, auroc_ci, auroc_point, delong_auc_variance, roc_curve
 from modelops.metrics.roc import _auc_midrank as _auc_midrank
 from modelops.metrics.roc import _scored as _scored
 from modelops.metrics.thresholds import (
@@ -80,6 +80,7 @@ __all__ = [
     "RocCurve",
     "Threshold",
     "auroc_ci",
+    "auroc_point",
     "binary_metrics",
     "choose_threshold",
     "choose_thresholds",

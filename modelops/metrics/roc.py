@@ -73,6 +73,16 @@ def _auc_midrank(positives: np.ndarray, negatives: np.ndarray) -> float:
     return float((ranks[:m].sum() - m * (m + 1) / 2) / (m * n))
 
 
+def auroc_point(y_true: Sequence[int], scores: Sequence[float]) -> float | None:
+    """The AUROC alone (midranks: ties count one half), None without both classes: what a
+    training loop reports each epoch."""
+    truth = np.asarray(y_true).astype(bool)
+    values = np.asarray(scores, dtype=np.float64)
+    if truth.all() or not truth.any():
+        return None
+    return _auc_midrank(values[truth], values[~truth])
+
+
 def auroc_ci(
     y_true: Sequence[int],
     scores: Sequence[float],

@@ -30,8 +30,8 @@ from typing import Any, Protocol
 
 import keras
 import numpy as np
-from scipy import stats
 
+from modelops.metrics import auroc_point
 from modelops.ml.config import TrainingConfig
 from modelops.ml.data import (
     Batch,
@@ -122,16 +122,6 @@ def seed_everything(seed: int) -> None:
         import tensorflow as tf  # only on this backend: JAX workers must not import it
 
         tf.config.experimental.enable_op_determinism()
-
-
-def auroc(y_true: np.ndarray, scores: np.ndarray) -> float | None:
-    """Rank-based AUROC (ties count one half); None without both classes."""
-    truth = np.asarray(y_true).astype(bool)
-    m, n = int(truth.sum()), int((~truth).sum())
-    if m == 0 or n == 0:
-        return None
-    ranks = stats.rankdata(np.asarray(scores, dtype=np.float64))
-    return float((ranks[truth].sum() - m * (m + 1) / 2) / (m * n))
 
 
 def _bce(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -427,7 +417,7 @@ class _Run:
         scan_any = [slice_any[split.scan_slices(i)].max() for i in range(len(split))]
         return {
             "val_loss": float(np.concatenate(losses).mean()),
-            "val_auroc_any": auroc(split.scan_labels[:, 0], np.array(scan_any)),
+            "val_auroc_any": auroc_point(split.scan_labels[:, 0], np.array(scan_any)),
         }
 
     def _validate_scans(
@@ -447,7 +437,7 @@ class _Run:
         val_loss = slice_loss / max(slice_weight, 1.0) + float(np.concatenate(scan_losses).mean())
         return {
             "val_loss": val_loss,
-            "val_auroc_any": auroc(split.scan_labels[:, 0], np.concatenate(scan_any)),
+            "val_auroc_any": auroc_point(split.scan_labels[:, 0], np.concatenate(scan_any)),
         }
 
     # -- embeddings -------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from dataclasses import replace
 import keras
 import pytest
 
+from modelops.metrics import auroc_point as auroc
 from modelops.ml.config import TrainingConfig
-from modelops.ml.train import TrainingCancelled, auroc, train
+from modelops.ml.train import TrainingCancelled, train
 
 CONFIG = TrainingConfig(
     image_size=32,
