@@ -11,7 +11,6 @@ inside a long step; progress is written at most once a second. A run whose heart
 import logging
 import math
 import socket
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -31,7 +30,6 @@ from modelops.services.jobs import Heartbeat, requeue_pending
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_S = 1.0
 # Step losses kept for the run's curve: enough for a smooth plot, small enough for one row.
 MAX_STEP_POINTS = 2000
 
@@ -300,7 +298,6 @@ class RunReporter:
         self.lease = run.lease
         self.config = run.config
         self.cancel_requested = False
-        self.last_write = 0.0
         # A resumed run keeps the curve of its finished epochs; the steps of the epoch the last
         # worker died in are trained again and drawn once.
         finished = {(entry["stage"], entry["epoch"]) for entry in run.history}
@@ -328,12 +325,10 @@ class RunReporter:
 
     def step(self, *, stage: str, epoch: int, step: int, steps: int, logs: dict) -> None:
         self.heartbeat.touch()
+        # The training loop reports at most once a second (and each epoch's first and last
+        # step), so every report is written.
         if "loss" in logs and (loss := _number(logs["loss"])) is not None:
             self.step_points.append([stage, epoch, step, loss])
-        now = time.monotonic()
-        if now - self.last_write < PROGRESS_INTERVAL_S and step < steps:
-            return
-        self.last_write = now
         self._thin_points()
         self.write(
             stage=stage,

@@ -123,7 +123,6 @@ def test_reporter_writes_progress_history_and_curves(snapshot, ml_engineer, queu
     assert (run.epoch, run.epochs, run.progress) == (1, 2, pytest.approx(0.25))
     reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.5, "val_loss": 0.6})
     reporter.epoch_end(stage="cnn", epoch=1, epochs=2, logs={"loss": 0.4, "val_loss": None})
-    reporter.last_write = 0.0  # past the one-second throttle
     reporter.step(stage="sequence", epoch=1, step=5, steps=10, logs={"loss": 0.3})
     run.refresh_from_db()
     assert run.progress == pytest.approx(2.5 / 4)
