@@ -50,6 +50,8 @@ from modelops.ml.model import (
 from modelops.ml.snapshot_format import Snapshot, SnapshotSplit, open_snapshot
 
 STAGES = {"two_stage": ("cnn", "sequence"), "end_to_end": ("end_to_end",)}
+# Seeds derive from a stage's place here: never reorder.
+STAGE_ORDER = ("cnn", "sequence", "end_to_end")
 REPORT_INTERVAL_S = 1.0
 _EPS = 1e-7
 
@@ -110,8 +112,8 @@ def train(
     """
     if initial_model is not None and config.mode != "end_to_end":
         raise ValueError("fine-tuning from a model needs mode 'end_to_end'")
-    run = _Run(config, open_snapshot(snapshot_dir), Path(run_dir), reporter or NullReporter())
-    run.initial_model = initial_model
+    snapshot = open_snapshot(snapshot_dir)
+    run = _Run(config, snapshot, Path(run_dir), reporter or NullReporter(), initial_model)
     return run.execute()
 
 
@@ -151,7 +153,12 @@ class _ThrottledReporter:
 
 class _Run:
     def __init__(
-        self, config: TrainingConfig, snapshot: Snapshot, run_dir: Path, reporter: TrainingReporter
+        self,
+        config: TrainingConfig,
+        snapshot: Snapshot,
+        run_dir: Path,
+        reporter: TrainingReporter,
+        initial_model: Path | None = None,
     ) -> None:
         if "train" not in snapshot.splits:
             raise ValueError(f"snapshot {snapshot.directory} has no train split")
@@ -168,7 +175,7 @@ class _Run:
         self.checkpoints = run_dir / "checkpoints"
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         self.state = self._load_state()
-        self.initial_model: Path | None = None
+        self.initial_model = initial_model
         self.tensorboard = _TensorBoard(run_dir / "tensorboard")
 
     # -- state ------------------------------------------------------------------------------
@@ -290,8 +297,7 @@ class _Run:
     def _stage_seed(self, stage: str) -> None:
         """Seed before building a stage's model, so its initial weights do not depend on
         whether earlier stages were trained in this process or loaded from checkpoints."""
-        stage_index = ("cnn", "sequence", "end_to_end").index(stage)
-        keras.utils.set_random_seed(self.config.seed * 1000 + stage_index)
+        keras.utils.set_random_seed(self.config.seed * 1000 + STAGE_ORDER.index(stage))
 
     def _new_classifier(self) -> keras.Model:
         self._stage_seed("cnn")
@@ -299,29 +305,28 @@ class _Run:
         _compile(model, self.config, sequence=False)
         return model
 
-    def _new_head(self, backbone: keras.Model) -> keras.Model:
-        self._stage_seed("sequence")
+    def _head(self, backbone: keras.Model) -> keras.Model:
         config = self.config
-        head = build_sequence_head(
+        return build_sequence_head(
             backbone.output_shape[-1],
             rnn=config.rnn,
             rnn_units=config.rnn_units,
             attention_units=config.attention_units,
         )
-        _compile(head, config, sequence=True)
+
+    def _new_head(self, backbone: keras.Model) -> keras.Model:
+        self._stage_seed("sequence")
+        head = self._head(backbone)
+        _compile(head, self.config, sequence=True)
         return head
 
     def _new_scan_model(self) -> keras.Model:
         self._stage_seed("end_to_end")
         config = self.config
         backbone = build_backbone(config.backbone, config.image_size)
-        head = build_sequence_head(
-            backbone.output_shape[-1],
-            rnn=config.rnn,
-            rnn_units=config.rnn_units,
-            attention_units=config.attention_units,
+        model = build_scan_model(
+            backbone, self._head(backbone), config.max_slices, config.image_size
         )
-        model = build_scan_model(backbone, head, config.max_slices, config.image_size)
         if self.initial_model is not None:
             _load_weights(model, Path(self.initial_model))
         _compile(model, config, sequence=True)
@@ -345,7 +350,7 @@ class _Run:
         batches: Callable[[np.random.Generator], Iterator],
         validate: Callable[[keras.Model], dict[str, float | None]],
     ) -> keras.Model:
-        stage_index = ("cnn", "sequence", "end_to_end").index(stage)
+        stage_index = STAGE_ORDER.index(stage)
         for epoch in range(self.state["done"].get(stage, 0), epochs):
             lr = self.config.learning_rate * self.config.lr_decay**epoch
             model.optimizer.learning_rate = lr
