@@ -192,7 +192,7 @@ class TrainingRunListApi(APIView):
 
     @extend_schema(responses=RunSummarySerializer(many=True))
     def get(self, request):
-        return _paginated(self, request, selectors.training_run_list(), RunSummarySerializer)
+        return _paginated(self, request, selectors.training_run_summaries(), RunSummarySerializer)
 
     @extend_schema(request=InputSerializer, responses={201: RunDetailSerializer})
     def post(self, request):
@@ -273,7 +273,9 @@ class ModelVersionListApi(APIView):
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request):
-        return _paginated(self, request, selectors.model_version_list(), ModelVersionSerializer)
+        return _paginated(
+            self, request, selectors.model_version_summaries(), ModelVersionSerializer
+        )
 
 
 class ModelVersionDetailApi(APIView):

@@ -18,6 +18,17 @@ def training_run_list() -> QuerySet[TrainingRun]:
     )
 
 
+def training_run_summaries() -> QuerySet[TrainingRun]:
+    """Runs for lists: without their curves and their model's report (large JSON that only a
+    run's or a model's own page shows)."""
+    return training_run_list().defer("history", "step_losses", "model_version__evaluation")
+
+
+def model_version_summaries() -> QuerySet[ModelVersion]:
+    """Model versions for lists and comparisons: without the full evaluation report."""
+    return model_version_list().defer("evaluation")
+
+
 def model_version_list() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.select_related("run", "snapshot", "snapshot__ground_truth")
 

@@ -298,8 +298,10 @@ class ModelsWorkspaceView(ModelOpsPage):
 
     def get(self, request):
         snapshots = list(selectors.snapshot_list())
-        runs = Paginator(selectors.training_run_list(), PAGE_SIZE).get_page(request.GET.get("page"))
-        versions = [_version_row(version) for version in selectors.model_version_list()]
+        runs = Paginator(selectors.training_run_summaries(), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        versions = list(selectors.model_version_summaries())
         context = {
             "may_act": self.may_act(),
             "snapshots": [_snapshot_row(snapshot) for snapshot in snapshots],
@@ -307,7 +309,7 @@ class ModelsWorkspaceView(ModelOpsPage):
             "snapshots_active": any(s.status in ACTIVE_STATUSES for s in snapshots),
             "runs": runs,
             "runs_active": any(run.status in ACTIVE_STATUSES for run in runs),
-            "versions": versions,
+            "versions": [_version_row(version) for version in versions],
             "initial_models": [
                 {
                     "pk": version.pk,
@@ -315,7 +317,8 @@ class ModelsWorkspaceView(ModelOpsPage):
                     "status": version.status,
                     "config_json": json.dumps(version.config),
                 }
-                for version in selectors.model_version_list().exclude(status=ModelStatus.RETIRED)
+                for version in versions
+                if version.status != ModelStatus.RETIRED
             ],
         }
         return _page(request, "modelops/workspace.html", context)
@@ -377,7 +380,8 @@ class ModelCompareView(ModelOpsPage):
         # "?ids=1,2" from the workspace's script, "?ids=1&ids=2" from its form without one
         ids = _ids(",".join(request.GET.getlist("ids")))[:MAX_COMPARED]
         found = {
-            version.pk: version for version in selectors.model_version_list().filter(pk__in=ids)
+            version.pk: version
+            for version in selectors.model_version_summaries().filter(pk__in=ids)
         }
         versions = [found[pk] for pk in ids if pk in found]
         context = {
