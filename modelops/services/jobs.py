@@ -11,12 +11,13 @@ is recovered like a dead one instead of staying "running" for ever.
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from annotations.models import JobStatus
@@ -80,3 +81,16 @@ def requeue_pending(model, enqueue: Callable[[object], None]) -> int:
             count += 1
             transaction.on_commit(lambda pk=pk: enqueue(pk))
     return count
+
+
+def claim(model, pk, **fields) -> bool:
+    """Take a queued job, or a running one whose worker stopped sending heartbeats, with a new
+    lease (one atomic UPDATE: of two workers given the same job, one wins). ``fields`` are
+    written with the claim."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.MODELOPS_HEARTBEAT_TIMEOUT_S)
+    return bool(
+        model.objects.filter(pk=pk)
+        .filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale))
+        .update(status=JobStatus.RUNNING, lease=uuid.uuid4(), heartbeat_at=now, **fields)
+    )

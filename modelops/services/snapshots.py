@@ -13,7 +13,6 @@ import json
 import logging
 import shutil
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +21,6 @@ import pydicom
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from pydicom.pixels import apply_modality_lut
 
@@ -40,7 +38,7 @@ from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.ml.snapshot_format import FORMAT, SnapshotWriter
 from modelops.models import DatasetSnapshot
 from modelops.paths import relative_to_data, snapshot_dir
-from modelops.services.jobs import Heartbeat, requeue_pending
+from modelops.services.jobs import Heartbeat, claim, requeue_pending
 
 logger = logging.getLogger(__name__)
 
@@ -151,14 +149,9 @@ def snapshot_build(*, snapshot_id: int) -> DatasetSnapshot:
 
 
 def _claim(snapshot_id: int) -> DatasetSnapshot | None:
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.MODELOPS_HEARTBEAT_TIMEOUT_S)
-    claimed = (
-        DatasetSnapshot.objects.filter(pk=snapshot_id)
-        .filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale))
-        .update(status=JobStatus.RUNNING, lease=uuid.uuid4(), heartbeat_at=now, message="")
-    )
-    return DatasetSnapshot.objects.get(pk=snapshot_id) if claimed else None
+    if not claim(DatasetSnapshot, snapshot_id, message=""):
+        return None
+    return DatasetSnapshot.objects.get(pk=snapshot_id)
 
 
 def _held(snapshot: DatasetSnapshot):

@@ -11,7 +11,6 @@ inside a long step; progress is written at most once a second. A run whose heart
 import logging
 import math
 import socket
-import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -26,7 +25,7 @@ from ichlabel.api import ApplicationError
 from modelops.ml.config import ConfigError, TrainingConfig
 from modelops.models import DatasetSnapshot, ModelStatus, ModelVersion, TrainingRun
 from modelops.paths import data_path, run_dir
-from modelops.services.jobs import Heartbeat, requeue_pending
+from modelops.services.jobs import Heartbeat, claim, requeue_pending
 
 logger = logging.getLogger(__name__)
 
@@ -220,18 +219,12 @@ def _run_log(directory):
 
 def _claim(run_id: str) -> TrainingRun | None:
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.MODELOPS_HEARTBEAT_TIMEOUT_S)
-    claimed = (
-        TrainingRun.objects.filter(pk=run_id)
-        .filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=stale))
-        .update(
-            status=JobStatus.RUNNING,
-            lease=uuid.uuid4(),
-            attempts=F("attempts") + 1,
-            worker=socket.gethostname(),
-            heartbeat_at=now,
-            started_at=Coalesce("started_at", now),
-        )
+    claimed = claim(
+        TrainingRun,
+        run_id,
+        attempts=F("attempts") + 1,
+        worker=socket.gethostname(),
+        started_at=Coalesce("started_at", now),
     )
     if not claimed:
         return None
