@@ -2,6 +2,11 @@
 
 from django.contrib import admin, messages
 
+from annotations.ingest.services import (
+    center_split_set,
+    quarantined_series_discard,
+    quarantined_series_release,
+)
 from annotations.models import (
     AdjudicationItem,
     Center,
@@ -15,11 +20,6 @@ from annotations.models import (
     ScanLabel,
     Slice,
     SliceLabel,
-)
-from annotations.services import (
-    center_split_set,
-    quarantined_series_discard,
-    quarantined_series_release,
 )
 from ichlabel.api import ApplicationError
 

@@ -5,13 +5,13 @@ from celery import shared_task
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def import_batch_run(batch_id: str) -> None:
-    from annotations.services import import_batch_run as service
+    from annotations.ingest.services import import_batch_run as service
 
     service(batch_id=batch_id)
 
 
 @shared_task
 def import_batch_fail_stale() -> int:
-    from annotations.services import import_batch_fail_stale as service
+    from annotations.ingest.services import import_batch_fail_stale as service
 
     return service()

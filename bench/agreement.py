@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from annotations.agreement import agreement_table  # noqa: E402
+from annotations.agreement.statistics import agreement_table  # noqa: E402
 
 # Share of scans with each subtype and the reader behaviour; synthetic, loosely like a
 # validation set with about a third of the scans positive.

@@ -145,8 +145,8 @@ def _users():
 
 
 def _tables() -> dict[str, str]:
+    from annotations.ground_truth.services import table
     from annotations.models import Center, Patient, Read, Scan, Slice, SliceLabel
-    from annotations.services.consensus import table
 
     models = {
         "center": Center,
@@ -300,8 +300,8 @@ def _build(cursor, readers, rng, split: str, n_scans: int, n_slices: int, reads:
 
 
 def _time(args, coordinator, title: str, *, split, repeats: int, target: float) -> None:
-    from annotations.services.agreement import agreement_report
-    from annotations.services.consensus import ground_truth_freeze
+    from annotations.agreement.selectors import agreement_report
+    from annotations.ground_truth.services import ground_truth_freeze
 
     freeze_s, agreement_s, total_s = [], [], []
     for run in range(repeats):
@@ -350,8 +350,8 @@ def _drop_version(version_id: int) -> None:
     benchmark's eyes only; the app never deletes them)."""
     from django.db import connection
 
+    from annotations.ground_truth.services import table
     from annotations.models import GroundTruthScanLabel, GroundTruthSliceLabel, GroundTruthVersion
-    from annotations.services.consensus import table
 
     with connection.cursor() as cursor:
         for model in (GroundTruthSliceLabel, GroundTruthScanLabel):

@@ -52,9 +52,10 @@ def main() -> None:
 def run(scans_per_center: int, overrides: dict) -> dict:
     from django.contrib.auth.models import User
 
-    from annotations.services.demo import demo_users_create
-    from modelops.services import snapshots, training
-    from modelops.services.demo import training_demo_seed
+    from annotations.demo import demo_users_create
+    from modelops.demo import training_demo_seed
+    from modelops.snapshots import services as snapshots
+    from modelops.training import services as training
 
     snapshots._enqueue = training._enqueue = lambda _: None  # built in this process instead
     demo_users_create()

@@ -72,8 +72,8 @@ from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from annotations.models import Scan
 from annotations.phantoms import write_phantoms
-from annotations.services import center_get_or_create, import_batch_import_paths
-from annotations.services.reads import read_assign
+from annotations.ingest.services import center_get_or_create, import_batch_import_paths
+from annotations.reading.services import read_assign
 
 out = Path(sys.argv[2])
 write_phantoms(out, scans=1, seed=5, size=64)

@@ -5,21 +5,21 @@ from celery import shared_task
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def snapshot_build(snapshot_id: int) -> None:
-    from modelops.services.snapshots import snapshot_build as service
+    from modelops.snapshots.services import snapshot_build as service
 
     service(snapshot_id=snapshot_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def training_run_execute(run_id: str) -> None:
-    from modelops.services.training import training_run_execute as service
+    from modelops.training.services import training_run_execute as service
 
     service(run_id=run_id)
 
 
 @shared_task
 def modelops_recover() -> dict:
-    from modelops.services.snapshots import snapshot_fail_stale
-    from modelops.services.training import training_runs_recover
+    from modelops.snapshots.services import snapshot_fail_stale
+    from modelops.training.services import training_runs_recover
 
     return {"snapshots_failed": snapshot_fail_stale(), **training_runs_recover()}

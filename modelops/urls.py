@@ -1,38 +1,19 @@
-from django.urls import path
+"""The modelops app's URLs: the workspace, then each feature's pages and API, gathered.
 
-from modelops import api
+The project mounts ``urlpatterns`` at /models/ and ``api_urlpatterns`` at /api/v1/modelops/.
+"""
+
+from django.urls import include, path
+
+from modelops.registry import urls as registry
+from modelops.snapshots import urls as snapshots
+from modelops.training import urls as training
+from modelops.workspace import ModelsWorkspaceView
+
+FEATURES = (snapshots, training, registry)
 
 urlpatterns = [
-    path("snapshots/", api.SnapshotListApi.as_view(), name="snapshot-list"),
-    path("snapshots/<int:snapshot_id>/", api.SnapshotDetailApi.as_view(), name="snapshot-detail"),
-    path(
-        "snapshots/<int:snapshot_id>/cancel/",
-        api.SnapshotCancelApi.as_view(),
-        name="snapshot-cancel",
-    ),
-    path("training-config/", api.TrainingConfigApi.as_view(), name="training-config"),
-    path("runs/", api.TrainingRunListApi.as_view(), name="training-run-list"),
-    path("runs/<uuid:run_id>/", api.TrainingRunDetailApi.as_view(), name="training-run-detail"),
-    path(
-        "runs/<uuid:run_id>/cancel/",
-        api.TrainingRunCancelApi.as_view(),
-        name="training-run-cancel",
-    ),
-    path("runs/<uuid:run_id>/log/", api.TrainingRunLogApi.as_view(), name="training-run-log"),
-    path("models/", api.ModelVersionListApi.as_view(), name="model-version-list"),
-    path(
-        "models/<int:version_id>/",
-        api.ModelVersionDetailApi.as_view(),
-        name="model-version-detail",
-    ),
-    path(
-        "models/<int:version_id>/status/",
-        api.ModelVersionStatusApi.as_view(),
-        name="model-version-status",
-    ),
-    path(
-        "models/<int:version_id>/artifact/",
-        api.ModelVersionArtifactApi.as_view(),
-        name="model-version-artifact",
-    ),
+    path("", ModelsWorkspaceView.as_view(), name="models-page"),
+    *(path("", include(feature.urlpatterns)) for feature in FEATURES),
 ]
+api_urlpatterns = [path("", include(feature.api_urlpatterns)) for feature in FEATURES]

@@ -59,8 +59,8 @@ def write_series(folder: Path, datasets: list[Dataset]) -> list[Path]:
 
 def run_import(*paths, center: str = "Center A", split: str | None = None):
     """Import local paths as the command line does; return the report."""
+    from annotations.ingest.services import center_get_or_create, import_batch_import_paths
     from annotations.models import ImportBatch
-    from annotations.services import center_get_or_create, import_batch_import_paths
 
     center_obj = center_get_or_create(name=center, split=split)
     _, report = import_batch_import_paths(

@@ -4,8 +4,12 @@ assignment, consensus and adjudication, which never open an image."""
 import itertools
 
 from annotations.models import Center, Patient, Read, Scan, Slice
-from annotations.services.reads import LabelChange, read_complete, slice_labels_save
-from annotations.services.scan_labels import scan_label_save
+from annotations.reading.services import (
+    LabelChange,
+    read_complete,
+    scan_label_save,
+    slice_labels_save,
+)
 
 _numbers = itertools.count(1)
 

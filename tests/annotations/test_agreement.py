@@ -14,7 +14,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from annotations.agreement import (
+from annotations.agreement.statistics import (
     agreement_statistics,
     agreement_table,
     as_ratings,

@@ -12,16 +12,16 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotations.agreement import (
+from annotations.agreement.selectors import agreement_report, study_ratings_load
+from annotations.agreement.statistics import (
     agreement_statistics,
     agreement_table,
     fleiss_kappa,
     pairwise_cohen_kappa,
 )
+from annotations.ground_truth.services import ground_truth_freeze
 from annotations.models import Read, ReadKind, ReadLevel
-from annotations.services.agreement import agreement_report, study_ratings_load
-from annotations.services.consensus import ground_truth_freeze
-from annotations.services.reads import read_assign
+from annotations.reading.services import read_assign
 from tests.annotations.study_factories import (
     label_and_complete,
     make_scan,

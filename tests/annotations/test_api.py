@@ -12,15 +12,15 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotations.models import ImportBatch, JobStatus, QuarantinedSeries, Scan
-from annotations.phantoms import write_phantoms
-from annotations.services import (
+from annotations.ingest.services import (
     center_get_or_create,
     import_batch_create,
     import_batch_fail_stale,
     import_batch_run,
     import_batch_start,
 )
+from annotations.models import ImportBatch, JobStatus, QuarantinedSeries, Scan
+from annotations.phantoms import write_phantoms
 from ichlabel.api import ApplicationError
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
@@ -251,7 +251,7 @@ def test_a_second_start_is_refused(coordinator):
 @pytest.mark.django_db
 def test_a_run_stops_when_its_batch_was_failed_meanwhile(settings, monkeypatch):
     """A worker judged dead by fail_stale must not go on and overwrite the failure."""
-    from annotations.services import scans
+    from annotations.ingest import scan_import as scans
 
     batch = import_batch_create(center=center_get_or_create(name="C"), split=None, source="api")
     upload_dir = Path(settings.UPLOAD_DIR) / str(batch.pk)

@@ -6,10 +6,10 @@ consensus before a version is released."""
 import pytest
 from rest_framework.test import APIClient
 
+from annotations.adjudication.services import adjudication_split_votes_create
+from annotations.ground_truth.services import ground_truth_freeze, ground_truth_release
 from annotations.models import AdjudicationItem, GroundTruthVersion, Read, ReadKind, ReadLevel
-from annotations.services.adjudication import adjudication_split_votes_create
-from annotations.services.consensus import ground_truth_freeze, ground_truth_release
-from annotations.services.reads import read_assign
+from annotations.reading.services import read_assign
 from tests.annotations.study_factories import label_and_complete, make_scan
 from tests.conftest import user_with_role
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import LabelAudit, Scan
-from annotations.services.reads import read_assign
+from annotations.reading.services import read_assign
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
 

@@ -25,9 +25,9 @@ from annotations.exports import (
     iter_slices_csv,
     iter_sr_zip,
 )
+from annotations.ground_truth.services import ground_truth_freeze
 from annotations.models import Center, ReadKind, ReadLevel, Scan
-from annotations.services.consensus import ground_truth_freeze
-from annotations.services.reads import LabelChange, read_assign, slice_labels_save
+from annotations.reading.services import LabelChange, read_assign, slice_labels_save
 from tests.annotations.study_factories import (
     label_and_complete,
     make_scan,

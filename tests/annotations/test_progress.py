@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Read, Scan
-from annotations.services.reads import read_assign, read_complete
+from annotations.reading.services import read_assign, read_complete
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
 

@@ -137,7 +137,7 @@ def test_reassigning_a_read_with_labels_asks_for_force_and_a_reason(
     live_server, round_, page, console
 ):
     from annotations.models import Read, ReadStatus
-    from annotations.services.reads import LabelChange, read_assign, slice_labels_save
+    from annotations.reading.services import LabelChange, read_assign, slice_labels_save
 
     neuro1, neuro2, _ = round_["readers"]
     read = read_assign(scan=round_["scan"], reader=neuro1)

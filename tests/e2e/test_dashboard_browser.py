@@ -14,7 +14,7 @@ from tests.e2e.browser import log_in, wait_for_chart
 @pytest.fixture
 def round_(transactional_db):
     """Two validation scans read by the same three neuroradiologists, who disagree once."""
-    from annotations.services.reads import read_assign
+    from annotations.reading.services import read_assign
     from tests.annotations.study_factories import label_and_complete, make_scan
     from tests.conftest import user_with_role
 

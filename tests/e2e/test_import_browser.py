@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from annotations.ingest.services import center_get_or_create, import_batch_create
 from annotations.models import Center, ImportBatch
-from annotations.services import center_get_or_create, import_batch_create
 from tests.e2e.browser import BATCH_PAGE, log_in, wait_for_batch_end
 
 NOT_DICOM = "notes.txt"

@@ -18,7 +18,7 @@ SLICES = 8
 @pytest.fixture
 def reading(transactional_db, tmp_path):
     """A scan of 8 phantom slices, a neuroradiologist and their read of it."""
-    from annotations.services.reads import read_assign
+    from annotations.reading.services import read_assign
     from tests.annotations.factories import import_phantom_slices
     from tests.conftest import user_with_role
 
@@ -105,7 +105,7 @@ def test_edits_made_elsewhere_are_merged_not_lost(live_server, reading, page, co
     """A label or flags saved elsewhere after the page loaded: the page's stale version gets a
     409; a label edit is replayed on the server's values, the flags are reloaded and shown."""
     from annotations.models import SliceLabel
-    from annotations.services.reads import LabelChange, read_flags_set, slice_labels_save
+    from annotations.reading.services import LabelChange, read_flags_set, slice_labels_save
 
     log_in(page, live_server.url, "neuro-e2e", "pw-neuro-e2e")
     page.goto(f"{live_server.url}/reading/{reading.pk}/")

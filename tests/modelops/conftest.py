@@ -17,7 +17,7 @@ def demo_users() -> dict:
 
 def seed_cohort(scans_per_center: int = 2, size: int = 48):
     """The training demo at test size: 4 training centers, 1 held-out validation center."""
-    from modelops.services.demo import training_demo_seed
+    from modelops.demo import training_demo_seed
 
     return training_demo_seed(scans_per_center=scans_per_center, size=size, seed=11)
 

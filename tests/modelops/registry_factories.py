@@ -8,15 +8,15 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
+from annotations.ground_truth.services import ground_truth_freeze
 from annotations.models import JobStatus
-from annotations.services.consensus import ground_truth_freeze
-from annotations.services.reads import read_assign
-from modelops.evaluation import evaluation_report, headline_metrics
+from annotations.reading.services import read_assign
 from modelops.metrics import HEMORRHAGE_CLASSES
 from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
 from modelops.paths import model_artifact_path, relative_to_data
-from modelops.services.snapshots import snapshot_key
+from modelops.registry.evaluation import evaluation_report, headline_metrics
+from modelops.snapshots.services import snapshot_key
 from tests.annotations.study_factories import label_and_complete, make_scan
 from tests.conftest import user_with_role
 

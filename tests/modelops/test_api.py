@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 from annotations.models import GroundTruthVersion, JobStatus
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
 from modelops.paths import model_artifact_path, relative_to_data
-from modelops.services import snapshots, training
+from modelops.snapshots import services as snapshots
+from modelops.training import services as training
 from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db

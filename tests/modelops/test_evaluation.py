@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from modelops.evaluation import FALLBACK_THRESHOLD, evaluation_report, headline_metrics
 from modelops.metrics import HEMORRHAGE_CLASSES
+from modelops.registry.evaluation import FALLBACK_THRESHOLD, evaluation_report, headline_metrics
 
 
 def _split(rng, n, shift=2.0):

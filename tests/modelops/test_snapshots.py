@@ -8,7 +8,7 @@ from ichlabel.api import ApplicationError
 from modelops.ml.snapshot_format import open_snapshot
 from modelops.models import DatasetSnapshot
 from modelops.paths import data_path
-from modelops.services.snapshots import (
+from modelops.snapshots.services import (
     snapshot_build,
     snapshot_cancel,
     snapshot_fail_stale,
@@ -142,7 +142,7 @@ def test_cancel_a_queued_build_at_once(cohort):
 
 
 def test_cancel_stops_a_running_build_and_keeps_nothing(cohort, monkeypatch):
-    from modelops.services import snapshots
+    from modelops.snapshots import services as snapshots
 
     users, version = cohort
     snapshot, _ = snapshot_request(

@@ -4,9 +4,10 @@ services (snapshot of imported phantoms, run, evaluation), in this process."""
 import pytest
 
 from annotations.models import JobStatus
-from modelops.services import snapshots, training
-from modelops.services.snapshots import snapshot_build, snapshot_request
-from modelops.services.training import training_run_execute, training_run_start
+from modelops.snapshots import services as snapshots
+from modelops.snapshots.services import snapshot_build, snapshot_request
+from modelops.training import services as training
+from modelops.training.services import training_run_execute, training_run_start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

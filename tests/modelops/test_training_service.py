@@ -9,8 +9,8 @@ from django.utils import timezone
 from annotations.models import JobStatus
 from ichlabel.api import ApplicationError
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
-from modelops.services import training
-from modelops.services.training import (
+from modelops.training import services as training
+from modelops.training.services import (
     RunReporter,
     training_run_cancel,
     training_run_start,

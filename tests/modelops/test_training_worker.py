@@ -11,9 +11,9 @@ import pytest
 from annotations.models import JobStatus
 from modelops.models import DatasetSnapshot, TrainingRun
 from modelops.paths import run_dir
-from modelops.services.registry import model_version_verify
-from modelops.services.snapshots import snapshot_request
-from modelops.services.training import training_run_start, training_runs_recover
+from modelops.registry.services import model_version_verify
+from modelops.snapshots.services import snapshot_request
+from modelops.training.services import training_run_start, training_runs_recover
 from tests.conftest import celery_worker_env, celery_worker_spawn, celery_worker_stop
 from tests.modelops.conftest import demo_users, seed_cohort
 

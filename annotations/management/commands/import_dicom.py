@@ -5,8 +5,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from annotations.ingest.services import center_get_or_create, import_batch_import_paths
 from annotations.models import ImportBatch, Split
-from annotations.services import center_get_or_create, import_batch_import_paths
 
 
 class Command(BaseCommand):

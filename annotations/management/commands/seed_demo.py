@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from annotations.services.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
+from annotations.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
 
 
 class Command(BaseCommand):

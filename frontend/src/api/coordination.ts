@@ -1,6 +1,6 @@
 /**
  * Reading rounds for coordinators: assignment, study reads, adjudication and ground-truth
- * versions (annotations/api/assignment.py and consensus.py).
+ * versions (annotations/assignment, adjudication and ground_truth api.py).
  */
 import { getJson, postJson } from "./client";
 import type { Split } from "./types";

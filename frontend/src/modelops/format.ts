@@ -1,4 +1,4 @@
-/** Number and text formats of the modelops pages (modelops/views.py writes the same server-side). */
+/** Number and text formats of the modelops pages (modelops/pages.py writes the same server-side). */
 import type { JobStatus } from "../api/types";
 import type { HistoryEntry, StepLoss } from "./api";
 

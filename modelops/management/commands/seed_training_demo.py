@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from modelops.services.demo import training_demo_seed
+from modelops.demo import training_demo_seed
 
 
 class Command(BaseCommand):

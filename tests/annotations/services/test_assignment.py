@@ -4,6 +4,13 @@ random order per reader, reassign and unassign."""
 import pytest
 from django.db import IntegrityError, transaction
 
+from annotations.assignment.services import (
+    read_order_key,
+    read_reassign,
+    read_unassign,
+    scan_assignment_filter,
+    scans_assign,
+)
 from annotations.models import (
     AdjudicationItem,
     LabelAudit,
@@ -13,15 +20,8 @@ from annotations.models import (
     ReadStatus,
     Scan,
 )
-from annotations.selectors import worklist_for_reader
-from annotations.services.assignment import (
-    read_order_key,
-    read_reassign,
-    read_unassign,
-    scan_assignment_filter,
-    scans_assign,
-)
-from annotations.services.reads import LabelChange, read_assign, slice_labels_save
+from annotations.reading.selectors import worklist_for_reader
+from annotations.reading.services import LabelChange, read_assign, slice_labels_save
 from ichlabel.api import ApplicationError
 from tests.annotations.study_factories import make_scan
 from tests.conftest import user_with_role

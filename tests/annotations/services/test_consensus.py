@@ -5,6 +5,18 @@ overrides, frozen versions with a content hash, and their comparison."""
 import pytest
 from django.db import connection
 
+from annotations.adjudication.services import (
+    adjudication_item_resolve,
+    adjudication_missing_reads_refresh,
+    adjudication_split_votes_create,
+)
+from annotations.assignment.services import read_unassign
+from annotations.ground_truth.selectors import ground_truth_compare
+from annotations.ground_truth.services import (
+    ground_truth_content_sha256,
+    ground_truth_freeze,
+    ground_truth_release,
+)
 from annotations.models import (
     FrozenRowError,
     GroundTruthScanLabel,
@@ -13,19 +25,7 @@ from annotations.models import (
     ReadKind,
     ReadLevel,
 )
-from annotations.selectors import ground_truth_compare
-from annotations.services.adjudication import (
-    adjudication_item_resolve,
-    adjudication_missing_reads_refresh,
-    adjudication_split_votes_create,
-)
-from annotations.services.assignment import read_unassign
-from annotations.services.consensus import (
-    ground_truth_content_sha256,
-    ground_truth_freeze,
-    ground_truth_release,
-)
-from annotations.services.reads import read_assign
+from annotations.reading.services import read_assign
 from ichlabel.api import ApplicationError
 from tests.annotations.study_factories import (
     label_and_complete,

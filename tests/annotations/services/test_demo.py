@@ -4,8 +4,8 @@ coordinator's assignment would give them; a second run changes nothing."""
 import pytest
 from django.db.models import Count
 
+from annotations.demo import demo_seed
 from annotations.models import Read, Scan
-from annotations.services.demo import demo_seed
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from annotations.models import LabelAudit, Read, SliceLabel
-from annotations.services.reads import (
+from annotations.reading.services import (
     LabelChange,
     LabelConflict,
     read_assign,

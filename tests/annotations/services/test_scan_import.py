@@ -28,9 +28,9 @@ from pydicom.uid import (
 )
 
 from annotations.dicom.deid import remap_uid
+from annotations.ingest.services import quarantined_series_release
 from annotations.models import QuarantinedSeries, Scan, Slice
 from annotations.phantoms import SIGNED_16, UNSIGNED_12_1024, write_phantoms
-from annotations.services.quarantine import quarantined_series_release
 from tests.annotations.factories import hu_slice, run_import, series_datasets, write_series
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,7 @@
 import pytest
 
 from annotations.models import ReadLevel, ScanLabelAudit
-from annotations.services.reads import read_assign, read_complete
-from annotations.services.scan_labels import scan_label_save
+from annotations.reading.services import read_assign, read_complete, scan_label_save
 from ichlabel.api import ApplicationError
 from tests.annotations.study_factories import make_scan
 from tests.conftest import user_with_role

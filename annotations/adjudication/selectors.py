@@ -1,0 +1,69 @@
+"""Reads of adjudication: the items, their votes and decisions."""
+
+from django.db.models import Count, QuerySet
+
+from annotations.models import (
+    SUBTYPES,
+    AdjudicatedLabel,
+    AdjudicationItem,
+    Read,
+    SliceLabel,
+)
+
+
+def adjudication_item_list(
+    *, status: str | None = None, reason: str | None = None, scan_id: int | None = None
+) -> QuerySet[AdjudicationItem]:
+    items = AdjudicationItem.objects.select_related("scan__center", "slice", "decided_by")
+    if status:
+        items = items.filter(status=status)
+    if reason:
+        items = items.filter(reason=reason)
+    if scan_id is not None:
+        items = items.filter(scan_id=scan_id)
+    return items.order_by("status", "scan_id", "slice__position_index", "label", "id")
+
+
+def adjudication_item_get(*, item_id: int) -> AdjudicationItem:
+    return AdjudicationItem.objects.select_related("scan__center", "slice", "decided_by").get(
+        pk=item_id
+    )
+
+
+def adjudication_item_votes(*, item: AdjudicationItem) -> list[dict]:
+    """Each read of the item's scan with what it says about the item (coordinators only: the
+    adjudicator sees who voted what). Slice items give the slice's labels, others the scan
+    label or the number of labelled slices."""
+    reads = Read.objects.filter(scan_id=item.scan_id).select_related("reader", "scan_label")
+    labels = {}
+    if item.slice_id is not None:
+        labels = {
+            label.read_id: label
+            for label in SliceLabel.objects.filter(slice_id=item.slice_id, read__in=reads)
+        }
+    votes = []
+    for read in reads.annotate(labelled_slices=Count("labels")).order_by("id"):
+        label = labels.get(read.pk) if item.slice_id else getattr(read, "scan_label", None)
+        votes.append(
+            {
+                "read": read.pk,
+                "reader": read.reader.username,
+                "kind": read.kind,
+                "status": read.status,
+                "labelled_slices": read.labelled_slices,
+                "values": label.values() if label else None,
+            }
+        )
+    return votes
+
+
+def adjudication_item_decision(*, item: AdjudicationItem) -> list[dict]:
+    """The decided values of an item, per slice (slice_index None: the scan as a whole)."""
+    rows = AdjudicatedLabel.objects.filter(item=item).select_related("slice")
+    return [
+        {
+            "slice_index": row.slice.position_index if row.slice_id else None,
+            **{name: getattr(row, name) for name in SUBTYPES},
+        }
+        for row in rows.order_by("slice__position_index")
+    ]

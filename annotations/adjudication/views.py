@@ -1,0 +1,42 @@
+"""The coordinator's adjudication page."""
+
+from django.core.paginator import Paginator
+
+from annotations.adjudication.selectors import adjudication_item_list
+from annotations.models import (
+    SUBTYPES,
+    AdjudicationReason,
+    AdjudicationStatus,
+    Center,
+    Split,
+)
+from annotations.pages import PAGE_SIZE, CoordinatorPage, query_choice, query_string, render_page
+
+
+class AdjudicationView(CoordinatorPage):
+    """The adjudication queue with its filters, the actions that fill it, and the item view
+    (votes and decision form) that the page script opens for the chosen row."""
+
+    def get(self, request):
+        # Open items first: the queue is a to-do list; "all" shows every status.
+        status = request.GET.get("status", AdjudicationStatus.OPEN)
+        filters = {
+            "status": status if status in (*AdjudicationStatus.values, "all") else "open",
+            "reason": query_choice(request.GET.get("reason"), AdjudicationReason.values),
+        }
+        items = adjudication_item_list(
+            status=None if filters["status"] == "all" else filters["status"],
+            reason=filters["reason"],
+        )
+        context = {
+            "filters": filters,
+            "query": query_string(filters),
+            "statuses": AdjudicationStatus.choices,
+            "reasons": AdjudicationReason.choices,
+            "open_count": adjudication_item_list(status=AdjudicationStatus.OPEN).count(),
+            "centers": Center.objects.order_by("name"),
+            "splits": Split.choices,
+            "subtypes": SUBTYPES,
+            "page": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")),
+        }
+        return render_page(request, "annotations/coordination/adjudication.html", context)

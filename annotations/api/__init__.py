@@ -1,1 +1,0 @@
-"""REST API of the annotations app: ``study`` (centers, scans, imports) and ``reads``."""

@@ -1,0 +1,33 @@
+"""URLs of annotations.assignment: pages (``urlpatterns``) and API (``api_urlpatterns``)."""
+
+from django.urls import path
+
+from annotations.assignment.api import (
+    ReaderWorkloadListApi,
+    ReadReassignApi,
+    ReadUnassignApi,
+    ScansAssignApi,
+    StudyReadListApi,
+)
+from annotations.assignment.views import ReadingRoundView
+
+urlpatterns = [
+    path("study/reading/", ReadingRoundView.as_view(), name="reading-round-page"),
+]
+
+api_urlpatterns = [
+    # Assignment (coordinators)
+    path("assignments/", ScansAssignApi.as_view(), name="scans-assign"),
+    path("study-reads/", StudyReadListApi.as_view(), name="study-read-list"),
+    path(
+        "study-reads/<int:read_id>/reassign/",
+        ReadReassignApi.as_view(),
+        name="read-reassign",
+    ),
+    path(
+        "study-reads/<int:read_id>/unassign/",
+        ReadUnassignApi.as_view(),
+        name="read-unassign",
+    ),
+    path("readers/workload/", ReaderWorkloadListApi.as_view(), name="reader-workload"),
+]

@@ -1,0 +1,55 @@
+"""The coordinator's reading-round page."""
+
+from django.core.paginator import Paginator
+
+from annotations.assignment.api import ASSIGNMENT_STATUSES
+from annotations.assignment.selectors import reader_workload_list, study_read_list
+from annotations.models import (
+    Center,
+    ReadKind,
+    ReadStatus,
+    Split,
+)
+from annotations.pages import (
+    PAGE_SIZE,
+    CoordinatorPage,
+    query_choice,
+    query_number,
+    query_string,
+    render_page,
+)
+
+
+class ReadingRoundView(CoordinatorPage):
+    """Assign scans by filter with a dry-run preview, the readers' workload, and the study's
+    reads with per-read reassign and unassign."""
+
+    def get(self, request):
+        filters = {
+            "reader": query_number(request.GET.get("reader")),
+            "scan": query_number(request.GET.get("scan")),
+            "status": query_choice(request.GET.get("status"), ReadStatus.values),
+            "kind": query_choice(request.GET.get("kind"), ReadKind.values),
+        }
+        reads = study_read_list(
+            reader_id=filters["reader"],
+            scan_id=filters["scan"],
+            status=filters["status"],
+            kind=filters["kind"],
+        )
+        workload = list(reader_workload_list())
+        context = {
+            "centers": Center.objects.order_by("name"),
+            "splits": Split.choices,
+            "assignment_statuses": [
+                (value, value.replace("_", " ").capitalize()) for value in ASSIGNMENT_STATUSES
+            ],
+            "workload": workload,
+            "readers_data": {str(reader.pk): reader.username for reader in workload},
+            "read_statuses": ReadStatus.choices,
+            "read_kinds": ReadKind.choices,
+            "filters": filters,
+            "query": query_string(filters),
+            "page": Paginator(reads, PAGE_SIZE).get_page(request.GET.get("page")),
+        }
+        return render_page(request, "annotations/coordination/reading.html", context)

@@ -1,0 +1,181 @@
+"""Ground-truth versions: list, freeze, release, their scan and slice labels, and the comparison of
+two versions.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.ground_truth.selectors import (
+    ground_truth_compare,
+    ground_truth_scan_label_list,
+    ground_truth_slice_label_list,
+    ground_truth_version_get,
+    ground_truth_version_list,
+)
+from annotations.ground_truth.services import ground_truth_freeze, ground_truth_release
+from annotations.models import (
+    GroundTruthVersion,
+    Role,
+)
+from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer, user_has_role
+from ichlabel.api import validated
+
+
+class IsStudyMember(IsAuthenticated):
+    """Coordinators, ML engineers and readers; the selectors narrow what each one sees."""
+
+    message = "Only members of the study may see ground truth."
+
+    def has_permission(self, request, view) -> bool:
+        return user_has_role(
+            request.user, Role.COORDINATOR, Role.ML_ENGINEER, Role.NEURORADIOLOGIST
+        )
+
+
+class LabelValuesSerializer(serializers.Serializer):
+    any = serializers.BooleanField(source="any_ich")
+    iph = serializers.BooleanField()
+    ivh = serializers.BooleanField()
+    sah = serializers.BooleanField()
+    sdh = serializers.BooleanField()
+    edh = serializers.BooleanField()
+    reads = serializers.IntegerField()
+    adjudicated = serializers.BooleanField()
+
+
+class GroundTruthVersionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    note = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+    content_sha256 = serializers.CharField()
+    released = serializers.BooleanField()
+    released_at = serializers.DateTimeField()
+    scan_count = serializers.IntegerField()
+    slice_count = serializers.IntegerField()
+    pending_scan_count = serializers.IntegerField()
+    counts = serializers.JSONField()
+
+
+class GroundTruthVersionListApi(APIView):
+    permission_classes = [IsStudyMember]
+
+    @extend_schema(responses=GroundTruthVersionOutputSerializer(many=True))
+    def get(self, request):
+        versions = ground_truth_version_list(user=request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(
+            GroundTruthVersionOutputSerializer(page, many=True).data
+        )
+
+
+class GroundTruthFreezeApi(APIView):
+    """Freeze the ground truth of every scan whose reads are all done into a new version."""
+
+    permission_classes = [IsCoordinator]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        note = serializers.CharField(allow_blank=True, default="", max_length=5000)
+
+        class Meta:
+            ref_name = "GroundTruthFreezeInput"
+
+    @extend_schema(request=InputSerializer, responses={201: GroundTruthVersionOutputSerializer})
+    def post(self, request):
+        data = validated(self.InputSerializer, request.data)
+        version = ground_truth_freeze(name=data["name"], note=data["note"], created_by=request.user)
+        return Response(
+            GroundTruthVersionOutputSerializer(version).data, status=status.HTTP_201_CREATED
+        )
+
+
+class GroundTruthVersionDetailApi(APIView):
+    permission_classes = [IsStudyMember]
+
+    @extend_schema(responses=GroundTruthVersionOutputSerializer)
+    def get(self, request, version_id: int):
+        version = ground_truth_version_get(version_id=version_id, user=request.user)
+        return Response(GroundTruthVersionOutputSerializer(version).data)
+
+
+class GroundTruthReleaseApi(APIView):
+    permission_classes = [IsCoordinator]
+
+    @extend_schema(request=None, responses=GroundTruthVersionOutputSerializer)
+    def post(self, request, version_id: int):
+        version = ground_truth_release(version_id=version_id, released_by=request.user)
+        return Response(GroundTruthVersionOutputSerializer(version).data)
+
+
+class GroundTruthScanLabelListApi(APIView):
+    """The scan labels of a version (a reader: released versions, scans they read)."""
+
+    permission_classes = [IsStudyMember]
+
+    class OutputSerializer(LabelValuesSerializer):
+        scan = serializers.IntegerField(source="scan_id")
+        series_instance_uid = serializers.CharField(source="scan.series_instance_uid")
+        center = serializers.CharField(source="scan.center.name")
+        split = serializers.CharField(source="scan.split")
+        level = serializers.CharField()
+        positive_slices = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "GroundTruthScanLabel"
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request, version_id: int):
+        version = ground_truth_version_get(version_id=version_id, user=request.user)
+        labels = ground_truth_scan_label_list(version=version, user=request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(labels, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class GroundTruthSliceLabelListApi(APIView):
+    permission_classes = [IsStudyMember]
+
+    class OutputSerializer(LabelValuesSerializer):
+        slice_index = serializers.IntegerField(source="slice.position_index")
+        sop_instance_uid = serializers.CharField(source="slice.sop_instance_uid")
+
+        class Meta:
+            ref_name = "GroundTruthSliceLabel"
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request, version_id: int, scan_id: int):
+        version = ground_truth_version_get(version_id=version_id, user=request.user)
+        labels = ground_truth_slice_label_list(version=version, user=request.user, scan_id=scan_id)
+        return Response(self.OutputSerializer(labels, many=True).data)
+
+
+class GroundTruthCompareApi(APIView):
+    """What differs between versions ``a`` and ``b``: counts per level and class, and the
+    first ``limit`` changed slices and scans with both label sets."""
+
+    permission_classes = [IsCoordinatorOrMLEngineer]
+
+    class FilterSerializer(serializers.Serializer):
+        a = serializers.IntegerField()
+        b = serializers.IntegerField()
+        limit = serializers.IntegerField(min_value=0, max_value=10_000, default=200)
+
+        class Meta:
+            ref_name = "GroundTruthCompareFilter"
+
+    @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        query = validated(self.FilterSerializer, request.query_params)
+        version_a = GroundTruthVersion.objects.get(pk=query["a"])
+        version_b = GroundTruthVersion.objects.get(pk=query["b"])
+        return Response(
+            ground_truth_compare(version_a=version_a, version_b=version_b, limit=query["limit"])
+        )

@@ -1,0 +1,53 @@
+"""URLs of annotations.ground_truth: pages (``urlpatterns``) and API (``api_urlpatterns``)."""
+
+from django.urls import path
+
+from annotations.ground_truth.api import (
+    GroundTruthCompareApi,
+    GroundTruthFreezeApi,
+    GroundTruthReleaseApi,
+    GroundTruthScanLabelListApi,
+    GroundTruthSliceLabelListApi,
+    GroundTruthVersionDetailApi,
+    GroundTruthVersionListApi,
+)
+from annotations.ground_truth.views import GroundTruthView
+
+urlpatterns = [
+    path("study/ground-truth/", GroundTruthView.as_view(), name="ground-truth-page"),
+]
+
+api_urlpatterns = [
+    # Ground-truth versions
+    path("ground-truth/", GroundTruthVersionListApi.as_view(), name="ground-truth-list"),
+    path(
+        "ground-truth/freeze/",
+        GroundTruthFreezeApi.as_view(),
+        name="ground-truth-freeze",
+    ),
+    path(
+        "ground-truth/compare/",
+        GroundTruthCompareApi.as_view(),
+        name="ground-truth-compare",
+    ),
+    path(
+        "ground-truth/<int:version_id>/",
+        GroundTruthVersionDetailApi.as_view(),
+        name="ground-truth-detail",
+    ),
+    path(
+        "ground-truth/<int:version_id>/release/",
+        GroundTruthReleaseApi.as_view(),
+        name="ground-truth-release",
+    ),
+    path(
+        "ground-truth/<int:version_id>/scans/",
+        GroundTruthScanLabelListApi.as_view(),
+        name="ground-truth-scans",
+    ),
+    path(
+        "ground-truth/<int:version_id>/scans/<int:scan_id>/slices/",
+        GroundTruthSliceLabelListApi.as_view(),
+        name="ground-truth-slices",
+    ),
+]

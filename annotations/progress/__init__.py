@@ -1,0 +1,2 @@
+"""Reading progress: the coordinator's dashboard by reader, center, split and day.
+"""
