@@ -1,7 +1,0 @@
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def data_dir():
-    """Overrides the project-wide fixture: tests/ml needs no Django settings."""
-    return None
