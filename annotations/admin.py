@@ -21,6 +21,7 @@ from annotations.models import (
     Slice,
     SliceLabel,
 )
+from annotations.vocabulary import LABEL_FIELDS
 from ichlabel.api import ApplicationError
 
 
@@ -156,18 +157,7 @@ class ReadAdmin(ReadOnlyAdmin):
 
 @admin.register(SliceLabel)
 class SliceLabelAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "read",
-        "slice",
-        "iph",
-        "ivh",
-        "sah",
-        "sdh",
-        "edh",
-        "no_hemorrhage",
-        "version",
-    ]
+    list_display = ["id", "read", "slice", *LABEL_FIELDS, "version"]
     list_select_related = ["read", "slice"]
 
 
@@ -179,7 +169,7 @@ class LabelAuditAdmin(ReadOnlyAdmin):
 
 @admin.register(ScanLabel)
 class ScanLabelAdmin(ReadOnlyAdmin):
-    list_display = ["id", "read", "iph", "ivh", "sah", "sdh", "edh", "no_hemorrhage", "version"]
+    list_display = ["id", "read", *LABEL_FIELDS, "version"]
     list_select_related = ["read"]
 
 

@@ -5,9 +5,7 @@ import math
 from django.conf import settings
 from django.core.checks import Error, register
 
-# Keys the reading view already uses (labels 0-5, copy, undo, reset, done, help): a window
-# preset on one of them would never be reachable.
-READER_KEYS = frozenset("012345curdh?")
+from annotations.vocabulary import READER_KEYS
 
 
 @register()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from annotations import vocabulary
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -209,23 +211,11 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-# Window presets of the reading view, on keys (center/width in HU): the paper's three windows,
-# then brain, subdural and bone. A site may replace them with ICHLABEL_WINDOW_PRESETS (JSON,
-# the same shape).
+# Window presets of the reading view (annotations.vocabulary.WINDOW_PRESETS: the paper's three
+# windows, then brain, subdural and bone). A site may replace them with ICHLABEL_WINDOW_PRESETS
+# (JSON, the same shape); the settings check holds them to the vocabulary's rules.
 WINDOW_PRESETS = json.loads(
-    os.environ.get(
-        "ICHLABEL_WINDOW_PRESETS",
-        json.dumps(
-            [
-                {"key": "q", "name": "Paper 1", "center": 50, "width": 100},
-                {"key": "w", "name": "Paper 2", "center": 50, "width": 130},
-                {"key": "e", "name": "Paper 3", "center": 150, "width": 300},
-                {"key": "b", "name": "Brain", "center": 40, "width": 80},
-                {"key": "s", "name": "Subdural", "center": 75, "width": 215},
-                {"key": "o", "name": "Bone", "center": 600, "width": 2800},
-            ]
-        ),
-    )
+    os.environ.get("ICHLABEL_WINDOW_PRESETS", json.dumps(list(vocabulary.WINDOW_PRESETS)))
 )
 
 # Import batches whose worker stopped sending heartbeats for this long are failed.

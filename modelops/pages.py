@@ -14,12 +14,10 @@ from django.views import View
 from annotations.models import Role
 from annotations.pages import RoleRequiredMixin
 from annotations.permissions import user_has_role
+from annotations.vocabulary import CLASS_NAMES
 from modelops.ml.config import TrainingConfig
 
 PAGE_SIZE = 50
-
-
-CLASS_LABELS = {"any": "Any", "iph": "IPH", "ivh": "IVH", "sah": "SAH", "sdh": "SDH", "edh": "EDH"}
 
 
 def criterion_text(criterion: str) -> str:
@@ -57,7 +55,7 @@ def estimate_text(estimate: Mapping | None) -> str:
 
 
 def class_label(name: str) -> str:
-    return CLASS_LABELS.get(name, name.upper())
+    return CLASS_NAMES.get(name, name.upper())
 
 
 def config_text(value) -> str:

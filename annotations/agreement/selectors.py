@@ -43,7 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -68,6 +68,7 @@ from annotations.models import (
     Slice,
     SliceLabel,
 )
+from annotations.models.reads import any_subtype_q
 from ichlabel.api import ApplicationError
 
 # A subtype's bit in the per-item label byte; ``any`` is any of them.
@@ -290,7 +291,7 @@ def _slice_labels(
         .annotate(n=Count("id"))
         .values("n")
     )
-    positive = Q(iph=True) | Q(ivh=True) | Q(sah=True) | Q(sdh=True) | Q(edh=True)
+    positive = any_subtype_q()
     rows = np.array(
         list(
             SliceLabel.objects.filter(positive, read__in=reads)

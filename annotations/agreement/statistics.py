@@ -24,8 +24,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from annotations.vocabulary import HEMORRHAGE_CLASSES
+
 # The paper's classes, the usual keys of agreement_table's input.
-LABELS = ("any", "iph", "ivh", "sah", "sdh", "edh")
+LABELS = HEMORRHAGE_CLASSES
 
 
 # The pattern table grows with 3^n_readers and the pair cells with n_readers^2; studies here

@@ -21,9 +21,10 @@ from annotations.models import (
     Slice,
     SliceLabel,
 )
+from annotations.vocabulary import GROUND_TRUTH_FIELDS, HEMORRHAGE_CLASSES
 
-CLASS_FIELDS = ("any_ich", *SUBTYPES)
-CLASS_COLUMNS = ("any", *SUBTYPES)
+CLASS_FIELDS = GROUND_TRUTH_FIELDS
+CLASS_COLUMNS = HEMORRHAGE_CLASSES
 
 SLICE_HEADER = (
     "patient_pseudonym",

@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 
 from annotations.models import (
     ACTIVE_READ_STATUSES,
-    SUBTYPES,
     GroundTruthScanLabel,
     GroundTruthSliceLabel,
     GroundTruthVersion,
@@ -15,6 +14,7 @@ from annotations.models import (
     Slice,
 )
 from annotations.permissions import user_has_role
+from annotations.vocabulary import GROUND_TRUTH_FIELDS, HEMORRHAGE_CLASSES
 
 
 def _may_see_all_ground_truth(user) -> bool:
@@ -67,7 +67,7 @@ def ground_truth_slice_label_list(
     )
 
 
-GROUND_TRUTH_CLASSES = ("any_ich", *SUBTYPES)
+GROUND_TRUTH_CLASSES = GROUND_TRUTH_FIELDS
 
 
 def ground_truth_compare(
@@ -131,7 +131,7 @@ def ground_truth_compare(
             "only_in_b": only[1],
             "changed": changed or 0,
             "changed_by_class": dict(
-                zip(("any", *SUBTYPES), (n or 0 for n in by_class), strict=True)
+                zip(HEMORRHAGE_CLASSES, (n or 0 for n in by_class), strict=True)
             ),
             "changed_rows": rows,
         }
@@ -144,4 +144,4 @@ def ground_truth_compare(
 
 
 def _class_values(values) -> dict[str, bool]:
-    return dict(zip(("any", *SUBTYPES), map(bool, values), strict=True))
+    return dict(zip(HEMORRHAGE_CLASSES, map(bool, values), strict=True))

@@ -37,9 +37,10 @@ from annotations.models import (
     Slice,
     SliceLabel,
 )
+from annotations.vocabulary import GROUND_TRUTH_FIELDS, HEMORRHAGE_CLASSES
 from ichlabel.api import ApplicationError
 
-CLASSES = ("any", *SUBTYPES)
+CLASSES = HEMORRHAGE_CLASSES
 
 
 def table(model) -> str:
@@ -190,7 +191,7 @@ def _insert_scan_labels(cursor, version_id: int) -> None:
         f"JOIN {table(Scan)} sc ON sc.id = {{}} JOIN {table(Center)} ce ON ce.id = sc.center_id"
     )
     # Slice-level scans: positive for a class if any of their slices is.
-    flags = ", ".join(f"MAX(CASE WHEN g.{c} THEN 1 ELSE 0 END) = 1" for c in ("any_ich", *SUBTYPES))
+    flags = ", ".join(f"MAX(CASE WHEN g.{c} THEN 1 ELSE 0 END) = 1" for c in GROUND_TRUTH_FIELDS)
     cursor.execute(
         f"""
         INSERT INTO {table(GroundTruthScanLabel)} ({columns}, {tail})

@@ -1,8 +1,8 @@
 """The coordinator's ground-truth page."""
 
 from annotations.ground_truth.selectors import ground_truth_version_list
-from annotations.models import SUBTYPES
 from annotations.pages import CoordinatorPage, render_page
+from annotations.vocabulary import HEMORRHAGE_CLASSES
 
 # What the export API serves for a frozen version: /api/v1/ground-truth/<id>/exports/<kind>/.
 GROUND_TRUTH_EXPORTS = (
@@ -17,7 +17,7 @@ GROUND_TRUTH_EXPORTS = (
 def _positives(version, level: str) -> list[tuple[str, int]]:
     """(class, positive rows) at one level, from the counts stored when it was frozen."""
     positive = (version.counts or {}).get(level, {}).get("positive", {})
-    return [(name, positive.get(name, 0)) for name in ("any", *SUBTYPES)]
+    return [(name, positive.get(name, 0)) for name in HEMORRHAGE_CLASSES]
 
 
 class GroundTruthView(CoordinatorPage):

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
-from annotations.models.reads import SUBTYPES, ReadLevel
+from annotations.models.reads import SUBTYPES, ReadLevel, any_subtype_q
 from annotations.models.study import Center, Scan, Slice, Split
 
 
@@ -253,10 +253,9 @@ class _GroundTruthLabel(FrozenRow):
 
 
 def _any_matches_subtypes(prefix: str) -> models.CheckConstraint:
-    subtypes = Q(iph=True) | Q(ivh=True) | Q(sah=True) | Q(sdh=True) | Q(edh=True)
     return models.CheckConstraint(
-        condition=(Q(any_ich=True) & subtypes)
-        | Q(any_ich=False, iph=False, ivh=False, sah=False, sdh=False, edh=False),
+        condition=(Q(any_ich=True) & any_subtype_q())
+        | Q(any_ich=False, **dict.fromkeys(SUBTYPES, False)),
         name=f"{prefix}_any_is_any_subtype",
     )
 

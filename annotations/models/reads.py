@@ -17,14 +17,15 @@ LabelAudit
     One row per change of a slice label: who, when, the values before and after.
 """
 
+import operator
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from annotations.models.study import Scan, Slice
-
-SUBTYPES = ("iph", "ivh", "sah", "sdh", "edh")
-LABEL_FIELDS = (*SUBTYPES, "no_hemorrhage")
+from annotations.vocabulary import LABEL_FIELDS, SUBTYPES
 
 
 class ReadStatus(models.TextChoices):
@@ -149,9 +150,12 @@ class LabelValues(models.Model):
 
 
 # The database's form of the rule in LabelValues: "no hemorrhage" excludes every subtype.
-NO_HEMORRHAGE_EXCLUDES_SUBTYPES = Q(no_hemorrhage=False) | Q(
-    iph=False, ivh=False, sah=False, sdh=False, edh=False
-)
+NO_HEMORRHAGE_EXCLUDES_SUBTYPES = Q(no_hemorrhage=False) | Q(**dict.fromkeys(SUBTYPES, False))
+
+
+def any_subtype_q(prefix: str = "") -> Q:
+    """A label row (or, with a prefix such as ``"labels__"``, a related one) with any subtype."""
+    return reduce(operator.or_, (Q(**{prefix + subtype: True}) for subtype in SUBTYPES))
 
 
 class SliceLabel(LabelValues):

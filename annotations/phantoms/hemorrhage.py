@@ -24,10 +24,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from annotations.vocabulary import SUBTYPES
+
 from .anatomy import BRAIN_TISSUES, OCCIPITAL_TIP_MM, SliceAnatomy
 from .geometry import SLICE_THICKNESS_MM, HeadGrid, HeadShape
-
-SUBTYPES: tuple[str, ...] = ("iph", "ivh", "sah", "sdh", "edh")
 
 
 @dataclass(frozen=True)

@@ -1,2 +1,1 @@
-"""Reading progress: the coordinator's dashboard by reader, center, split and day.
-"""
+"""Reading progress: the coordinator's dashboard by reader, center, split and day."""

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-PAPER_WINDOWS: tuple[tuple[float, float], ...] = ((50.0, 100.0), (50.0, 130.0), (150.0, 300.0))
+from annotations.vocabulary import PAPER_WINDOWS
+
 PAPER_IMAGE_SIZE = 480
 
 

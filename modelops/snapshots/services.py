@@ -32,6 +32,7 @@ from annotations.models import (
     ReadLevel,
     Slice,
 )
+from annotations.vocabulary import GROUND_TRUTH_FIELDS
 from ichlabel.api import ApplicationError
 from ichlabel.jobs import Heartbeat, claim, requeue_pending
 from modelops.ml.config import LABELS
@@ -47,7 +48,8 @@ PROGRESS_INTERVAL_S = 1.0
 
 
 # Ground-truth columns in the snapshot's label order (``any`` is stored as ``any_ich``).
-_LABEL_FIELDS = tuple("any_ich" if label == "any" else label for label in LABELS)
+# the model's output order (modelops.ml.config.LABELS) is the vocabulary's class order
+_LABEL_FIELDS = GROUND_TRUTH_FIELDS
 
 
 class SnapshotAborted(Exception):

@@ -1,5 +1,5 @@
 /**
- * The modelops API (modelops/*/api.py, under /api/v1/modelops/): dataset snapshots, training runs
+ * The modelops API (modelops/<feature>/api.py, under /api/v1/modelops/): dataset snapshots, training runs
  * and the model registry, plus the frozen ground-truth versions a snapshot is made from.
  */
 import { apiErrorFrom, ApiError, csrfToken, getJson, postJson } from "../api/client";
