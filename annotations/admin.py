@@ -22,7 +22,7 @@ from annotations.models import (
     SliceLabel,
 )
 from annotations.vocabulary import LABEL_FIELDS
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -130,7 +130,7 @@ class QuarantinedSeriesAdmin(ReadOnlyAdmin):
         for item in queryset:
             try:
                 report = quarantined_series_release(item=item, user=request.user)
-            except ApplicationError as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{item}: {exc.message}", messages.WARNING)
                 continue
             self.message_user(
@@ -144,7 +144,7 @@ class QuarantinedSeriesAdmin(ReadOnlyAdmin):
         for item in queryset:
             try:
                 quarantined_series_discard(item=item, user=request.user)
-            except ApplicationError as exc:
+            except DomainError as exc:
                 self.message_user(request, f"{item}: {exc.message}", messages.WARNING)
 
 

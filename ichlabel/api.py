@@ -7,15 +7,22 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ichlabel import errors
 
-class ApplicationError(Exception):
-    """A rule of the domain was broken; the message is for the user."""
+# Each kind of domain error as the API answers it.
+DOMAIN_ERROR_STATUS = {
+    errors.InvalidInput: 400,
+    errors.NotAllowed: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+}
 
-    def __init__(self, message: str, extra: dict | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra or {}
-        self.status = status
+
+def domain_error_status(exc: errors.DomainError) -> int:
+    for kind, status in DOMAIN_ERROR_STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 400
 
 
 def validated(serializer_class, data) -> dict:
@@ -37,8 +44,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
+    elif isinstance(exc, errors.DomainError):
+        return Response(
+            {"message": exc.message, "extra": exc.extra}, status=domain_error_status(exc)
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:

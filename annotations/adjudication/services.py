@@ -40,7 +40,7 @@ from annotations.models import (
     Scan,
     Slice,
 )
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict
 
 
 def _understaffed() -> Q:
@@ -173,7 +173,7 @@ def adjudication_item_resolve(
     slice-level scan, ``scan_values`` for a scan-level one. A decision is final."""
     item = AdjudicationItem.objects.select_for_update().get(pk=item_id)
     if item.status != AdjudicationStatus.OPEN:
-        raise ApplicationError(f"This item is {item.status} and cannot be decided.", status=409)
+        raise Conflict(f"This item is {item.status} and cannot be decided.")
     if not reason.strip():
         raise ValidationError("give the reason for the decision")
     if item.reason == AdjudicationReason.SPLIT_VOTE:

@@ -69,7 +69,7 @@ from annotations.models import (
     SliceLabel,
 )
 from annotations.models.reads import any_subtype_q
-from ichlabel.api import ApplicationError
+from ichlabel.errors import InvalidInput, NotFound
 
 # A subtype's bit in the per-item label byte; ``any`` is any of them.
 SUBTYPE_BITS = {subtype: 1 << number for number, subtype in enumerate(SUBTYPES)}
@@ -168,7 +168,7 @@ def agreement_scans(
         scans = scans.filter(center_id=center_id)
     if version_id is not None:
         if not GroundTruthVersion.objects.filter(pk=version_id).exists():
-            raise ApplicationError(f"There is no ground-truth version {version_id}.", status=404)
+            raise NotFound(f"There is no ground-truth version {version_id}.")
         frozen = GroundTruthScanLabel.objects.filter(version_id=version_id).values("scan_id")
         scans = scans.filter(pk__in=frozen)
     return scans
@@ -183,7 +183,7 @@ def study_ratings_load(
 ) -> StudyRatings:
     """The completed reads of ``read_level`` on the selected scans, as ``StudyRatings``."""
     if read_level not in ReadLevel.values:
-        raise ApplicationError(f"Unknown read level {read_level!r}.")
+        raise InvalidInput(f"Unknown read level {read_level!r}.")
     scans = agreement_scans(split=split, center_id=center_id, version_id=version_id)
     reads = Read.objects.filter(
         status=ReadStatus.COMPLETED, level=read_level, scan_id__in=scans.values("pk")

@@ -17,7 +17,8 @@ from annotations.assignment.services import (
 )
 from annotations.models import ReadKind, ReadStatus, Scan, Split
 from annotations.permissions import IsCoordinator
-from ichlabel.api import ApplicationError, validated
+from ichlabel.api import validated
+from ichlabel.errors import InvalidInput
 
 ASSIGNMENT_STATUSES = ("unassigned", "assigned", "in_progress", "completed", "understaffed")
 
@@ -44,7 +45,7 @@ def _readers(ids: list[int]) -> list:
     users = {user.pk: user for user in get_user_model().objects.filter(pk__in=ids)}
     missing = [pk for pk in ids if pk not in users]
     if missing:
-        raise ApplicationError(f"No user {missing[0]}.", extra={"readers": missing})
+        raise InvalidInput(f"No user {missing[0]}.", extra={"readers": missing})
     return [users[pk] for pk in ids]
 
 

@@ -38,7 +38,7 @@ from annotations.models import (
     ScanLabel,
 )
 from annotations.permissions import user_has_role
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def scans_assign(
         if not user_has_role(reader, Role.NEURORADIOLOGIST):
             raise ValidationError(f"{reader.username} is not a neuroradiologist")
     if not pool:
-        raise ApplicationError("There are no neuroradiologists to assign scans to.")
+        raise InvalidInput("There are no neuroradiologists to assign scans to.")
     limits = {reader.pk: capacity for reader in pool}
     limits.update({int(k): v for k, v in (capacities or {}).items() if int(k) in limits})
 
@@ -148,9 +148,8 @@ def scans_assign(
             with transaction.atomic():
                 result.reads = Read.objects.bulk_create(reads)
         except IntegrityError:
-            raise ApplicationError(
+            raise Conflict(
                 "These scans were assigned by someone else meanwhile; reload and try again.",
-                status=409,
             ) from None
         _refresh_missing_reads({item.scan_id for item in result.planned})
     return result
@@ -209,7 +208,7 @@ def _has_work(read: Read) -> bool:
 def _lock_active_read(read_id: int) -> Read:
     read = Read.objects.select_for_update(of=("self",)).select_related("scan").get(pk=read_id)
     if read.status == ReadStatus.WITHDRAWN:
-        raise ApplicationError("This read was withdrawn already.", status=409)
+        raise Conflict("This read was withdrawn already.")
     return read
 
 
@@ -232,8 +231,8 @@ def read_reassign(
     if not user_has_role(reader, Role.NEURORADIOLOGIST):
         raise ValidationError(f"{reader.username} is not a neuroradiologist")
     if Read.objects.filter(scan_id=read.scan_id, reader=reader).exists():
-        raise ApplicationError(
-            f"{reader.username} already has a read of scan {read.scan_id}.", status=409
+        raise Conflict(
+            f"{reader.username} already has a read of scan {read.scan_id}.",
         )
     key = read_order_key(
         seed=secrets.randbits(31) if seed is None else seed,
@@ -250,10 +249,9 @@ def read_reassign(
         read.save()
         return read
     if not force:
-        raise ApplicationError(
+        raise Conflict(
             "This read has labels; reassign with force to withdraw it and start a new read.",
             extra={"needs_force": True},
-            status=409,
         )
     _withdraw(read, by=by, reason=reason or f"reassigned to {reader.username}")
     return Read.objects.create(
@@ -278,10 +276,9 @@ def read_unassign(*, read_id: int, by, force: bool = False, reason: str = "") ->
         _refresh_missing_reads({scan_id})
         return None
     if not force:
-        raise ApplicationError(
+        raise Conflict(
             "This read has labels; unassign with force to withdraw it (its labels are kept).",
             extra={"needs_force": True},
-            status=409,
         )
     _withdraw(read, by=by, reason=reason or "withdrawn")
     _refresh_missing_reads({scan_id})

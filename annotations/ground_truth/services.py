@@ -38,7 +38,7 @@ from annotations.models import (
     SliceLabel,
 )
 from annotations.vocabulary import GROUND_TRUTH_FIELDS, HEMORRHAGE_CLASSES
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict, InvalidInput
 
 CLASSES = HEMORRHAGE_CLASSES
 
@@ -312,17 +312,17 @@ def ground_truth_freeze(*, name: str, note: str = "", created_by) -> GroundTruth
     Scans whose reads are not all done are left out and counted as pending."""
     name = name.strip()
     if not name:
-        raise ApplicationError("A ground-truth version needs a name.")
+        raise InvalidInput("A ground-truth version needs a name.")
     if GroundTruthVersion.objects.filter(name=name).exists():
-        raise ApplicationError(f"A ground-truth version named {name!r} exists.", status=409)
+        raise Conflict(f"A ground-truth version named {name!r} exists.")
     version = GroundTruthVersion.objects.create(name=name, note=note.strip(), created_by=created_by)
     with connection.cursor() as cursor:
         _insert_slice_labels(cursor, version.pk)
         _insert_scan_labels(cursor, version.pk)
         counts = _version_counts(cursor, version.pk)
     if counts["scans"]["total"] == 0:
-        raise ApplicationError(
-            "No scan has all its reads completed yet: nothing to freeze.", status=409
+        raise Conflict(
+            "No scan has all its reads completed yet: nothing to freeze.",
         )
     GroundTruthVersion.objects.filter(pk=version.pk).seal(
         content_sha256=ground_truth_content_sha256(version_id=version.pk),
@@ -339,6 +339,6 @@ def ground_truth_release(*, version_id: int, released_by) -> GroundTruthVersion:
     """Release a frozen version: from now on readers may see it for the scans they read."""
     version = GroundTruthVersion.objects.select_for_update().get(pk=version_id)
     if version.released:
-        raise ApplicationError("This version is released already.", status=409)
+        raise Conflict("This version is released already.")
     GroundTruthVersion.objects.filter(pk=version.pk).release(at=timezone.now(), by=released_by)
     return GroundTruthVersion.objects.get(pk=version.pk)

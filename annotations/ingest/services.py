@@ -27,7 +27,7 @@ from annotations.models import (
     Slice,
     Split,
 )
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict, InvalidInput
 
 
 def center_get_or_create(*, name: str, split: str | None = None) -> Center:
@@ -78,7 +78,7 @@ def import_batch_create(
 def import_batch_files_add(*, batch: ImportBatch, files: Iterable[tuple[str, IO[bytes]]]) -> int:
     """Store uploaded files under the batch's folder, keeping their relative names."""
     if batch.status != JobStatus.PENDING or batch.task_id:
-        raise ApplicationError("files can only be added before the import starts", status=409)
+        raise Conflict("files can only be added before the import starts")
     root = _upload_dir(batch)
     count = 0
     for name, stream in files:
@@ -95,17 +95,17 @@ def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
     from annotations.tasks import import_batch_run as task
 
     if batch.status != JobStatus.PENDING or batch.task_id:
-        raise ApplicationError(
-            f"the import is already {batch.get_status_display().lower()}", status=409
+        raise Conflict(
+            f"the import is already {batch.get_status_display().lower()}",
         )
     if not any(_upload_dir(batch).rglob("*")):
-        raise ApplicationError("no files were uploaded to this import")
+        raise InvalidInput("no files were uploaded to this import")
     # Conditional: of two starts at once (a double click), only one queues the task.
     task_id = f"import-{batch.pk}"
     if not ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.PENDING, task_id="").update(
         task_id=task_id
     ):
-        raise ApplicationError("the import has already been started", status=409)
+        raise Conflict("the import has already been started")
     batch.task_id = task_id
     transaction.on_commit(lambda: task.apply_async(args=[str(batch.pk)], task_id=batch.task_id))
     return batch
@@ -201,8 +201,8 @@ def import_batch_import_paths(
 def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
     """Cancel a batch: at once if it has not started, else after the series it is importing."""
     if batch.status in FINISHED_STATUSES:
-        raise ApplicationError(
-            f"the import has already {batch.get_status_display().lower()}", status=409
+        raise Conflict(
+            f"the import has already {batch.get_status_display().lower()}",
         )
     if ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.PENDING).update(
         status=JobStatus.CANCELING
@@ -332,7 +332,7 @@ def _safe_relative(name: str) -> Path:
         if part not in ("", ".", "..", "/")
     ]
     if not parts:
-        raise ApplicationError("an uploaded file has no name")
+        raise InvalidInput("an uploaded file has no name")
     return Path(*parts)
 
 
@@ -359,7 +359,7 @@ def quarantined_series_discard(*, item: QuarantinedSeries, user) -> QuarantinedS
 
 def _check_pending(item: QuarantinedSeries) -> None:
     if item.status != QuarantinedSeries.Status.PENDING:
-        raise ApplicationError(f"this series was already {item.get_status_display().lower()}")
+        raise InvalidInput(f"this series was already {item.get_status_display().lower()}")
 
 
 def _close(item: QuarantinedSeries, status: str, user) -> QuarantinedSeries:

@@ -23,7 +23,7 @@ from annotations.progress.selectors import (
     progress_by_reader,
     progress_by_split,
 )
-from ichlabel.api import ApplicationError
+from ichlabel.errors import NotFound
 
 # Table name in the CSV URL -> (selector, row type).
 TABLES = {
@@ -51,7 +51,7 @@ class ProgressCsvApi(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, table: str):
         if table not in TABLES:
-            raise ApplicationError(f"no progress table {table!r}", status=404)
+            raise NotFound(f"no progress table {table!r}")
         select, kind = TABLES[table]
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns(kind), lineterminator="\n")

@@ -31,7 +31,7 @@ from annotations.models import (
     SliceLabel,
 )
 from annotations.permissions import user_has_role
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict
 
 # Time a single progress report may add: a tab left open overnight is not reading time.
 MAX_TIME_STEP_S = 120.0
@@ -46,7 +46,7 @@ class LabelChange:
     expected_version: int
 
 
-class LabelConflict(ApplicationError):
+class LabelConflict(Conflict):
     """Someone (another tab, another device) saved these slices since the reader loaded them."""
 
     def __init__(self, conflicts: list[dict]) -> None:
@@ -54,7 +54,6 @@ class LabelConflict(ApplicationError):
             "These slices were changed elsewhere since you loaded them; reload them and apply "
             "your change again.",
             extra={"conflicts": conflicts},
-            status=409,
         )
 
 
@@ -88,7 +87,7 @@ def read_assign(
         },
     )
     if not created:
-        raise ApplicationError(f"{reader.username} already reads scan {scan.pk}", status=409)
+        raise Conflict(f"{reader.username} already reads scan {scan.pk}")
     return read
 
 
@@ -161,10 +160,9 @@ def read_flags_set(
     """Set the scan flags and note; refused as a conflict if they changed since loaded."""
     read = _open_read(read_id=read_id, reader=reader)
     if read.version != expected_version:
-        raise ApplicationError(
+        raise Conflict(
             "The scan flags were changed elsewhere since you loaded them.",
             extra={"version": read.version, "flags": read_flags(read), "note": read.note},
-            status=409,
         )
     for name in ("postoperative", "artifact", "mass_lesion", "other"):
         setattr(read, f"flag_{name}", bool(flags.get(name, False)))
@@ -180,15 +178,14 @@ def read_complete(*, read_id: int, reader, unseen_ok: bool = False) -> Read:
     """Mark a read done. Slices never shown block it unless the reader confirms."""
     read = _open_read(read_id=read_id, reader=reader)
     if read.level == ReadLevel.SCAN and not ScanLabel.objects.filter(read=read).exists():
-        raise ApplicationError(
-            "Label the scan (a subtype or 'no hemorrhage') before finishing.", status=409
+        raise Conflict(
+            "Label the scan (a subtype or 'no hemorrhage') before finishing.",
         )
     unseen = sorted(set(range(read.scan.slice_count)) - set(read.viewed_slices))
     if unseen and not unseen_ok:
-        raise ApplicationError(
+        raise Conflict(
             f"{len(unseen)} slices were never shown; look at them or confirm to finish anyway.",
             extra={"unseen_slices": unseen},
-            status=409,
         )
     now = timezone.now()
     read.started_at = read.started_at or now
@@ -217,7 +214,7 @@ def _open_read(*, read_id: int, reader) -> Read:
         .get(pk=read_id, reader=reader)
     )
     if read.status == ReadStatus.COMPLETED:
-        raise ApplicationError("This read is completed and can no longer change.", status=409)
+        raise Conflict("This read is completed and can no longer change.")
     return read
 
 
@@ -254,10 +251,10 @@ def _lock_read_with_labels(
     if not rows or rows[0][0] == ReadStatus.WITHDRAWN:
         raise Read.DoesNotExist(f"read {read_id} does not exist")
     if rows[0][0] == ReadStatus.COMPLETED:
-        raise ApplicationError("This read is completed and can no longer change.", status=409)
+        raise Conflict("This read is completed and can no longer change.")
     if rows[0][1] == ReadLevel.SCAN:
-        raise ApplicationError(
-            "This scan is read at scan level: save a scan label, not slice labels.", status=409
+        raise Conflict(
+            "This scan is read at scan level: save a scan label, not slice labels.",
         )
     found = {}
     for _, _, slice_id, index, label_id, version, *values in rows:
@@ -325,19 +322,18 @@ def scan_label_save(
         .get(pk=read_id, reader=reader)
     )
     if read.status == ReadStatus.COMPLETED:
-        raise ApplicationError("This read is completed and can no longer change.", status=409)
+        raise Conflict("This read is completed and can no longer change.")
     if read.level != ReadLevel.SCAN:
-        raise ApplicationError(
-            "This scan is read slice by slice: save slice labels, not a scan label.", status=409
+        raise Conflict(
+            "This scan is read slice by slice: save slice labels, not a scan label.",
         )
     clean = label_values_clean(values, what="scan")
     label = ScanLabel.objects.filter(read=read).first()
     current = label.version if label else 0
     if current != expected_version:
-        raise ApplicationError(
+        raise Conflict(
             "The scan label was changed elsewhere since you loaded it.",
             extra={"version": current, "values": label.values() if label else None},
-            status=409,
         )
     before = label.values() if label else None
     if before == clean:

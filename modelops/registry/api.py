@@ -7,7 +7,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ichlabel.api import ApplicationError, validated
+from ichlabel.api import validated
+from ichlabel.errors import NotFound
 from ichlabel.pagination import paginated
 from modelops.models import ModelStatus
 from modelops.paths import data_path
@@ -86,8 +87,8 @@ class ModelVersionArtifactApi(APIView):
         version = model_version_list().get(pk=version_id)
         path = data_path(version.artifact)
         if not path.is_file():
-            raise ApplicationError(
-                f"The artifact of {version.name} is missing from storage.", status=404
+            raise NotFound(
+                f"The artifact of {version.name} is missing from storage.",
             )
         return FileResponse(
             path.open("rb"),

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict, InvalidInput
 from modelops.models import ModelStatus, ModelVersion, TrainingRun
 from modelops.paths import data_path, model_artifact_path, relative_to_data
 from modelops.registry.evaluation import evaluation_report, headline_metrics
@@ -66,13 +66,13 @@ def model_version_register(*, run: TrainingRun, model_path: Path) -> ModelVersio
 def model_version_set_status(*, version: ModelVersion, status: str, user) -> ModelVersion:
     """Approve or retire a version. Approving one retires no other: several may serve."""
     if status not in ModelStatus.values:
-        raise ApplicationError(f"Unknown status {status!r}.", extra={"field": "status"})
+        raise InvalidInput(f"Unknown status {status!r}.", extra={"field": "status"})
     with transaction.atomic():
         locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
         if status == locked.status:
             return locked
         if status not in TRANSITIONS[ModelStatus(locked.status)]:
-            raise ApplicationError(f"A {locked.status} model cannot become {status}.", status=409)
+            raise Conflict(f"A {locked.status} model cannot become {status}.")
         locked.status = status
         locked.status_changed_by = user
         locked.status_changed_at = timezone.now()

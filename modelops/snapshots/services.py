@@ -33,7 +33,7 @@ from annotations.models import (
     Slice,
 )
 from annotations.vocabulary import GROUND_TRUTH_FIELDS
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict, InvalidInput, NotFound
 from ichlabel.jobs import Heartbeat, claim, requeue_pending
 from modelops.ml.config import LABELS
 from modelops.ml.preprocess import PAPER_WINDOWS
@@ -83,11 +83,11 @@ def snapshot_request(
     whose build is queued (True). A failed or canceled build is retried."""
     version = GroundTruthVersion.objects.filter(pk=ground_truth_id).first()
     if version is None:
-        raise ApplicationError(
-            f"Ground-truth version {ground_truth_id} does not exist.", status=404
+        raise NotFound(
+            f"Ground-truth version {ground_truth_id} does not exist.",
         )
     if not version.content_sha256:
-        raise ApplicationError("This ground-truth version is not sealed yet.", status=409)
+        raise Conflict("This ground-truth version is not sealed yet.")
     image_size, slice_mm = int(image_size), float(slice_mm)
     key = snapshot_key(version=version, image_size=image_size, slice_mm=slice_mm)
     try:
@@ -181,7 +181,7 @@ def snapshot_cancel(*, snapshot: DatasetSnapshot) -> DatasetSnapshot:
     snapshot.refresh_from_db()
     if snapshot.status == JobStatus.CANCELING:
         return snapshot
-    raise ApplicationError(f"This snapshot is {snapshot.status}: there is nothing to cancel.", 409)
+    raise InvalidInput(f"This snapshot is {snapshot.status}: there is nothing to cancel.", 409)
 
 
 def _write(snapshot: DatasetSnapshot, target: Path, heartbeat: Heartbeat) -> dict:

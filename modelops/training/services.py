@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotations.models import JobStatus
-from ichlabel.api import ApplicationError
+from ichlabel.errors import Conflict, InvalidInput, NotFound
 from ichlabel.jobs import Heartbeat, claim, requeue_pending
 from modelops.ml.config import ConfigError, TrainingConfig
 from modelops.models import DatasetSnapshot, ModelStatus, ModelVersion, TrainingRun
@@ -45,17 +45,17 @@ def training_run_start(
     """Validate the configuration, record the run and queue it on the ``train`` queue."""
     snapshot = DatasetSnapshot.objects.filter(pk=snapshot_id).first()
     if snapshot is None:
-        raise ApplicationError(f"Snapshot {snapshot_id} does not exist.", status=404)
+        raise NotFound(f"Snapshot {snapshot_id} does not exist.")
     if snapshot.status != JobStatus.SUCCEEDED:
-        raise ApplicationError(f"Snapshot {snapshot.name} is {snapshot.status}, not built.", 409)
+        raise InvalidInput(f"Snapshot {snapshot.name} is {snapshot.status}, not built.", 409)
     for split in ("train", "validation"):
         if split not in snapshot.manifest.get("splits", {}):
-            raise ApplicationError(
+            raise InvalidInput(
                 f"Snapshot {snapshot.name} has no {split} scans: training needs both."
             )
     scan_level = set(snapshot.manifest.get("scan_level_splits", [])) & {"train", "validation"}
     if scan_level:
-        raise ApplicationError(
+        raise InvalidInput(
             f"Snapshot {snapshot.name} has scans read at scan level in its "
             f"{' and '.join(sorted(scan_level))} split: they have no slice labels to train on. "
             "Move those scans to the test split, or read them slice by slice."
@@ -63,9 +63,9 @@ def training_run_start(
     try:
         validated = TrainingConfig.from_dict(config)
     except ConfigError as error:
-        raise ApplicationError(str(error), extra={"field": "config"}) from error
+        raise InvalidInput(str(error), extra={"field": "config"}) from error
     if validated.image_size != snapshot.image_size:
-        raise ApplicationError(
+        raise InvalidInput(
             f"image_size {validated.image_size} differs from the snapshot's "
             f"{snapshot.image_size} px.",
             extra={"field": "config"},
@@ -96,19 +96,17 @@ def _initial_model(version_id: int | None, config: TrainingConfig) -> ModelVersi
         return None
     version = ModelVersion.objects.filter(pk=version_id).first()
     if version is None:
-        raise ApplicationError(f"Model version {version_id} does not exist.", status=404)
+        raise NotFound(f"Model version {version_id} does not exist.")
     if version.status == ModelStatus.RETIRED:
-        raise ApplicationError(
-            f"Model {version.name} is retired.", extra={"field": "initial_model"}
-        )
+        raise InvalidInput(f"Model {version.name} is retired.", extra={"field": "initial_model"})
     if config.mode != "end_to_end":
-        raise ApplicationError(
+        raise InvalidInput(
             "Fine-tuning from a model trains end to end: set mode to end_to_end.",
             extra={"field": "config"},
         )
     differs = [f for f in ARCHITECTURE_FIELDS if version.config.get(f) != getattr(config, f)]
     if differs:
-        raise ApplicationError(
+        raise InvalidInput(
             f"{', '.join(differs)} must match model {version.name} "
             f"({', '.join(f'{f}={version.config.get(f)}' for f in differs)}).",
             extra={"field": "config"},
@@ -135,7 +133,7 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     run.refresh_from_db()
     if run.status == JobStatus.CANCELING:
         return run
-    raise ApplicationError(f"This run is {run.status}: there is nothing to cancel.", status=409)
+    raise Conflict(f"This run is {run.status}: there is nothing to cancel.")
 
 
 def training_run_execute(*, run_id: str) -> TrainingRun | None:

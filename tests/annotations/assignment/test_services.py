@@ -22,7 +22,7 @@ from annotations.models import (
 )
 from annotations.reading.selectors import worklist_for_reader
 from annotations.reading.services import LabelChange, read_assign, slice_labels_save
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from tests.annotations.study_factories import make_scan
 from tests.conftest import user_with_role
 
@@ -181,7 +181,7 @@ def test_a_read_with_labels_moves_only_with_force_and_keeps_its_audit(readers, c
         changes=[LabelChange(slice_index=1, values={"sah": True}, expected_version=0)],
     )
 
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(DomainError) as refused:
         read_reassign(read_id=read.pk, reader=readers[1], by=coordinator)
     new = read_reassign(read_id=read.pk, reader=readers[1], by=coordinator, force=True)
 
@@ -198,7 +198,7 @@ def test_reassigning_to_a_reader_of_the_same_scan_is_refused(readers, coordinato
     assign(coordinator)
     primary, cross = scan.reads.get(kind="primary"), scan.reads.filter(kind="cross").first()
 
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         read_reassign(read_id=cross.pk, reader=primary.reader, by=coordinator)
 
 
@@ -226,7 +226,7 @@ def test_unassign_of_a_read_with_labels_needs_force_and_withdraws(readers, coord
         changes=[LabelChange(slice_index=0, values={"iph": True}, expected_version=0)],
     )
 
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(DomainError) as refused:
         read_unassign(read_id=read.pk, by=coordinator)
     withdrawn = read_unassign(read_id=read.pk, by=coordinator, force=True, reason="left study")
 

@@ -26,7 +26,7 @@ from annotations.models import (
     ReadLevel,
 )
 from annotations.reading.services import read_assign
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from tests.annotations.study_factories import (
     label_and_complete,
     make_scan,
@@ -159,7 +159,7 @@ def test_split_votes_are_queued_on_request_and_a_decision_overrides_the_vote(
     adjudication_item_resolve(
         item_id=items["sah"].pk, decided_by=coordinator, reason="sulcal blood", value=True
     )
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         adjudication_item_resolve(
             item_id=items["sah"].pk, decided_by=coordinator, reason="again", value=False
         )
@@ -185,7 +185,7 @@ def test_a_withdrawn_read_is_queued_and_the_decision_makes_the_scan_final(reader
     label_and_complete(c, {1: {"sdh": True}})
     read_unassign(read_id=c.pk, by=coordinator, force=True, reason="reader left")
     item = scan.adjudication_items.get(reason="missing_read")
-    with pytest.raises(ApplicationError):  # two of three reads: not final
+    with pytest.raises(DomainError):  # two of three reads: not final
         ground_truth_freeze(name="before", created_by=coordinator)
 
     adjudication_item_resolve(
@@ -204,7 +204,7 @@ def test_freezing_with_nothing_final_is_refused_and_leaves_nothing(readers, coor
     scan = make_scan(split="validation")
     three_reads(scan, readers)
 
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         ground_truth_freeze(name="empty", created_by=coordinator)
 
     assert not GroundTruthVersion.objects.exists()
@@ -226,7 +226,7 @@ def test_versions_are_frozen(voted_scan, coordinator):
         version.save()
     with pytest.raises(FrozenRowError):
         GroundTruthVersion.objects.filter(pk=version.pk).update(note="changed")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         ground_truth_freeze(name="v1", created_by=coordinator)
 
 
@@ -296,5 +296,5 @@ def test_release_happens_once(voted_scan, coordinator):
     released = ground_truth_release(version_id=version.pk, released_by=coordinator)
 
     assert released.released and released.released_by == coordinator
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         ground_truth_release(version_id=version.pk, released_by=coordinator)

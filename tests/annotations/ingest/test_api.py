@@ -21,7 +21,7 @@ from annotations.ingest.services import (
 )
 from annotations.models import ImportBatch, JobStatus, QuarantinedSeries, Scan
 from annotations.phantoms import write_phantoms
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
 
@@ -242,7 +242,7 @@ def test_a_second_start_is_refused(coordinator):
     stale_copy = ImportBatch.objects.get(pk=batch_id)  # what a double click's second request holds
 
     first = client.post(f"/api/v1/import-batches/{batch_id}/start/")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         import_batch_start(batch=stale_copy)
 
     assert first.status_code == 202

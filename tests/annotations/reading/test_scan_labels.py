@@ -4,7 +4,7 @@ import pytest
 
 from annotations.models import ReadLevel, ScanLabelAudit
 from annotations.reading.services import read_assign, read_complete, scan_label_save
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from tests.annotations.study_factories import make_scan
 from tests.conftest import user_with_role
 
@@ -35,7 +35,7 @@ def test_saves_are_versioned_and_audited(read):
 def test_a_stale_save_is_refused_with_the_current_values(read):
     scan_label_save(read_id=read.pk, reader=read.reader, values={"sdh": True}, expected_version=0)
 
-    with pytest.raises(ApplicationError) as conflict:
+    with pytest.raises(DomainError) as conflict:
         scan_label_save(
             read_id=read.pk, reader=read.reader, values={"edh": True}, expected_version=0
         )
@@ -48,7 +48,7 @@ def test_another_reader_cannot_save_and_completion_needs_a_label(read):
 
     with pytest.raises(type(read).DoesNotExist):
         scan_label_save(read_id=read.pk, reader=other, values={}, expected_version=0)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         read_complete(read_id=read.pk, reader=read.reader, unseen_ok=True)
     scan_label_save(read_id=read.pk, reader=read.reader, values={}, expected_version=0)
     assert read_complete(read_id=read.pk, reader=read.reader, unseen_ok=True).status == "completed"
@@ -58,5 +58,5 @@ def test_a_slice_level_read_takes_no_scan_label():
     reader = user_with_role("neuro-c", "neuroradiologist")
     read = read_assign(scan=make_scan(split="validation"), reader=reader)
 
-    with pytest.raises(ApplicationError):
+    with pytest.raises(DomainError):
         scan_label_save(read_id=read.pk, reader=reader, values={"iph": True}, expected_version=0)

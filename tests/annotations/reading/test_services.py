@@ -14,7 +14,7 @@ from annotations.reading.services import (
     read_progress_record,
     slice_labels_save,
 )
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
 
@@ -159,7 +159,7 @@ def test_completing_warns_about_slices_never_shown(read, reader):
         read_id=read.pk, reader=reader, viewed=[0, 1, 2], slice_index=2, seconds=30
     )
 
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(DomainError) as refused:
         read_complete(read_id=read.pk, reader=reader)
     done = read_complete(read_id=read.pk, reader=reader, unseen_ok=True)
 
@@ -172,7 +172,7 @@ def test_a_completed_read_never_changes(read, reader):
     read_progress_record(read_id=read.pk, reader=reader, viewed=range(6), slice_index=5, seconds=1)
     read_complete(read_id=read.pk, reader=reader)
 
-    with pytest.raises(ApplicationError, match="completed"):
+    with pytest.raises(DomainError, match="completed"):
         slice_labels_save(read_id=read.pk, reader=reader, changes=[change(0)])
 
 
@@ -194,7 +194,7 @@ def test_flags_use_their_own_version(read, reader):
         expected_version=0,
     )
 
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(DomainError) as refused:
         read_flags_set(read_id=read.pk, reader=reader, flags={}, note="", expected_version=0)
 
     assert first.flag_postoperative and first.note == "crani" and first.version == 1
@@ -206,5 +206,5 @@ def test_assignment_needs_a_neuroradiologist_and_happens_once(scan, read, reader
 
     with pytest.raises(ValidationError):
         read_assign(scan=scan, reader=coordinator)
-    with pytest.raises(ApplicationError, match="already reads"):
+    with pytest.raises(DomainError, match="already reads"):
         read_assign(scan=scan, reader=reader)

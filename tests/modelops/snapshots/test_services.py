@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from annotations.models import GroundTruthScanLabel, JobStatus
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from modelops.ml.snapshot_format import open_snapshot
 from modelops.models import DatasetSnapshot
 from modelops.paths import data_path
@@ -81,7 +81,7 @@ def test_a_rebuild_writes_identical_files(cohort):
 
 def test_unknown_version_is_refused(cohort):
     users, _ = cohort
-    with pytest.raises(ApplicationError, match="does not exist"):
+    with pytest.raises(DomainError, match="does not exist"):
         snapshot_request(ground_truth_id=999999, image_size=32, created_by=users["mlengineer"])
 
 
@@ -137,7 +137,7 @@ def test_cancel_a_queued_build_at_once(cohort):
     )
     assert snapshot_cancel(snapshot=snapshot).status == JobStatus.CANCELED
     assert snapshot_build(snapshot_id=snapshot.pk).status == JobStatus.CANCELED, "never built"
-    with pytest.raises(ApplicationError, match="nothing to cancel"):
+    with pytest.raises(DomainError, match="nothing to cancel"):
         snapshot_cancel(snapshot=snapshot)
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from annotations.models import JobStatus
-from ichlabel.api import ApplicationError
+from ichlabel.errors import DomainError
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
 from modelops.training import services as training
 from modelops.training.services import (
@@ -70,11 +70,11 @@ def test_start_validates_the_configuration(
     assert run.config["epochs"] == 2 and run.config["seed"] == 5
     assert run.config["backbone"] == "small", "defaults are filled in and recorded"
     assert queued == [run.pk]
-    with pytest.raises(ApplicationError, match="epochs"):
+    with pytest.raises(DomainError, match="epochs"):
         _start(snapshot, ml_engineer, epochs=-1)
-    with pytest.raises(ApplicationError, match="learning_rat"):
+    with pytest.raises(DomainError, match="learning_rat"):
         _start(snapshot, ml_engineer, learning_rat=0.1)
-    with pytest.raises(ApplicationError, match="differs from the snapshot"):
+    with pytest.raises(DomainError, match="differs from the snapshot"):
         training_run_start(
             snapshot_id=snapshot.pk, config={"image_size": 64}, created_by=ml_engineer
         )
@@ -82,12 +82,12 @@ def test_start_validates_the_configuration(
 
 def test_start_needs_a_built_snapshot_with_train_and_validation(snapshot, ml_engineer, queued):
     DatasetSnapshot.objects.filter(pk=snapshot.pk).update(status=JobStatus.RUNNING)
-    with pytest.raises(ApplicationError, match="not built"):
+    with pytest.raises(DomainError, match="not built"):
         _start(snapshot, ml_engineer)
     DatasetSnapshot.objects.filter(pk=snapshot.pk).update(
         status=JobStatus.SUCCEEDED, manifest={"splits": {"train": MANIFEST["splits"]["train"]}}
     )
-    with pytest.raises(ApplicationError, match="no validation scans"):
+    with pytest.raises(DomainError, match="no validation scans"):
         _start(snapshot, ml_engineer)
 
 
@@ -96,7 +96,7 @@ def test_cancel_a_pending_run_at_once_and_a_running_one_after_its_step(
 ):
     pending = _start(snapshot, ml_engineer)
     assert training_run_cancel(run=pending).status == JobStatus.CANCELED
-    with pytest.raises(ApplicationError, match="nothing to cancel"):
+    with pytest.raises(DomainError, match="nothing to cancel"):
         training_run_cancel(run=pending)
     running = _start(snapshot, ml_engineer)
     claimed = training._claim(str(running.pk))
@@ -149,7 +149,7 @@ def test_scan_level_training_scans_are_refused(snapshot, ml_engineer, queued):
     DatasetSnapshot.objects.filter(pk=snapshot.pk).update(
         manifest={**MANIFEST, "scan_level_splits": ["validation"]}
     )
-    with pytest.raises(ApplicationError, match="scan level in its validation split"):
+    with pytest.raises(DomainError, match="scan level in its validation split"):
         _start(snapshot, ml_engineer)
 
 
@@ -197,14 +197,14 @@ def test_fine_tuning_starts_from_a_matching_model(snapshot, ml_engineer, queued)
         created_by=ml_engineer,
     )
     assert run.initial_model == base and run.name == "base-finetune"
-    with pytest.raises(ApplicationError, match="set mode to end_to_end"):
+    with pytest.raises(DomainError, match="set mode to end_to_end"):
         training_run_start(
             snapshot_id=snapshot.pk,
             config={"image_size": 32},
             initial_model_id=base.pk,
             created_by=ml_engineer,
         )
-    with pytest.raises(ApplicationError, match="rnn, rnn_units must match model base"):
+    with pytest.raises(DomainError, match="rnn, rnn_units must match model base"):
         training_run_start(
             snapshot_id=snapshot.pk,
             config={"image_size": 32, "mode": "end_to_end", "rnn": "lstm", "rnn_units": 8},
@@ -212,7 +212,7 @@ def test_fine_tuning_starts_from_a_matching_model(snapshot, ml_engineer, queued)
             created_by=ml_engineer,
         )
     ModelVersion.objects.filter(pk=base.pk).update(status="retired")
-    with pytest.raises(ApplicationError, match="retired"):
+    with pytest.raises(DomainError, match="retired"):
         training_run_start(
             snapshot_id=snapshot.pk,
             config={"image_size": 32, "mode": "end_to_end"},
