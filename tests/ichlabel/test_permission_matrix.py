@@ -1,0 +1,338 @@
+"""Who may call what: every API route of the URL conf, with the status each role gets.
+
+The routes come from the URL conf itself (every route under /api/, each HTTP method its view
+answers), so a route added without a row in ``MATRIX`` fails ``test_every_api_route_has_a_row``
+and a row whose route is gone fails ``test_every_row_names_an_api_route``.
+
+Roles (columns): anonymous; ``owner``, the neuroradiologist who holds the read (and has a read of
+the scan) named in the URL; ``other``, a neuroradiologist of the same study who does not;
+coordinator; ML engineer; admin (a superuser, who passes every role check but owns no read).
+
+Each request is made with real rows. A write that a role may not make must be refused (403, or
+404 where the object is not the caller's to see) and leave every row as it was. A write that a
+role may make is sent with an invalid body where its view validates one (400: the request got
+past the permission layer, nothing changed); writes whose check needs a valid body (the reader's
+own read: another reader's read must not exist for them) and writes without a body are made for
+real. The API schema and its docs page are public by design (the frontend's types and the docs
+are generated from them).
+
+Rules that need more than a status (blinding of labels, released versions only, raw reader
+labels for coordinators only) stay with their feature's tests.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from tests.conftest import _point_settings_at, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "owner", "other", "coordinator", "ml_engineer", "admin")
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Row:
+    """The status per role, in ``ROLES`` order, and what the request sends."""
+
+    anonymous: int
+    owner: int
+    other: int
+    coordinator: int
+    ml_engineer: int
+    admin: int
+    body: Any = None  # a dict, or a callable of the world giving one
+    query: str = ""
+    kwargs: dict = field(default_factory=dict)  # URL arguments that differ from the world's
+    format: str = "json"
+
+    def status(self, role: str) -> int:
+        return getattr(self, role)
+
+
+# fmt: off
+MATRIX: dict[tuple[str, str], Row] = {
+    # route name, method:              anon owner other coord  ml  admin
+    # Schema and docs: public by design.
+    ("api-schema", "get"):         Row(200, 200, 200, 200, 200, 200),
+    ("api-docs", "get"):           Row(200, 200, 200, 200, 200, 200),
+    # Ingest: coordinators import; ML engineers see centers and scans.
+    ("center-list", "get"):        Row(403, 403, 403, 200, 200, 200),
+    ("center-create", "post"):     Row(403, 403, 403, 400, 403, 400, body={"name": ""}),
+    ("center-split-set", "post"):  Row(403, 403, 403, 400, 403, 400, body={"split": "x"}),
+    ("scan-list", "get"):          Row(403, 403, 403, 200, 200, 200),
+    ("scan-detail", "get"):        Row(403, 403, 403, 200, 200, 200),
+    ("import-batch-list", "get"):  Row(403, 403, 403, 200, 403, 200),
+    ("import-batch-create", "post"): Row(403, 403, 403, 400, 403, 400, body={"center": ""}),
+    ("import-batch-detail", "get"): Row(403, 403, 403, 200, 403, 200),
+    # No files in the request (multipart): 400.
+    ("import-batch-files-add", "post"): Row(403, 403, 403, 400, 403, 400, body={},
+                                            format="multipart"),
+    # Nothing was uploaded to the batch: 400.
+    ("import-batch-start", "post"): Row(403, 403, 403, 400, 403, 400),
+    ("import-batch-cancel", "post"): Row(403, 403, 403, 200, 403, 200),
+    # Reading: a reader's own reads; another's read does not exist for them (404).
+    ("slice-file", "get"):         Row(403, 200, 404, 200, 200, 200),
+    ("worklist", "get"):           Row(403, 200, 200, 403, 403, 200),
+    ("read-detail", "get"):        Row(403, 200, 404, 403, 403, 404),
+    ("slice-labels-save", "post"): Row(403, 200, 404, 403, 403, 404, body={
+        "changes": [{"slice_index": 0, "version": 0, "iph": True}]}),
+    ("read-progress", "post"):     Row(403, 200, 404, 403, 403, 404, body={
+        "viewed": [0], "slice_index": 0, "seconds": 1.5}),
+    ("read-flags-set", "post"):    Row(403, 200, 404, 403, 403, 404, body=lambda world: {
+        "artifact": True, "version": world["read_version"]}),
+    # Slices never shown: 409 for the owner, and the read stays open.
+    ("read-complete", "post"):     Row(403, 409, 404, 403, 403, 404, body={"unseen_ok": False}),
+    ("scan-label", "get"):         Row(403, 200, 404, 403, 403, 404,
+                                       kwargs={"read_id": "scan_read"}),
+    ("scan-label", "post"):        Row(403, 200, 404, 403, 403, 404,
+                                       body={"version": 0, "sah": True},
+                                       kwargs={"read_id": "scan_read"}),
+    # Assignment: coordinators.
+    ("scans-assign", "post"):      Row(403, 403, 403, 400, 403, 400, body={"dry_run": "x"}),
+    ("study-read-list", "get"):    Row(403, 403, 403, 200, 403, 200),
+    ("read-reassign", "post"):     Row(403, 403, 403, 400, 403, 400, body={"reader": "x"}),
+    ("read-unassign", "post"):     Row(403, 403, 403, 400, 403, 400, body={"force": "x"}),
+    ("reader-workload", "get"):    Row(403, 403, 403, 200, 403, 200),
+    # Adjudication: coordinators.
+    ("adjudication-list", "get"):  Row(403, 403, 403, 200, 403, 200),
+    ("adjudication-missing-reads", "post"): Row(403, 403, 403, 200, 403, 200),
+    ("adjudication-split-votes", "post"): Row(403, 403, 403, 400, 403, 400,
+                                              body={"subtypes": []}),
+    ("adjudication-detail", "get"): Row(403, 403, 403, 200, 403, 200),
+    ("adjudication-resolve", "post"): Row(403, 403, 403, 400, 403, 400, body={}),
+    # Ground truth: coordinators freeze and release; an unreleased version does not exist
+    # for readers.
+    ("ground-truth-list", "get"):  Row(403, 200, 200, 200, 200, 200),
+    ("ground-truth-freeze", "post"): Row(403, 403, 403, 400, 403, 400, body={}),
+    ("ground-truth-compare", "get"): Row(403, 403, 403, 200, 200, 200,
+                                         query="a={version_id}&b={version_id}"),
+    ("ground-truth-detail", "get"): Row(403, 404, 404, 200, 200, 200),
+    ("ground-truth-release", "post"): Row(403, 403, 403, 200, 403, 200),
+    ("ground-truth-scans", "get"): Row(403, 404, 404, 200, 200, 200),
+    ("ground-truth-slices", "get"): Row(403, 404, 404, 200, 200, 200,
+                                        kwargs={"scan_id": "validation_scan"}),
+    ("ground-truth-export", "get"): Row(403, 403, 403, 200, 200, 200),
+    # Agreement and progress: coordinators.
+    ("agreement", "get"):          Row(403, 403, 403, 200, 403, 200, query="n_boot=0"),
+    ("agreement-csv", "get"):      Row(403, 403, 403, 200, 403, 200, query="n_boot=0"),
+    ("progress", "get"):           Row(403, 403, 403, 200, 403, 200),
+    ("progress-csv", "get"):       Row(403, 403, 403, 200, 403, 200),
+    # Modelops: ML engineers act, coordinators watch.
+    ("snapshot-list", "get"):      Row(403, 403, 403, 200, 200, 200),
+    ("snapshot-list", "post"):     Row(403, 403, 403, 403, 400, 400, body={"ground_truth": "x"}),
+    ("snapshot-detail", "get"):    Row(403, 403, 403, 200, 200, 200),
+    # A queued build: canceled at once.
+    ("snapshot-cancel", "post"):   Row(403, 403, 403, 403, 200, 200,
+                                       kwargs={"snapshot_id": "pending_snapshot"}),
+    ("training-config", "get"):    Row(403, 403, 403, 200, 200, 200),
+    ("training-run-list", "get"):  Row(403, 403, 403, 200, 200, 200),
+    ("training-run-list", "post"): Row(403, 403, 403, 403, 400, 400, body={"snapshot": "x"}),
+    ("training-run-detail", "get"): Row(403, 403, 403, 200, 200, 200),
+    # A queued run: canceled at once.
+    ("training-run-cancel", "post"): Row(403, 403, 403, 403, 200, 200,
+                                         kwargs={"run_id": "pending_run"}),
+    ("training-run-log", "get"):   Row(403, 403, 403, 200, 200, 200),
+    ("model-version-list", "get"): Row(403, 403, 403, 200, 200, 200),
+    ("model-version-detail", "get"): Row(403, 403, 403, 200, 200, 200),
+    ("model-version-status", "post"): Row(403, 403, 403, 403, 400, 400, body={"status": "x"}),
+    ("model-version-artifact", "get"): Row(403, 403, 403, 200, 200, 200),
+}
+# fmt: on
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern
+
+
+def api_routes() -> dict[tuple[str, str], str]:
+    """(route name, method) -> route, for every route under api/ and each method its view has."""
+    routes = {}
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if not route.startswith("api/"):
+            continue
+        assert pattern.name, f"API route {route} has no name"
+        view = getattr(pattern.callback, "cls", None) or pattern.callback.view_class
+        for method in METHODS:
+            if hasattr(view, method):
+                routes[(pattern.name, method)] = route
+    return routes
+
+
+def test_every_api_route_has_a_row():
+    missing = sorted(set(api_routes()) - set(MATRIX))
+    assert not missing, f"API routes without a row in the permission matrix: {missing}"
+
+
+def test_every_row_names_an_api_route():
+    stale = sorted(set(MATRIX) - set(api_routes()))
+    assert not stale, f"rows of the permission matrix for routes that do not exist: {stale}"
+
+
+# The world: built once for the module, each test's changes rolled back.
+
+
+@pytest.fixture(scope="module")
+def module_data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("matrix-data")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, module_data_dir):
+    """The module's rows name files (a slice, a model) in one data folder: every test uses it."""
+    _point_settings_at(settings, module_data_dir)
+    return module_data_dir
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, module_data_dir):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            DATA_DIR=module_data_dir,
+            MEDIA_ROOT=module_data_dir / "store",
+            UPLOAD_DIR=module_data_dir / "uploads",
+            QUARANTINE_DIR=module_data_dir / "quarantine",
+        ),
+        transaction.atomic(),
+    ):
+        yield _build_world()
+        transaction.set_rollback(True)
+
+
+def _build_world() -> dict:
+    from annotations.adjudication.services import adjudication_split_votes_create
+    from annotations.ground_truth.services import ground_truth_freeze
+    from annotations.ingest.services import import_batch_create
+    from annotations.models import AdjudicationItem, Center, ImportBatch, ReadKind, ReadLevel
+    from annotations.reading.services import read_assign
+    from tests.annotations.study_factories import label_and_complete, make_scan
+    from tests.modelops.registry_factories import make_run, make_snapshot, make_version
+
+    users = {
+        "owner": user_with_role("owner", "neuroradiologist"),
+        "other": user_with_role("other", "neuroradiologist"),
+        "third": user_with_role("third", "neuroradiologist"),
+        "coordinator": user_with_role("coord", "coordinator"),
+        "ml_engineer": user_with_role("mleng", "ml_engineer"),
+        "admin": User.objects.create_superuser("admin", password="pw-admin"),
+    }
+    # A validation scan read by three readers, a split vote on SDH, frozen (not released).
+    validation = make_scan(split="validation", slices=3)
+    for name, kind, labels in (
+        ("owner", ReadKind.PRIMARY, {0: {"iph": True}, 1: {"sdh": True}}),
+        ("other", ReadKind.CROSS, {0: {"iph": True}}),
+        ("third", ReadKind.CROSS, {0: {"iph": True}, 1: {"sdh": True}}),
+    ):
+        label_and_complete(read_assign(scan=validation, reader=users[name], kind=kind), labels)
+    adjudication_split_votes_create(subtypes=["sdh"], created_by=users["coordinator"])
+    version = ground_truth_freeze(name="v1", created_by=users["coordinator"])
+    # The owner's open slice-level read of a training scan (the other reader has none of it)
+    # and a scan-level read of a test scan; its slice 0 is stored.
+    train = make_scan(split="train", center="Center T", slices=3)
+    read = read_assign(scan=train, reader=users["owner"])
+    test_scan = make_scan(split="test", center="Center P", slices=2)
+    scan_read = read_assign(scan=test_scan, reader=users["owner"], level=ReadLevel.SCAN)
+    first = train.slices.get(position_index=0)
+    default_storage.save(first.storage_key, ContentFile(b"DICM"))
+    batch = import_batch_create(
+        center=Center.objects.get(name="Center T"),
+        split=None,
+        source=ImportBatch.Source.API,
+        user=users["coordinator"],
+    )
+    # Modelops: a built snapshot of the version, a trained run with its model, and a
+    # snapshot and a run that are queued.
+    snapshot = make_snapshot(version=version, user=users["ml_engineer"])
+    pending_snapshot = make_snapshot(
+        version=version, user=users["ml_engineer"], name="v1-64px", image_size=64,
+        status="pending",
+    )  # fmt: skip
+    run = make_run(snapshot=snapshot, user=users["ml_engineer"], name="baseline")
+    pending_run = make_run(
+        snapshot=snapshot, user=users["ml_engineer"], name="queued", status="pending"
+    )
+    make_version(run=run, name="baseline-1")
+    return {
+        "users": {name: user.pk for name, user in users.items()},
+        "read_version": read.version,
+        "args": {
+            "read_id": read.pk,
+            "scan_read": scan_read.pk,
+            "scan_id": train.pk,
+            "validation_scan": validation.pk,
+            "position_index": 0,
+            "center_id": train.center_id,
+            "batch_id": batch.pk,
+            "item_id": AdjudicationItem.objects.get().pk,
+            "version_id": version.pk,
+            "kind": "slices.csv",
+            "table": "readers",
+            "snapshot_id": snapshot.pk,
+            "pending_snapshot": pending_snapshot.pk,
+            "run_id": run.pk,
+            "pending_run": pending_run.pk,
+        },
+    }
+
+
+def rows_now() -> dict[str, list]:
+    """Every row of the project's apps (and the users), to show that a request changed nothing."""
+    models = [
+        *apps.get_app_config("annotations").get_models(),
+        *apps.get_app_config("modelops").get_models(),
+        User,
+    ]
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+
+
+def _url(name: str, route: str, row: Row, world: dict) -> str:
+    args = world["args"]
+    kwargs = {}
+    for param in re.findall(r"<(?:\w+:)?(\w+)>", route):
+        kwargs[param] = args[row.kwargs.get(param, param)]
+    url = reverse(name, kwargs=kwargs)
+    return f"{url}?{row.query.format(**args)}" if row.query else url
+
+
+def _client(world: dict, role: str) -> APIClient:
+    client = APIClient()
+    if role != "anonymous":
+        client.force_authenticate(User.objects.get(pk=world["users"][role]))
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method"), list(MATRIX), ids=[f"{n}-{m}" for n, m in MATRIX])
+def test_permission_matrix(world, role, name, method):
+    row = MATRIX[(name, method)]
+    route = api_routes()[(name, method)]
+    body = row.body(world) if callable(row.body) else row.body
+    expected = row.status(role)
+    writes = method != "get"
+    before = rows_now() if writes and expected >= 400 else None
+
+    client = _client(world, role)
+    url = _url(name, route, row, world)
+    send = getattr(client, method)
+    response = send(url, body, format=row.format) if writes else send(url)
+
+    detail = getattr(response, "content", b"")[:300] if not response.streaming else b""
+    assert response.status_code == expected, (role, name, method, detail)
+    if before is not None:
+        assert rows_now() == before, f"{role} {method} {name} was refused but changed rows"
