@@ -1,5 +1,5 @@
-"""The modelops API walked as a matrix of roles: ML engineers act, coordinators watch,
-readers and anonymous users get nothing. Plus the shapes an ML engineer's client relies on."""
+"""The modelops API as an ML engineer's client uses it: writes, errors and the shapes it relies
+on. Who may call what is in tests/ichlabel/test_permission_matrix.py."""
 
 import hashlib
 import uuid
@@ -71,34 +71,10 @@ def _client(people, actor) -> APIClient:
     return client
 
 
-READS = [
-    "/api/v1/modelops/snapshots/",
-    "/api/v1/modelops/snapshots/{snapshot}/",
-    "/api/v1/modelops/training-config/",
-    "/api/v1/modelops/runs/",
-    "/api/v1/modelops/runs/{run}/",
-    "/api/v1/modelops/runs/{run}/log/",
-    "/api/v1/modelops/models/",
-    "/api/v1/modelops/models/{model}/",
-    "/api/v1/modelops/models/{model}/artifact/",
-]
-
-
-@pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("url", READS)
-def test_reads(world, actor, url):
-    people, _, snapshot, run, model = world
-    response = _client(people, actor).get(
-        url.format(snapshot=snapshot.pk, run=run.pk, model=model.pk)
-    )
-    expected = {"ml_engineer": 200, "coordinator": 200, "reader": 403, "anonymous": 403}[actor]
-    assert response.status_code == expected
-
-
-@pytest.mark.parametrize("actor", ACTORS)
-def test_writes_are_for_ml_engineers(world, actor):
+def test_ml_engineers_write(world):
+    """Who else may write is in tests/ichlabel/test_permission_matrix.py."""
     people, version, snapshot, run, model = world
-    client = _client(people, actor)
+    client = _client(people, "ml_engineer")
     responses = [
         client.post(
             "/api/v1/modelops/snapshots/",
@@ -114,10 +90,7 @@ def test_writes_are_for_ml_engineers(world, actor):
         client.post(f"/api/v1/modelops/models/{model.pk}/status/", {"status": "approved"}),
     ]
     codes = [r.status_code for r in responses]
-    if actor == "ml_engineer":
-        assert codes == [201, 201, 200, 200], [r.json() for r in responses]
-    else:
-        assert codes == [403, 403, 403, 403]
+    assert codes == [201, 201, 200, 200], [r.json() for r in responses]
 
 
 def test_run_start_errors_name_the_field(world):
