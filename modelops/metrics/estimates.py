@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 HEMORRHAGE_CLASSES = ("any", "iph", "ivh", "sah", "sdh", "edh")
 
 WILSON = "wilson"
@@ -57,4 +55,6 @@ def _check_confidence(confidence: float) -> None:
 
 
 def _z(confidence: float) -> float:
+    from scipy import stats  # local: importing scipy.stats takes 1-2 s; web start-up skips it
+
     return float(stats.norm.ppf(1 - (1 - confidence) / 2))

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from modelops.metrics.estimates import (
     DEFAULT_CONFIDENCE,
@@ -108,6 +107,8 @@ def proportion_ci(
         half = z / denominator * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
         lower, upper = max(0.0, center - half), min(1.0, center + half)
     else:
+        from scipy import stats  # local: importing scipy.stats takes 1-2 s; web start-up skips it
+
         alpha = 1 - confidence
         lower = (
             0.0 if successes == 0 else stats.beta.ppf(alpha / 2, successes, total - successes + 1)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from modelops.metrics.estimates import (
     AUROC_METHODS,
@@ -55,6 +54,8 @@ def delong_auc_variance(y_true: Sequence[int], scores: Sequence[float]) -> tuple
     m, n = positives.size, negatives.size
     if m == 0 or n == 0:
         return math.nan, math.nan
+    from scipy import stats  # local: importing scipy.stats takes 1-2 s; web start-up skips it
+
     tx = stats.rankdata(positives)
     ty = stats.rankdata(negatives)
     tz = stats.rankdata(np.concatenate([positives, negatives]))
@@ -68,6 +69,8 @@ def delong_auc_variance(y_true: Sequence[int], scores: Sequence[float]) -> tuple
 
 
 def _auc_midrank(positives: np.ndarray, negatives: np.ndarray) -> float:
+    from scipy import stats  # local: importing scipy.stats takes 1-2 s; web start-up skips it
+
     m, n = positives.size, negatives.size
     ranks = stats.rankdata(np.concatenate([positives, negatives]))
     return float((ranks[:m].sum() - m * (m + 1) / 2) / (m * n))
