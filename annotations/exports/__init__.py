@@ -20,6 +20,10 @@ Kinds (``EXPORT_KINDS``):
     Each reader's raw labels for the version's scans (coordinators only).
 ``sr.zip``
     One DICOM Comprehensive 3D SR (TID 1500 Measurement Report) per scan and a manifest.
+
+The SR names (``HEMORRHAGE_CODES``, ``build_scan_sr``, ``iter_sr_zip``) load
+``annotations.exports.sr`` on first use: it imports highdicom, which takes over a second, and
+the URL conf imports this package.
 """
 
 from annotations.exports.base import (
@@ -30,7 +34,6 @@ from annotations.exports.base import (
     version_manifest,
 )
 from annotations.exports.kinds import EXPORT_KINDS, ExportKind, export_kind_get
-from annotations.exports.sr import HEMORRHAGE_CODES, build_scan_sr, iter_sr_zip
 from annotations.exports.tables import (
     RSNA_SUBTYPES,
     iter_reader_labels_csv,
@@ -57,3 +60,14 @@ __all__ = [
     "iter_sr_zip",
     "version_manifest",
 ]
+
+_SR_NAMES = frozenset({"HEMORRHAGE_CODES", "build_scan_sr", "iter_sr_zip"})
+
+
+def __getattr__(name: str):
+    # local: highdicom is imported only when an SR name is used (see the docstring)
+    if name in _SR_NAMES:
+        from annotations.exports import sr
+
+        return getattr(sr, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

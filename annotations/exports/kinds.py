@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from annotations.exports.base import ExportFilters
-from annotations.exports.sr import iter_sr_zip
 from annotations.exports.tables import (
     iter_reader_labels_csv,
     iter_rsna_csv,
@@ -16,6 +15,13 @@ from annotations.exports.tables import (
 from annotations.models import GroundTruthVersion
 
 CSV = "text/csv; charset=utf-8"
+
+
+def _iter_sr_zip(**kwargs) -> Iterator[bytes]:
+    # local: the SR module imports highdicom (over a second), which the web app's start-up skips
+    from annotations.exports.sr import iter_sr_zip
+
+    return iter_sr_zip(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ EXPORT_KINDS: dict[str, ExportKind] = {
         ExportKind("rsna.csv", CSV, iter_rsna_csv),
         ExportKind("scans.csv", CSV, iter_scans_csv),
         ExportKind("reader-labels.csv", CSV, iter_reader_labels_csv, coordinators_only=True),
-        ExportKind("sr.zip", "application/zip", iter_sr_zip),
+        ExportKind("sr.zip", "application/zip", _iter_sr_zip),
     )
 }
 
