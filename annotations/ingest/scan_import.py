@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from pydicom import config as pydicom_config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
@@ -47,6 +48,10 @@ from annotations.models import (
 
 logger = logging.getLogger(__name__)
 
+# Vendors write values that bend the standard (dates with dots, long strings); pydicom would
+# warn for each and quote the value, which may be PHI. The importer checks what it needs itself.
+# Set here, where files are read, and not at start-up: importing pydicom takes most of a second.
+pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
 
 # Parsed headers kept from the first pass for the second (~20 kB each without pixel data):
 # beyond this many, files are parsed again instead, so memory stays bounded on any batch.

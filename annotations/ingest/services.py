@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,7 +16,6 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.ingest.scan_import import ImportAborted, ImportReport, scan_import
 from annotations.models import (
     FINISHED_STATUSES,
     Center,
@@ -28,6 +27,9 @@ from annotations.models import (
     Split,
 )
 from ichlabel.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from annotations.ingest.scan_import import ImportReport
 
 
 def center_get_or_create(*, name: str, split: str | None = None) -> Center:
@@ -113,6 +115,9 @@ def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
 
 def import_batch_run(*, batch_id: str) -> ImportBatch:
     """Run a batch's import (the worker's job). Safe to run again after a worker restart."""
+    # local: scan_import loads pydicom and NumPy, which the web app's start-up skips
+    from annotations.ingest.scan_import import ImportAborted, scan_import
+
     now = timezone.now()
     # One conditional update decides between this run and a concurrent cancel: a batch is
     # (re)started only from pending or running (a redelivered task after a worker restart).
@@ -168,8 +173,11 @@ def import_batch_import_paths(
     user=None,
     on_progress=None,
     accept_burned_in: bool = False,
-) -> tuple[ImportBatch, ImportReport]:
+) -> tuple[ImportBatch, "ImportReport"]:
     """Import local paths in this process (the command line), recorded as a batch."""
+    # local: scan_import loads pydicom and NumPy, which the web app's start-up skips
+    from annotations.ingest.scan_import import scan_import
+
     now = timezone.now()
     batch = ImportBatch.objects.create(
         center=center,
@@ -252,6 +260,8 @@ class _Tracker:
             pk=self.batch.pk, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
         ).update(files_done=done, files_total=total, heartbeat_at=timezone.now())
         if not alive:
+            from annotations.ingest.scan_import import ImportAborted  # loaded by then
+
             raise ImportAborted("the batch was failed while it ran")
         self.cancel_requested = ImportBatch.objects.filter(
             pk=self.batch.pk, status=JobStatus.CANCELING
@@ -298,7 +308,7 @@ def _report_files(report: dict) -> int:
     return counted + report.get("imported_slices", 0) + report.get("skipped_slices", 0)
 
 
-def _summary(report: ImportReport) -> str:
+def _summary(report: "ImportReport") -> str:
     parts = [
         f"{_count(report.imported_scans, 'scan')} "
         f"({_count(report.imported_slices, 'slice')}) imported"
@@ -336,7 +346,7 @@ def _safe_relative(name: str) -> Path:
     return Path(*parts)
 
 
-def quarantined_series_release(*, item: QuarantinedSeries, user) -> ImportReport:
+def quarantined_series_release(*, item: QuarantinedSeries, user) -> "ImportReport":
     """Import a reviewed series despite its burned-in annotation flag, then drop the originals."""
     _check_pending(item)
     _, report = import_batch_import_paths(

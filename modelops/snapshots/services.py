@@ -17,12 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from pydicom.pixels import apply_modality_lut
 
 from annotations.models import (
     GroundTruthScanLabel,
@@ -261,6 +259,12 @@ def _scan_arrays(row: GroundTruthScanLabel) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _slice_hu(slice_: Slice) -> np.ndarray:
+    # local: pydicom and its pixel handlers load in the build only, not at the web app's start-up
+    import pydicom.config
+    from pydicom.pixels import apply_modality_lut
+
+    # As in the importer: no validation warnings, which would quote values.
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
     with default_storage.open(slice_.storage_key, "rb") as handle:
         ds = pydicom.dcmread(handle)
     return np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float32)
