@@ -181,6 +181,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields named `status` carry different choices: each set gets the name of its choices
+    # class, which the frontend's generated types (frontend/src/generated/api.ts) then use.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "annotations.models.JobStatus",
+        "ReadStatusEnum": "annotations.models.ReadStatus",
+        "ModelStatusEnum": "modelops.models.ModelStatus",
+        "AdjudicationStatusEnum": "annotations.models.AdjudicationStatus",
+    },
 }
 
 # Celery: the embedded default is kombu's filesystem transport, so the app and its worker

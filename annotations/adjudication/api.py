@@ -31,21 +31,27 @@ class AdjudicationItemOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     scan = serializers.IntegerField(source="scan_id")
     center = serializers.CharField(source="scan.center.name")
-    split = serializers.CharField(source="scan.split")
-    slice_index = serializers.IntegerField(source="slice.position_index", default=None)
+    split = serializers.ChoiceField(choices=Split.choices, source="scan.split")
+    slice_index = serializers.IntegerField(
+        source="slice.position_index", default=None, allow_null=True, read_only=True
+    )
     label = serializers.CharField()
-    reason = serializers.CharField()
-    status = serializers.CharField()
-    positive_votes = serializers.IntegerField()
-    total_votes = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=AdjudicationReason.choices)
+    status = serializers.ChoiceField(choices=AdjudicationStatus.choices)
+    positive_votes = serializers.IntegerField(allow_null=True)
+    total_votes = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField()
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", default=None, allow_null=True, read_only=True
+    )
     decision_reason = serializers.CharField()
 
 
 class AdjudicationItemListApi(APIView):
     permission_classes = [IsCoordinator]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=AdjudicationStatus.choices, required=False)

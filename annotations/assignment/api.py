@@ -15,7 +15,7 @@ from annotations.assignment.services import (
     scan_assignment_filter,
     scans_assign,
 )
-from annotations.models import ReadKind, ReadStatus, Scan, Split
+from annotations.models import ReadKind, ReadLevel, ReadStatus, Scan, Split
 from annotations.permissions import IsCoordinator
 from ichlabel.api import validated
 from ichlabel.errors import InvalidInput
@@ -27,17 +27,17 @@ class StudyReadOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     scan = serializers.IntegerField(source="scan_id")
     center = serializers.CharField(source="scan.center.name")
-    split = serializers.CharField(source="scan.split")
+    split = serializers.ChoiceField(choices=Split.choices, source="scan.split")
     reader = serializers.IntegerField(source="reader_id")
     reader_username = serializers.CharField(source="reader.username")
-    kind = serializers.CharField()
-    level = serializers.CharField()
-    status = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ReadKind.choices)
+    level = serializers.ChoiceField(choices=ReadLevel.choices)
+    status = serializers.ChoiceField(choices=ReadStatus.choices)
     order_key = serializers.IntegerField()
     assigned_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
-    withdrawn_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
     withdrawn_reason = serializers.CharField()
 
 
@@ -138,6 +138,8 @@ class ScansAssignApi(APIView):
 
 class StudyReadListApi(APIView):
     permission_classes = [IsCoordinator]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
         scan = serializers.IntegerField(required=False)

@@ -56,7 +56,7 @@ class GroundTruthVersionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     content_sha256 = serializers.CharField()
     released = serializers.BooleanField()
-    released_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
     scan_count = serializers.IntegerField()
     slice_count = serializers.IntegerField()
     pending_scan_count = serializers.IntegerField()
@@ -65,6 +65,8 @@ class GroundTruthVersionOutputSerializer(serializers.Serializer):
 
 class GroundTruthVersionListApi(APIView):
     permission_classes = [IsStudyMember]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=GroundTruthVersionOutputSerializer(many=True))
     def get(self, request):
@@ -119,6 +121,8 @@ class GroundTruthScanLabelListApi(APIView):
     """The scan labels of a version (a reader: released versions, scans they read)."""
 
     permission_classes = [IsStudyMember]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     class OutputSerializer(LabelValuesSerializer):
         scan = serializers.IntegerField(source="scan_id")

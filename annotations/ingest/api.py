@@ -24,7 +24,7 @@ from annotations.ingest.services import (
     import_batch_files_add,
     import_batch_start,
 )
-from annotations.models import Center, ImportBatch, Scan, Split
+from annotations.models import Center, ImportBatch, JobStatus, Scan, Split
 from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer
 from ichlabel.api import validated
 
@@ -32,7 +32,7 @@ from ichlabel.api import validated
 class CenterOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    split = serializers.CharField()
+    split = serializers.ChoiceField(choices=Split.choices)
     scan_count = serializers.IntegerField()
     slice_count = serializers.IntegerField()
 
@@ -114,6 +114,8 @@ class SliceOutputSerializer(serializers.Serializer):
 
 class ScanListApi(APIView):
     permission_classes = [IsCoordinatorOrMLEngineer]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
         class Meta:
@@ -153,21 +155,25 @@ class ImportBatchOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     source = serializers.CharField()
     center = serializers.CharField(source="center.name")
-    split = serializers.CharField()
-    status = serializers.CharField()
+    split = serializers.ChoiceField(choices=Split.choices)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     status_display = serializers.CharField(source="get_status_display")
     files_total = serializers.IntegerField()
     files_done = serializers.IntegerField()
     message = serializers.CharField()
     report = serializers.JSONField()
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", default=None, allow_null=True, read_only=True
+    )
     created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class ImportBatchListApi(APIView):
     permission_classes = [IsCoordinator]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=ImportBatchOutputSerializer(many=True))
     def get(self, request):

@@ -5,13 +5,13 @@ and the slice files the viewer loads.
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.models import LABEL_FIELDS, Read, ScanLabel, Slice
+from annotations.models import LABEL_FIELDS, Read, ReadLevel, ReadStatus, ScanLabel, Slice
 from annotations.permissions import IsNeuroradiologist
 from annotations.reading.selectors import (
     read_get_for_reader,
@@ -68,6 +68,15 @@ class SliceLabelChangeSerializer(LabelValuesInputSerializer):
     slice_index = serializers.IntegerField(min_value=0)
 
 
+class ReadFlagsOutputSerializer(serializers.Serializer):
+    """A read's flags as ``read_flags`` gives them (declared for the schema)."""
+
+    postoperative = serializers.BooleanField()
+    artifact = serializers.BooleanField()
+    mass_lesion = serializers.BooleanField()
+    other = serializers.BooleanField()
+
+
 class ReadOutputSerializer(serializers.Serializer):
     """A reader's own read. Its kind (primary or cross) is never shown: it would tell a
     cross-reader that another read of the scan exists."""
@@ -76,24 +85,26 @@ class ReadOutputSerializer(serializers.Serializer):
     scan = serializers.IntegerField(source="scan_id")
     slice_count = serializers.IntegerField(source="scan.slice_count")
     series_description = serializers.CharField(source="scan.series_description")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=ReadStatus.choices)
     assigned_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
     time_spent_s = serializers.FloatField()
     last_slice_index = serializers.IntegerField()
     viewed_slices = serializers.ListField(child=serializers.IntegerField())
     flags = serializers.SerializerMethodField()
     note = serializers.CharField()
     version = serializers.IntegerField()
-    level = serializers.CharField()
+    level = serializers.ChoiceField(choices=ReadLevel.choices)
     scan_label = serializers.SerializerMethodField(
         help_text="Scan-level labels of a scan-level read; null while never saved"
     )
 
+    @extend_schema_field(ReadFlagsOutputSerializer)
     def get_flags(self, read: Read) -> dict[str, bool]:
         return read_flags(read)
 
+    @extend_schema_field(ScanLabelOutputSerializer(allow_null=True))
     def get_scan_label(self, read: Read) -> dict | None:
         try:
             return ScanLabelOutputSerializer(read.scan_label).data
@@ -128,6 +139,7 @@ class ReadDetailApi(APIView):
         class Meta:
             ref_name = "ReadWithLabels"
 
+        @extend_schema_field(LabelOutputSerializer(many=True))
         def get_labels(self, read: Read) -> list[dict]:
             return LabelOutputSerializer(read_labels(read=read), many=True).data
 

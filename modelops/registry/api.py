@@ -4,6 +4,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,8 +32,8 @@ class ModelVersionSerializer(serializers.Serializer):
     artifact_bytes = serializers.IntegerField()
     config = serializers.JSONField()
     metrics = serializers.JSONField()
-    status = serializers.CharField()
-    status_changed_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=ModelStatus.choices)
+    status_changed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
 
@@ -42,6 +43,8 @@ class ModelVersionDetailSerializer(ModelVersionSerializer):
 
 class ModelVersionListApi(APIView):
     permission_classes = [IsMLEngineerOrWatcher]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request):

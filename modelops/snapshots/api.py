@@ -2,9 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.models import JobStatus
 from ichlabel.api import validated
 from ichlabel.pagination import paginated
 from modelops.permissions import IsMLEngineerOrWatcher
@@ -23,14 +25,14 @@ class SnapshotOutputSerializer(serializers.Serializer):
     key_sha256 = serializers.CharField()
     files_sha256 = serializers.CharField()
     size_bytes = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     message = serializers.CharField()
     scans_done = serializers.IntegerField()
     scans_total = serializers.IntegerField()
     splits = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username")
     created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
 
     def get_splits(self, snapshot) -> dict:
         return snapshot.manifest.get("splits", {})
@@ -38,6 +40,8 @@ class SnapshotOutputSerializer(serializers.Serializer):
 
 class SnapshotListApi(APIView):
     permission_classes = [IsMLEngineerOrWatcher]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     class InputSerializer(serializers.Serializer):
         ground_truth = serializers.IntegerField()

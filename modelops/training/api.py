@@ -4,9 +4,11 @@ from dataclasses import fields
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.models import JobStatus
 from ichlabel.api import validated
 from ichlabel.pagination import paginated
 from modelops.ml.config import TrainingConfig
@@ -51,7 +53,7 @@ class RunSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     snapshot = serializers.IntegerField(source="snapshot_id")
     snapshot_name = serializers.CharField(source="snapshot.name")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     message = serializers.CharField()
     stage = serializers.CharField()
     epoch = serializers.IntegerField()
@@ -60,11 +62,11 @@ class RunSummarySerializer(serializers.Serializer):
     steps = serializers.IntegerField()
     progress = serializers.FloatField()
     attempts = serializers.IntegerField()
-    heartbeat_at = serializers.DateTimeField()
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
     created_by = serializers.CharField(source="created_by.username")
     created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
     model_version = serializers.SerializerMethodField()
     model_version_name = serializers.SerializerMethodField()
 
@@ -80,7 +82,9 @@ class RunSummarySerializer(serializers.Serializer):
 class RunDetailSerializer(RunSummarySerializer):
     config = serializers.JSONField()
     initial_model = serializers.IntegerField(source="initial_model_id", allow_null=True)
-    initial_model_name = serializers.CharField(source="initial_model.name", default=None)
+    initial_model_name = serializers.CharField(
+        source="initial_model.name", default=None, allow_null=True, read_only=True
+    )
     history = serializers.JSONField()
     step_losses = serializers.JSONField()
     worker = serializers.CharField()
@@ -88,6 +92,8 @@ class RunDetailSerializer(RunSummarySerializer):
 
 class TrainingRunListApi(APIView):
     permission_classes = [IsMLEngineerOrWatcher]
+    # Declared for the schema (a paginated answer); get() pages the list itself.
+    pagination_class = LimitOffsetPagination
 
     class InputSerializer(serializers.Serializer):
         snapshot = serializers.IntegerField()
