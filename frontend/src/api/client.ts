@@ -58,17 +58,36 @@ export interface RequestOptions {
 
 /** Call the API and return the parsed JSON answer; throws ApiError on any failure. */
 export async function request<T>(url: string, options: RequestOptions = {}): Promise<T> {
+  return (await requestWithStatus<T>(url, options)).body;
+}
+
+/** As `request`, with the answer's HTTP status (e.g. 201 created against 200 found). */
+export async function requestWithStatus<T>(url: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
+  const response = await send(url, options, "application/json");
+  const parsed = await parseJson(response);
+  if (!response.ok) throw apiErrorFrom(response.status, response.statusText, parsed);
+  return { status: response.status, body: parsed as T };
+}
+
+/** GET a page of the site as HTML text (to re-render parts of it); throws ApiError on failure. */
+export async function getHtml(url: string, signal?: AbortSignal): Promise<string> {
+  const response = await send(url, signal ? { signal } : {}, "text/html");
+  if (!response.ok) throw apiErrorFrom(response.status, response.statusText, null);
+  return response.text();
+}
+
+/** The one fetch of the client: session cookies, CSRF header on unsafe methods, JSON body. */
+async function send(url: string, options: RequestOptions, accept: string): Promise<Response> {
   const method = options.method ?? (options.json === undefined ? "GET" : "POST");
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: accept };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   let body: string | undefined;
   if (options.json !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(options.json);
   }
-  let response: Response;
   try {
-    response = await fetch(url, {
+    return await fetch(url, {
       method,
       headers,
       credentials: "same-origin",
@@ -80,9 +99,6 @@ export async function request<T>(url: string, options: RequestOptions = {}): Pro
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError("Could not reach the server; check the connection and try again", 0);
   }
-  const parsed = await parseJson(response);
-  if (!response.ok) throw apiErrorFrom(response.status, response.statusText, parsed);
-  return parsed as T;
 }
 
 export const getJson = <T>(url: string, signal?: AbortSignal): Promise<T> =>

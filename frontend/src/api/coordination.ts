@@ -3,32 +3,18 @@
  * versions (annotations/assignment, adjudication and ground_truth api.py).
  */
 import { getJson, postJson } from "./client";
-import type { Split } from "./types";
+import type { Schemas } from "./types";
+import type { HemorrhageClass, Subtype } from "../generated/vocabulary";
 
-export const SUBTYPES = ["iph", "ivh", "sah", "sdh", "edh"] as const;
-export type Subtype = (typeof SUBTYPES)[number];
-/** `any` (ICH) and the subtypes, as the ground-truth API names them. */
-export const CLASSES = ["any", ...SUBTYPES] as const;
-export type LabelClass = (typeof CLASSES)[number];
-
-export type ReadKind = "primary" | "cross";
-export type ReadLevel = "slice" | "scan";
+export type ReadKind = Schemas["KindEnum"];
+export type ReadLevel = Schemas["LevelEnum"];
 
 // ## Assignment
 
-export interface AssignRequest {
-  center?: number;
-  split?: Split;
-  status?: string;
-  scans?: number[];
-  limit?: number;
-  readers?: number[];
-  capacity?: number;
-  capacities?: Record<string, number>;
-  seed?: number;
-  dry_run: boolean;
-}
+export type AssignRequest = Schemas["ScansAssignInput"];
 
+/** One read of an assignment plan. Hand-written: the schema has the plan's reads as free-form
+ * objects (the service returns plain dicts). */
 export interface PlannedRead {
   /** The saved read's id; null in a dry run. */
   id: number | null;
@@ -38,31 +24,20 @@ export interface PlannedRead {
   level: ReadLevel;
 }
 
-export interface AssignResult {
-  seed: number;
-  dry_run: boolean;
-  assigned_scans: number;
+/** The plan's reads and skipped scans are typed here (free-form in the schema). */
+export type AssignResult = Omit<Schemas["ScansAssignOutput"], "reads" | "skipped"> & {
   reads: PlannedRead[];
   skipped: { scan: number; reason: string }[];
-}
+};
 
 export const scansAssign = (url: string, body: AssignRequest): Promise<AssignResult> =>
   postJson<AssignResult>(url, body);
 
-export interface ReadChange {
-  reader?: number;
-  force: boolean;
-  reason: string;
-}
+/** A reassignment's or unassignment's request (an unassignment has no reader). */
+export type ReadChange = Schemas["ReadUnassignInput"] & Partial<Pick<Schemas["ReadReassignInput"], "reader">>;
 
-/** A read as the study-reads API returns it (the fields the pages use). */
-export interface StudyRead {
-  id: number;
-  scan: number;
-  reader: number;
-  reader_username: string;
-  status: string;
-}
+/** A read as the study-reads API returns it. */
+export type StudyRead = Schemas["StudyReadOutput"];
 
 /** Reassign a read; `readsUrl` is the reads list, `/api/v1/study-reads/`. The answer is the
  * read now held by the new reader (a new one when the old read was withdrawn). */
@@ -77,6 +52,7 @@ export const readUnassign = (readsUrl: string, readId: number, change: ReadChang
 
 export type LabelValues = Record<string, boolean>;
 
+/** One read's say on an adjudication item. Hand-written: free-form objects in the schema. */
 export interface Vote {
   read: number;
   reader: string;
@@ -87,40 +63,21 @@ export interface Vote {
   values: LabelValues | null;
 }
 
+/** One row of the decision so far. Hand-written: free-form objects in the schema. */
 export interface DecisionRow extends Record<Subtype, boolean> {
   slice_index: number | null;
 }
 
-export interface AdjudicationItem {
-  id: number;
-  scan: number;
-  center: string;
-  split: Split;
-  slice_index: number | null;
-  label: string;
-  reason: "missing_read" | "split_vote";
-  status: "open" | "resolved" | "obsolete";
-  positive_votes: number | null;
-  total_votes: number | null;
-  created_at: string;
-  decided_at: string | null;
-  decided_by: string | null;
-  decision_reason: string;
-}
+export type AdjudicationItem = Schemas["AdjudicationItemOutput"];
 
-export interface AdjudicationItemDetail extends AdjudicationItem {
+/** The item with its votes and decision rows, typed here (free-form in the schema). */
+export type AdjudicationItemDetail = Omit<Schemas["AdjudicationItemDetail"], "votes" | "decision"> & {
   votes: Vote[];
   decision: DecisionRow[];
-}
+};
 
-export type SubtypeValues = Partial<Record<Subtype, boolean>>;
-
-export interface ResolveRequest {
-  reason: string;
-  value?: boolean;
-  slices?: (SubtypeValues & { slice_index: number })[];
-  scan?: SubtypeValues;
-}
+export type SubtypeValues = Schemas["SubtypeValues"];
+export type ResolveRequest = Schemas["AdjudicationResolveInput"];
 
 export const adjudicationItemGet = (listUrl: string, id: number): Promise<AdjudicationItemDetail> =>
   getJson<AdjudicationItemDetail>(`${listUrl}${id}/`);
@@ -131,38 +88,29 @@ export const adjudicationItemResolve = (
   body: ResolveRequest,
 ): Promise<AdjudicationItem> => postJson<AdjudicationItem>(`${listUrl}${id}/resolve/`, body);
 
-export const missingReadsRefresh = (url: string): Promise<{ created: number; obsolete: number }> =>
+export const missingReadsRefresh = (url: string): Promise<Schemas["AdjudicationMissingReadsOutput"]> =>
   postJson(url);
 
-export interface SplitVotesRequest {
-  subtypes: Subtype[];
-  center?: number;
-  split?: Split;
-}
+export type SplitVotesRequest = Schemas["AdjudicationSplitVotesInput"];
 
-export const splitVotesCreate = (url: string, body: SplitVotesRequest): Promise<{ created: number }> =>
+export const splitVotesCreate = (url: string, body: SplitVotesRequest): Promise<Schemas["AdjudicationSplitVotesOutput"]> =>
   postJson(url, body);
 
 // ## Ground truth
 
-export interface GroundTruthVersion {
-  id: number;
-  name: string;
-  content_sha256: string;
-  released: boolean;
-  scan_count: number;
-  slice_count: number;
-  pending_scan_count: number;
-}
+export type GroundTruthVersion = Schemas["GroundTruthVersionOutput"];
 
 export const groundTruthFreeze = (url: string, name: string, note: string): Promise<GroundTruthVersion> =>
-  postJson<GroundTruthVersion>(url, { name, note });
+  postJson<GroundTruthVersion>(url, { name, note } satisfies Schemas["GroundTruthFreezeInput"]);
 
 /** Release a version; `detailUrl` is `/api/v1/ground-truth/<id>/`. */
 export const groundTruthRelease = (detailUrl: string): Promise<GroundTruthVersion> =>
   postJson<GroundTruthVersion>(`${detailUrl}release/`);
 
-export type ClassValues = Record<LabelClass, boolean>;
+// The comparison of two versions: hand-written, the compare API answers a plain object that
+// the schema describes only as `object`.
+
+export type ClassValues = Record<HemorrhageClass, boolean>;
 
 export interface ChangedRow {
   scan: number;
@@ -176,7 +124,7 @@ export interface LevelDiff {
   only_in_a: number;
   only_in_b: number;
   changed: number;
-  changed_by_class: Record<LabelClass, number>;
+  changed_by_class: Record<HemorrhageClass, number>;
   changed_rows: ChangedRow[];
 }
 

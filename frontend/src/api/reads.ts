@@ -1,41 +1,18 @@
 /** The reads API: one read with its labels, saving labels, progress, flags, completion. */
 import { ApiError, getJson, postJson } from "./client";
-import type { LabelChange, LabelValues, ServerLabel } from "../reading/labels";
+import type { Schemas } from "./types";
+import type { LabelChange, ServerLabel } from "../reading/labels";
 
-export interface ReadFlags {
-  postoperative: boolean;
-  artifact: boolean;
-  mass_lesion: boolean;
-  other: boolean;
-}
-
-export interface Read {
-  id: number;
-  scan: number;
-  slice_count: number;
-  status: string;
-  last_slice_index: number;
-  viewed_slices: number[];
-  flags: ReadFlags;
-  note: string;
-  version: number;
-  /** "slice": labels per slice; "scan": one set of labels for the whole scan. */
-  level: "slice" | "scan";
-  scan_label: ScanLabel | null;
-}
-
+export type ReadFlags = Schemas["ReadFlagsOutput"];
+/** A reader's own read; `level` "slice": labels per slice, "scan": one set for the whole scan. */
+export type Read = Schemas["ReadOutput"];
 /** Scan-level labels (a scan-level read of the prospective test set). */
-export interface ScanLabel extends LabelValues {
-  version: number;
-}
+export type ScanLabel = Schemas["ScanLabelOutput"];
+/** The read with its slice labels and each slice's position along the normal (mm), slice 0 first. */
+export type ReadWithLabels = Schemas["ReadWithLabels"];
 
-export interface ReadWithLabels extends Read {
-  labels: ServerLabel[];
-  /** Each slice's position along the slice normal (mm), slice 0 first. */
-  slice_positions_mm: number[];
-}
-
-/** A stale label in a 409 answer (values null for a slice never labelled). */
+/** A stale label in a 409 answer (values null for a slice never labelled). Hand-written: the
+ * schema declares no error answers. */
 export interface LabelConflictItem {
   slice_index: number;
   version: number;
@@ -45,7 +22,7 @@ export interface LabelConflictItem {
 export const readGet = (url: string): Promise<ReadWithLabels> => getJson<ReadWithLabels>(url);
 
 export const labelsSave = (url: string, changes: LabelChange[]): Promise<ServerLabel[]> =>
-  postJson<ServerLabel[]>(url, { changes });
+  postJson<ServerLabel[]>(url, { changes } satisfies Schemas["SliceLabelSaveInput"]);
 
 export const progressRecord = (
   url: string,
@@ -53,12 +30,14 @@ export const progressRecord = (
   sliceIndex: number,
   seconds: number,
   keepalive = false,
-): Promise<Read> => postJson<Read>(url, { viewed, slice_index: sliceIndex, seconds }, keepalive);
+): Promise<Read> =>
+  postJson<Read>(url, { viewed, slice_index: sliceIndex, seconds } satisfies Schemas["ReadProgressInput"], keepalive);
 
 export const flagsSet = (url: string, flags: ReadFlags, note: string, version: number): Promise<Read> =>
-  postJson<Read>(url, { ...flags, note, version });
+  postJson<Read>(url, { ...flags, note, version } satisfies Schemas["ReadFlagsInput"]);
 
-export const readComplete = (url: string, unseenOk: boolean): Promise<Read> => postJson<Read>(url, { unseen_ok: unseenOk });
+export const readComplete = (url: string, unseenOk: boolean): Promise<Read> =>
+  postJson<Read>(url, { unseen_ok: unseenOk } satisfies Schemas["ReadCompleteInput"]);
 
 /**
  * Save a scan-level read's labels, in the shape of a one-slice labels save (index 0 stands for

@@ -6,14 +6,13 @@
  * Ctrl+Enter decides, Esc goes back to the queue.
  */
 import {
-  SUBTYPES,
   adjudicationItemGet,
   adjudicationItemResolve,
   type AdjudicationItemDetail,
   type ReadLevel,
-  type Subtype,
   type SubtypeValues,
 } from "../api/coordination";
+import { SUBTYPES, type Subtype } from "../generated/vocabulary";
 import { showMessage } from "../dom";
 import { decidedText, decisionKind, describeValues, itemHeadline, resolveRequest, voteOn, type Decision } from "./decision";
 import { el, messageOf } from "./html";

@@ -3,7 +3,8 @@
  * the queue by keyboard (j/k or arrows move, Enter opens, Esc returns). After a decision the
  * queue is re-rendered and the next open item opens.
  */
-import { SUBTYPES, missingReadsRefresh, splitVotesCreate, type SplitVotesRequest, type Subtype } from "../api/coordination";
+import { missingReadsRefresh, splitVotesCreate, type SplitVotesRequest } from "../api/coordination";
+import { SUBTYPES, type Subtype } from "../generated/vocabulary";
 import type { Split } from "../api/types";
 import { byId, setFormDisabled, showMessage } from "../dom";
 import { showItem } from "./adjudication-item";

@@ -76,7 +76,8 @@ export function initAssignment(root: HTMLElement, names: Record<string, string>)
 
 /** The request of the form's current state (no dry_run yet). */
 export function assignRequest(form: HTMLFormElement): AssignRequest {
-  const request: AssignRequest = { dry_run: true, status: textField(form, "status") || "unassigned" };
+  const status = (textField(form, "status") || "unassigned") as NonNullable<AssignRequest["status"]>;
+  const request: AssignRequest = { dry_run: true, status };
   const center = numberField(form, "center");
   if (center !== undefined) request.center = center;
   const split = textField(form, "split");

@@ -1,15 +1,16 @@
 /** Reading a comparison of two ground-truth versions: changes per class, and per changed row. */
-import { CLASSES, type ChangedRow, type GroundTruthComparison, type LabelClass } from "../api/coordination";
+import type { ChangedRow, GroundTruthComparison } from "../api/coordination";
+import { HEMORRHAGE_CLASSES, type HemorrhageClass } from "../generated/vocabulary";
 
 export interface ClassChange {
-  label: LabelClass;
+  label: HemorrhageClass;
   slices: number;
   scans: number;
 }
 
 /** Rows whose labels changed, per class, at slice and scan level (any first, then subtypes). */
 export function changesByClass(comparison: GroundTruthComparison): ClassChange[] {
-  return CLASSES.map((label) => ({
+  return HEMORRHAGE_CLASSES.map((label) => ({
     label,
     slices: comparison.slices.changed_by_class[label] ?? 0,
     scans: comparison.scans.changed_by_class[label] ?? 0,
@@ -18,7 +19,7 @@ export function changesByClass(comparison: GroundTruthComparison): ClassChange[]
 
 /** The classes of a changed row, each with its direction ("IPH +" gained, "SDH −" lost). */
 export function rowChanges(row: ChangedRow): string[] {
-  return CLASSES.filter((label) => row.a[label] !== row.b[label]).map(
+  return HEMORRHAGE_CLASSES.filter((label) => row.a[label] !== row.b[label]).map(
     (label) => `${label.toUpperCase()} ${row.b[label] ? "+" : "−"}`,
   );
 }

@@ -3,16 +3,15 @@
  * and how the readers' votes read in the item view.
  */
 import {
-  SUBTYPES,
   type AdjudicationItem,
   type AdjudicationItemDetail,
   type LabelValues,
   type ReadLevel,
   type ResolveRequest,
-  type Subtype,
   type SubtypeValues,
   type Vote,
 } from "../api/coordination";
+import { SUBTYPES, type Subtype } from "../generated/vocabulary";
 
 export type Decision =
   | { kind: "vote"; value: boolean | null }

@@ -2,8 +2,10 @@
  * The ground-truth page: freeze a version (the server's 409 says when nothing is final yet),
  * release one after a confirmation, and compare two versions.
  */
-import { CLASSES, groundTruthCompare, groundTruthFreeze, groundTruthRelease, type GroundTruthComparison, type LevelDiff } from "../api/coordination";
+import { groundTruthCompare, groundTruthFreeze, groundTruthRelease, type GroundTruthComparison, type LevelDiff } from "../api/coordination";
+import { confirmDialog } from "../confirm";
 import { byId, setFormDisabled, showMessage } from "../dom";
+import { HEMORRHAGE_CLASSES } from "../generated/vocabulary";
 import { changesByClass, comparisonHeadline, rowChanges } from "./compare";
 import { el, messageOf, numberField, plural, refreshSections, textField } from "./html";
 
@@ -38,10 +40,15 @@ function initFreeze(root: HTMLElement): void {
 }
 
 function initRelease(): void {
-  const dialog = byId<HTMLDialogElement>("release-dialog");
-  const form = byId<HTMLFormElement>("release-dialog-form");
-  const message = byId("release-message");
   let versionUrl: string | null = null;
+  const open = confirmDialog(byId<HTMLDialogElement>("release-dialog"), {
+    message: byId("release-message"),
+    action: async () => {
+      if (versionUrl === null) return;
+      await groundTruthRelease(versionUrl);
+      await refreshSections(VERSION_SECTIONS);
+    },
+  });
 
   document.addEventListener("click", (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action=release]");
@@ -49,23 +56,7 @@ function initRelease(): void {
     if (!row) return;
     versionUrl = row.dataset["url"] ?? null;
     byId("release-name").textContent = row.dataset["name"] ?? "";
-    message.textContent = "";
-    dialog.showModal();
-    byId("release-cancel").focus();
-  });
-  byId("release-cancel").addEventListener("click", () => dialog.close());
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (versionUrl === null) return;
-    const confirm = byId<HTMLButtonElement>("release-confirm");
-    confirm.disabled = true;
-    void groundTruthRelease(versionUrl)
-      .then(async () => {
-        dialog.close();
-        await refreshSections(VERSION_SECTIONS);
-      })
-      .catch((error: unknown) => showMessage(message, messageOf(error), "error"))
-      .finally(() => (confirm.disabled = false));
+    open();
   });
 }
 
@@ -107,7 +98,7 @@ function changedRows(title: string, level: LevelDiff): HTMLElement {
   if (!level.changed_rows.length) return el("span");
   const rows = level.changed_rows.map((row) =>
     el("tr", {}, el("td", { class: "num" }, row.scan), el("td", { class: "num" }, row.slice_index === null ? "—" : row.slice_index + 1),
-      ...CLASSES.map((label) => el("td", { class: row.a[label] === row.b[label] ? "muted" : "changed" },
+      ...HEMORRHAGE_CLASSES.map((label) => el("td", { class: row.a[label] === row.b[label] ? "muted" : "changed" },
         `${row.a[label] ? "1" : "0"}→${row.b[label] ? "1" : "0"}`)),
       el("td", {}, rowChanges(row).join(", "))));
   const more = level.changed > level.changed_rows.length ? el("p", { class: "muted" }, `First ${level.changed_rows.length} of ${level.changed}.`) : null;
@@ -115,7 +106,7 @@ function changedRows(title: string, level: LevelDiff): HTMLElement {
     el("h3", {}, title),
     el("table", { class: "changed-rows" },
       el("thead", {}, el("tr", {}, el("th", { class: "num" }, "Scan"), el("th", { class: "num" }, "Slice"),
-        ...CLASSES.map((label) => el("th", {}, label.toUpperCase())), el("th", {}, "Change"))),
+        ...HEMORRHAGE_CLASSES.map((label) => el("th", {}, label.toUpperCase())), el("th", {}, "Change"))),
       el("tbody", {}, ...rows)),
     more);
 }

@@ -1,4 +1,5 @@
 /** Building and refreshing page parts without innerHTML: text goes in as text, never as markup. */
+import { getHtml } from "../api/client";
 
 type Child = Node | string | number | null | undefined | false;
 type Attributes = Record<string, string | number | boolean | undefined>;
@@ -27,9 +28,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(
  * one place that renders the tables.
  */
 export async function refreshSections(ids: string[], url: string = window.location.href): Promise<void> {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  if (!response.ok) throw new Error(`Could not reload the page (${response.status}); reload it to see the changes`);
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  let text: string;
+  try {
+    text = await getHtml(url);
+  } catch (error) {
+    throw new Error(`Could not reload the page (${messageOf(error)}); reload it to see the changes`);
+  }
+  const fresh = new DOMParser().parseFromString(text, "text/html");
   for (const id of ids) {
     const current = document.getElementById(id);
     const replacement = fresh.getElementById(id);

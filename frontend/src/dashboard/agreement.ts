@@ -2,12 +2,14 @@
  * heatmap per label and agreement over time, all from one call of the agreement API. */
 import { getJson } from "../api/client";
 import { byId, dataAttribute, setFormDisabled, showMessage } from "../dom";
+import { CLASS_NAMES } from "../generated/vocabulary";
 import { agreementTimeChart } from "./charts";
 import { estimateText } from "./format";
 import { renderHeatmap } from "./heatmap";
 import type { AgreementReport, AgreementRow } from "./types";
 
-const LABEL_NAMES: Record<string, string> = { any: "Any ICH", iph: "IPH", ivh: "IVH", sah: "SAH", sdh: "SDH", edh: "EDH" };
+/** The classes' names, `any` spelled out as the table heads it. */
+const LABEL_NAMES: Readonly<Record<string, string>> = { ...CLASS_NAMES, any: "Any ICH" };
 
 export class AgreementPanel {
   private readonly form = byId<HTMLFormElement>("agreement-filters");

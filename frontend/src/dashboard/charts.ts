@@ -1,19 +1,7 @@
 /** The dashboard's charts (Chart.js, only the parts used, so the page stays small). */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LineController,
-  LineElement,
-  LinearScale,
-  PointElement,
-  Tooltip,
-} from "chart.js";
+import { Chart } from "../charts";
 import type { DayProgress, ReaderProgress, WeekAgreement } from "./types";
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip);
 
 const STATUS_COLOURS = { completed: "#16a34a", in_progress: "#f59e0b", assigned: "#6366f1" } as const;
 

@@ -1,5 +1,6 @@
 /** The shapes of the dashboard's data: progress tables (inlined in the page) and the
- * agreement API's answer. */
+ * agreement API's answer. Hand-written: the progress and agreement APIs answer plain objects
+ * made by their selectors, which the OpenAPI schema describes only as `object`. */
 
 export interface ReaderProgress {
   reader: string;

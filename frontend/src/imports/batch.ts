@@ -5,6 +5,7 @@
 import { ApiError } from "../api/client";
 import { importBatchCancel, importBatchGet } from "../api/imports";
 import { FINISHED_STATUSES, type ImportBatch, type JobStatus } from "../api/types";
+import { askToConfirm } from "../confirm";
 import { byId, dataAttribute, showMessage } from "../dom";
 
 const POLL_INTERVAL_MS = 1000;
@@ -76,7 +77,7 @@ export function initBatchStatus(section: HTMLElement): void {
 
   cancel?.addEventListener("click", async () => {
     const question = "Cancel this import? Series imported so far are kept; the remaining files are not imported.";
-    if (!window.confirm(question)) return;
+    if (!askToConfirm(question)) return;
     cancel.disabled = true;
     try {
       render(await importBatchCancel(cancelUrl));

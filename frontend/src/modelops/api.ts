@@ -2,139 +2,69 @@
  * The modelops API (modelops/<feature>/api.py, under /api/v1/modelops/): dataset snapshots, training runs
  * and the model registry, plus the frozen ground-truth versions a snapshot is made from.
  */
-import { apiErrorFrom, ApiError, csrfToken, getJson, postJson } from "../api/client";
-import type { GroundTruthVersion } from "../api/coordination";
-import type { JobStatus } from "../api/types";
+import { getJson, postJson, requestWithStatus } from "../api/client";
+import type { Schemas } from "../api/types";
 
-export type ModelStatus = "candidate" | "approved" | "retired";
+export type ModelStatus = Schemas["ModelStatusEnum"];
 
-export interface Paginated<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
+/** A snapshot's figures of one split (train, validation, test). */
 export interface SplitFigures {
   scans: number;
   slices: number;
   positive_scans: number;
 }
 
-export interface Snapshot {
-  id: number;
-  name: string;
-  ground_truth: number;
-  ground_truth_name: string;
-  image_size: number;
-  slice_mm: number;
-  files_sha256: string;
-  size_bytes: number;
-  status: JobStatus;
-  message: string;
-  scans_done: number;
-  scans_total: number;
-  splits: Record<string, SplitFigures>;
-}
+/** The splits' figures are typed here: the schema has the manifest's `splits` as a free-form object. */
+export type Snapshot = Omit<Schemas["SnapshotOutput"], "splits"> & { splits: Record<string, SplitFigures> };
 
-export interface SnapshotRequest {
-  ground_truth: number;
-  image_size: number;
-  slice_mm: number;
-  name: string;
-}
+export type SnapshotRequest = Schemas["SnapshotInput"];
 
 /** A configuration value as the training configuration's JSON holds it. */
 export type ConfigValue = string | number | boolean;
+/** Hand-written: the configuration is a JSON object in the schema (its fields are the ML
+ * module's TrainingConfig, listed by GET training-config/). */
 export type TrainingConfig = Record<string, ConfigValue>;
 
-/** GET training-config/: every field of TrainingConfig, its default and the fixed choices. */
-export interface TrainingConfigSchema {
+/** GET training-config/: every field of TrainingConfig, its default and the fixed choices
+ * (`defaults` and `choices` are free-form JSON in the schema). */
+export type TrainingConfigSchema = Omit<Schemas["TrainingConfigOutput"], "defaults" | "choices"> & {
   defaults: TrainingConfig;
-  fields: string[];
   choices: Record<string, string[]>;
-}
+};
 
 /** [stage, epoch, step, loss] */
 export type StepLoss = [string, number, number, number];
 /** One finished epoch: stage and epoch, then whatever the trainer logged (loss, val_loss, …). */
 export type HistoryEntry = { stage: string; epoch: number } & Record<string, unknown>;
 
-export interface TrainingRun {
-  id: string;
-  name: string;
-  snapshot: number;
-  snapshot_name: string;
-  status: JobStatus;
-  message: string;
-  stage: string;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  progress: number;
-  attempts: number;
-  heartbeat_at: string | null;
-  created_by: string;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  model_version: number | null;
+/** A run; its configuration, history and step losses are JSON in the schema, typed here. */
+export type TrainingRun = Omit<Schemas["RunDetail"], "config" | "history" | "step_losses"> & {
   config: TrainingConfig;
   history: HistoryEntry[];
   step_losses: StepLoss[];
-  worker: string;
-}
+};
 
-export interface RunRequest {
-  snapshot: number;
-  name: string;
-  config: TrainingConfig;
-  /** A model version to fine-tune end to end; null trains from new weights. */
-  initial_model: number | null;
-}
-
-export interface ModelVersion {
-  id: number;
-  name: string;
-  status: ModelStatus;
-  status_changed_at: string | null;
-}
+export type RunRequest = Schemas["TrainingRunInput"];
+export type ModelVersion = Schemas["ModelVersion"];
 
 /** ROC points of one class on one split; null where the split lacks positives or negatives. */
 export type RocCurve = { fpr: number[]; tpr: number[] } | null;
 
-/** What the version page inlines for its charts: per split, per class, the ROC curve. */
+/** What the version page inlines for its charts (not an API answer): per split, per class,
+ * the ROC curve. */
 export interface RocData {
   classes: string[];
   splits: Record<string, Record<string, RocCurve>>;
 }
 
-export const groundTruthVersions = (url: string): Promise<Paginated<GroundTruthVersion>> =>
-  getJson<Paginated<GroundTruthVersion>>(`${url}?limit=500`);
+export const groundTruthVersions = (url: string): Promise<Schemas["PaginatedGroundTruthVersionOutputList"]> =>
+  getJson(`${url}?limit=500`);
+
 
 /** POST snapshots/: `created` is false when the same snapshot existed already (HTTP 200). */
 export async function snapshotRequest(url: string, body: SnapshotRequest): Promise<{ snapshot: Snapshot; created: boolean }> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError("Could not reach the server; check the connection and try again", 0);
-  }
-  const text = await response.text().catch(() => "");
-  let parsed: unknown = null;
-  try {
-    parsed = text ? (JSON.parse(text) as unknown) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!response.ok) throw apiErrorFrom(response.status, response.statusText, parsed);
-  return { snapshot: parsed as Snapshot, created: response.status === 201 };
+  const answer = await requestWithStatus<Snapshot>(url, { method: "POST", json: body });
+  return { snapshot: answer.body, created: answer.status === 201 };
 }
 
 export const snapshotCancel = (url: string): Promise<Snapshot> => postJson<Snapshot>(url);
@@ -142,6 +72,6 @@ export const trainingConfig = (url: string): Promise<TrainingConfigSchema> => ge
 export const runStart = (url: string, body: RunRequest): Promise<TrainingRun> => postJson<TrainingRun>(url, body);
 export const runGet = (url: string): Promise<TrainingRun> => getJson<TrainingRun>(url);
 export const runCancel = (url: string): Promise<TrainingRun> => postJson<TrainingRun>(url);
-export const runLog = (url: string): Promise<{ log: string }> => getJson<{ log: string }>(url);
+export const runLog = (url: string): Promise<Schemas["TrainingRunLogOutput"]> => getJson(url);
 export const versionSetStatus = (url: string, status: ModelStatus): Promise<ModelVersion> =>
-  postJson<ModelVersion>(url, { status });
+  postJson<ModelVersion>(url, { status } satisfies Schemas["ModelVersionStatusInput"]);

@@ -1,20 +1,9 @@
 /** Charts of the modelops pages (Chart.js, only the parts used): loss curves and ROC curves. */
-import {
-  CategoryScale,
-  Chart,
-  Legend,
-  LineController,
-  LineElement,
-  LinearScale,
-  LogarithmicScale,
-  PointElement,
-  Tooltip,
-  type ChartDataset,
-} from "chart.js";
+import { Chart, type ChartDataset } from "../charts";
+import { CLASS_NAMES } from "../generated/vocabulary";
 import type { HistoryEntry, RocData, StepLoss } from "./api";
 import { historyAxis, isFiniteNumber, numericHistoryKeys, smoothed, stepSeries } from "./format";
 
-Chart.register(CategoryScale, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip);
 
 const PALETTE = ["#1f5fbf", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d"];
 /** One colour per hemorrhage class, the same on every split's chart. */
@@ -26,7 +15,7 @@ const CLASS_COLOURS: Record<string, string> = {
   sdh: "#1f5fbf",
   edh: "#7c3aed",
 };
-const CLASS_LABELS: Record<string, string> = { any: "Any", iph: "IPH", ivh: "IVH", sah: "SAH", sdh: "SDH", edh: "EDH" };
+const CLASS_LABELS: Readonly<Record<string, string>> = CLASS_NAMES;
 
 type Point = { x: number; y: number };
 

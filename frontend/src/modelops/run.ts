@@ -2,6 +2,7 @@
  * A training run's page (/models/runs/<id>/): polls the run every 2 s while it is not finished
  * and updates its status, progress, loss curves, history and log; Cancel asks first.
  */
+import { confirmDialog } from "../confirm";
 import { byId, showMessage } from "../dom";
 import { el, messageOf } from "../coordination/html";
 import { runCancel, runGet, runLog, type TrainingRun } from "./api";
@@ -49,28 +50,17 @@ class RunPage {
     const button = document.getElementById("cancel-run") as HTMLButtonElement | null;
     const dialog = document.getElementById("cancel-dialog") as HTMLDialogElement | null;
     if (!button || !dialog) return;
-    const form = byId<HTMLFormElement>("cancel-dialog-form");
-    const confirm = byId<HTMLButtonElement>("cancel-confirm");
     const message = byId("cancel-message");
-    button.addEventListener("click", () => {
-      byId("cancel-dialog-message").textContent = "";
-      dialog.showModal();
-      byId("cancel-keep").focus();
+    const open = confirmDialog(dialog, {
+      message: byId("cancel-dialog-message"),
+      action: async () => {
+        const run = await runCancel(this.url("cancelUrl"));
+        this.render(run);
+        showMessage(message, run.status === "canceled" ? "Canceled." : "Cancel requested: the run stops after its current step.");
+        void this.poll();
+      },
     });
-    byId("cancel-keep").addEventListener("click", () => dialog.close());
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      confirm.disabled = true;
-      void runCancel(this.url("cancelUrl"))
-        .then((run) => {
-          dialog.close();
-          this.render(run);
-          showMessage(message, run.status === "canceled" ? "Canceled." : "Cancel requested: the run stops after its current step.");
-          void this.poll();
-        })
-        .catch((error: unknown) => showMessage(byId("cancel-dialog-message"), messageOf(error), "error"))
-        .finally(() => (confirm.disabled = false));
-    });
+    button.addEventListener("click", open);
   }
 
   private render(run: TrainingRun): void {

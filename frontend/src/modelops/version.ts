@@ -3,6 +3,7 @@
  * this draws the ROC curves of each split and approves or retires the model after a
  * confirmation (the server's 409 says when a status cannot follow the current one).
  */
+import { confirmDialog } from "../confirm";
 import { byId, showMessage } from "../dom";
 import { messageOf, refreshSections } from "../coordination/html";
 import { versionSetStatus, type ModelStatus, type RocData } from "./api";
@@ -37,10 +38,24 @@ function drawRocCurves(): void {
 function initStatus(root: HTMLElement): void {
   const dialog = document.getElementById("status-dialog") as HTMLDialogElement | null;
   if (!dialog) return;
-  const form = byId<HTMLFormElement>("status-dialog-form");
   const confirm = byId<HTMLButtonElement>("status-confirm");
   const message = byId("status-message");
   let chosen: ModelStatus | null = null;
+  const open = confirmDialog(dialog, {
+    message: byId("status-dialog-message"),
+    action: async () => {
+      if (chosen === null) return;
+      const version = await versionSetStatus(root.dataset["statusUrl"] ?? "", chosen);
+      dialog.close();
+      await refreshSections(["version-facts", "version-status"]);
+      root.dataset["status"] = version.status;
+      showMessage(byId("status-message"), `${root.dataset["name"] ?? "The model"} is now ${version.status}.`);
+    },
+    onError: (error) => {
+      dialog.close();
+      showMessage(message.isConnected ? message : byId("status-message"), messageOf(error), "error");
+    },
+  });
 
   // The buttons are re-rendered after a change: listen on the page.
   root.addEventListener("click", (event) => {
@@ -52,26 +67,6 @@ function initStatus(root: HTMLElement): void {
     byId("status-dialog-text").textContent = words.text;
     confirm.textContent = words.verb;
     confirm.classList.toggle("danger", chosen === "retired");
-    byId("status-dialog-message").textContent = "";
-    dialog.showModal();
-    byId("status-keep").focus();
-  });
-  byId("status-keep").addEventListener("click", () => dialog.close());
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (chosen === null) return;
-    confirm.disabled = true;
-    void versionSetStatus(root.dataset["statusUrl"] ?? "", chosen)
-      .then(async (version) => {
-        dialog.close();
-        await refreshSections(["version-facts", "version-status"]);
-        root.dataset["status"] = version.status;
-        showMessage(byId("status-message"), `${root.dataset["name"] ?? "The model"} is now ${version.status}.`);
-      })
-      .catch((error: unknown) => {
-        dialog.close();
-        showMessage(message.isConnected ? message : byId("status-message"), messageOf(error), "error");
-      })
-      .finally(() => (confirm.disabled = false));
+    open();
   });
 }

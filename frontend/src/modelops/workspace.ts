@@ -3,6 +3,7 @@
  * configuration, follow snapshots and runs while they are active, and compare model versions.
  * The tables are rendered by the server; this script re-fetches them while anything is active.
  */
+import { askToConfirm } from "../confirm";
 import { byId, setFormDisabled, showMessage } from "../dom";
 import { el, messageOf, numberField, refreshSections, textField } from "../coordination/html";
 import { groundTruthVersions, runStart, snapshotCancel, snapshotRequest, trainingConfig, type TrainingConfigSchema } from "./api";
@@ -83,7 +84,7 @@ function initSnapshotCancel(root: HTMLElement): void {
   const message = byId("snapshot-message");
   root.addEventListener("click", (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button.snapshot-cancel");
-    if (!button || !window.confirm(`Cancel the build of ${button.dataset["name"] ?? "this snapshot"}? Nothing it wrote is kept.`)) return;
+    if (!button || !askToConfirm(`Cancel the build of ${button.dataset["name"] ?? "this snapshot"}? Nothing it wrote is kept.`)) return;
     button.disabled = true;
     void snapshotCancel(button.dataset["url"] ?? "")
       .then(async (snapshot) => {

@@ -1,11 +1,13 @@
 /** The help overlay ("?" or H): every key and mouse action of the reader. */
+import { CLASS_NAMES, NO_HEMORRHAGE, SUBTYPES } from "../generated/vocabulary";
 import { WINDOW_PRESETS } from "../viewer/presets";
+import { FIELD_KEYS } from "./keys";
 
 const ROWS: [string, string][] = [
   ["Wheel, ↑/↓, PgUp/PgDn", "Next / previous slice (↑ = superior)"],
   ["Shift+↑/↓", "Extend the slice selection (labels then apply to all of it); Esc clears it"],
-  ["1 2 3 4 5", "Toggle IPH, IVH, SAH, SDH, EDH"],
-  ["0", "Toggle no hemorrhage (clears the subtypes)"],
+  [SUBTYPES.map((s) => FIELD_KEYS[s]).join(" "), `Toggle ${SUBTYPES.map((s) => CLASS_NAMES[s]).join(", ")}`],
+  [FIELD_KEYS[NO_HEMORRHAGE], "Toggle no hemorrhage (clears the subtypes)"],
   ["C", "Copy the labels of the slice below (previous) onto this one"],
   ["Ctrl+Z or U", "Undo the last label change"],
   ["Left drag", "Window / level"],

@@ -1,17 +1,22 @@
 /** The reader's keyboard map: a key event to an action (null: not the reader's key). */
-import { SUBTYPES, type LabelField } from "./labels";
+import { ACTION_KEYS, LABEL_KEYS, type LabelField, type ReaderAction } from "../generated/vocabulary";
 import { WINDOW_PRESETS, type WindowPreset } from "../viewer/presets";
 
 export type KeyAction =
   | { kind: "move"; delta: number; extend: boolean }
   | { kind: "toggle"; field: LabelField }
-  | { kind: "copy-previous" }
-  | { kind: "undo" }
-  | { kind: "reset" }
+  | { kind: ReaderAction }
   | { kind: "preset"; preset: WindowPreset }
-  | { kind: "done" }
-  | { kind: "help" }
   | { kind: "clear-selection" };
+
+const labelKeys: Readonly<Record<string, LabelField>> = LABEL_KEYS;
+const actionKeys: Readonly<Record<string, ReaderAction>> = ACTION_KEYS;
+
+/** The key that toggles each label field, as the buttons' titles show it. */
+export const FIELD_KEYS = Object.fromEntries(Object.entries(LABEL_KEYS).map(([key, field]) => [field, key])) as Record<
+  LabelField,
+  string
+>;
 
 export function keyAction(event: KeyboardEvent): KeyAction | null {
   const key = event.key;
@@ -26,20 +31,13 @@ export function keyAction(event: KeyboardEvent): KeyAction | null {
       return { kind: "move", delta: -1, extend: event.shiftKey };
     case "Escape":
       return { kind: "clear-selection" };
-    case "?":
-      return { kind: "help" };
-    case "0":
-      return { kind: "toggle", field: "no_hemorrhage" };
   }
-  const digit = "12345".indexOf(key);
-  if (digit >= 0 && key.length === 1) return { kind: "toggle", field: SUBTYPES[digit] as LabelField };
-  const lower = key.toLowerCase();
   if (key.length !== 1) return null;
-  if (lower === "c") return { kind: "copy-previous" };
-  if (lower === "u") return { kind: "undo" };
-  if (lower === "r") return { kind: "reset" };
-  if (lower === "d") return { kind: "done" };
-  if (lower === "h") return { kind: "help" };
+  const field = labelKeys[key];
+  if (field) return { kind: "toggle", field };
+  const lower = key.toLowerCase();
+  const action = actionKeys[lower];
+  if (action) return { kind: action };
   const preset = WINDOW_PRESETS.find((p) => p.key === lower);
   return preset ? { kind: "preset", preset } : null;
 }

@@ -5,45 +5,29 @@
  * reader's action is never lost.
  */
 
-export const SUBTYPES = ["iph", "ivh", "sah", "sdh", "edh"] as const;
-export type Subtype = (typeof SUBTYPES)[number];
-export type LabelField = Subtype | "no_hemorrhage";
-export const LABEL_FIELDS: readonly LabelField[] = [...SUBTYPES, "no_hemorrhage"];
+import type { Schemas } from "../api/types";
+import { CLASS_NAMES, LABEL_FIELDS, NO_HEMORRHAGE, SUBTYPES, type LabelField } from "../generated/vocabulary";
 
-export const FIELD_NAMES: Record<LabelField, string> = {
-  iph: "IPH",
-  ivh: "IVH",
-  sah: "SAH",
-  sdh: "SDH",
-  edh: "EDH",
-  no_hemorrhage: "none",
-};
+/** The name of each label field on the reader's buttons and strip. */
+export const FIELD_NAMES = Object.fromEntries(
+  LABEL_FIELDS.map((field) => [field, field === NO_HEMORRHAGE ? "none" : CLASS_NAMES[field]]),
+) as Record<LabelField, string>;
 
 export type LabelValues = Record<LabelField, boolean>;
 
-/** One slice's labels as the server has them. */
-export interface ServerLabel extends LabelValues {
-  slice_index: number;
-  version: number;
-}
+/** One slice's labels as the server has them: the fields the store reads of the API's label
+ * (which also carries the derived `any`). */
+export type ServerLabel = Pick<Schemas["LabelOutput"], LabelField | "slice_index" | "version">;
 
-/** One slice's entry of a labels POST. */
-export interface LabelChange extends LabelValues {
-  slice_index: number;
-  version: number;
-}
+/** One slice's entry of a labels POST: every field sent (the schema's are optional). */
+export type LabelChange = Required<Schemas["SliceLabelChange"]>;
 
 /** An edit of one slice: set (or clear) one field, or put whole values back (copy, undo). */
 export type LabelOp = { kind: "set"; field: LabelField; value: boolean } | { kind: "replace"; values: LabelValues };
 
-export const EMPTY: LabelValues = Object.freeze({
-  iph: false,
-  ivh: false,
-  sah: false,
-  sdh: false,
-  edh: false,
-  no_hemorrhage: false,
-});
+export const EMPTY: LabelValues = Object.freeze(
+  Object.fromEntries(LABEL_FIELDS.map((field) => [field, false])) as LabelValues,
+);
 
 export function valuesOf(source: LabelValues): LabelValues {
   const out = { ...EMPTY };
@@ -66,8 +50,8 @@ export function hasAnyLabel(values: LabelValues): boolean {
 export function applyOp(values: LabelValues, op: LabelOp): LabelValues {
   if (op.kind === "replace") return valuesOf(op.values);
   const out = { ...values, [op.field]: op.value };
-  if (op.value && op.field === "no_hemorrhage") for (const subtype of SUBTYPES) out[subtype] = false;
-  if (op.value && op.field !== "no_hemorrhage") out.no_hemorrhage = false;
+  if (op.value && op.field === NO_HEMORRHAGE) for (const subtype of SUBTYPES) out[subtype] = false;
+  if (op.value && op.field !== NO_HEMORRHAGE) out[NO_HEMORRHAGE] = false;
   return out;
 }
 

@@ -5,13 +5,15 @@
  */
 import { ApiError } from "../api/client";
 import { readComplete, readGet, labelsSave, scanLabelSave, type ReadWithLabels } from "../api/reads";
+import { askToConfirm } from "../confirm";
 import { dataAttribute, showMessage } from "../dom";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { StackViewer, imageIdsFor } from "../viewer/stack";
 import { FlagsForm } from "./flags";
 import { createHelp } from "./help";
-import { keyAction, type KeyAction } from "./keys";
-import { FIELD_NAMES, LABEL_FIELDS, LabelStore, SUBTYPES, type LabelField } from "./labels";
+import { FIELD_KEYS, keyAction, type KeyAction } from "./keys";
+import { LABEL_FIELDS, type LabelField } from "../generated/vocabulary";
+import { FIELD_NAMES, LabelStore } from "./labels";
 import { ProgressReporter } from "./progress";
 import { LabelSaver, type SaveState } from "./saver";
 import { SliceStrip } from "./strip";
@@ -136,7 +138,7 @@ export class Reader {
 
     const buttons = el("div", { className: "current-labels", id: "current-labels" });
     LABEL_FIELDS.forEach((field) => {
-      const key = field === "no_hemorrhage" ? "0" : String(SUBTYPES.indexOf(field) + 1);
+      const key = FIELD_KEYS[field];
       const button = el("button", { type: "button", textContent: FIELD_NAMES[field], title: `Key ${key}` });
       button.dataset.field = field;
       button.className = `mark-${field}`;
@@ -322,7 +324,7 @@ export class Reader {
         const numbers = (unseen as number[]).map((index) => index + 1);
         this.strip.setSelection(unseen as number[]);
         showMessage(this.message, `Never shown: slices ${numbers.join(", ")}`, "error");
-        if (!window.confirm(`${numbers.length} slices were never shown (${numbers.join(", ")}). Finish the read anyway?`)) {
+        if (!askToConfirm(`${numbers.length} slices were never shown (${numbers.join(", ")}). Finish the read anyway?`)) {
           return;
         }
         await readComplete(this.urls.complete, true);

@@ -2,7 +2,8 @@
  * The slice strip beside the image: one row per slice (most superior on top) with a coloured
  * mark per label, the current slice and the selected range highlighted; a click jumps there.
  */
-import { FIELD_NAMES, LABEL_FIELDS, type LabelValues } from "./labels";
+import { LABEL_FIELDS } from "../generated/vocabulary";
+import { FIELD_NAMES, type LabelValues } from "./labels";
 
 export class SliceStrip {
   readonly element: HTMLOListElement;

@@ -1,23 +1,13 @@
 /** Window presets (center/width in HU) on keys, as the help overlay lists them. */
+import { READER_KEYS, WINDOW_PRESETS as DEFAULT_PRESETS } from "../generated/vocabulary";
+
+/** A preset as the page carries it (a site's own may have any key and name). */
 export interface WindowPreset {
   key: string;
   name: string;
   center: number;
   width: number;
 }
-
-const DEFAULT_PRESETS: readonly WindowPreset[] = [
-  { key: "q", name: "Narrow", center: 50, width: 100 },
-  { key: "w", name: "Medium", center: 50, width: 130 },
-  { key: "e", name: "Wide (paper)", center: 150, width: 300 },
-  { key: "b", name: "Brain", center: 40, width: 80 },
-  { key: "s", name: "Subdural", center: 75, width: 215 },
-  { key: "o", name: "Bone", center: 600, width: 2800 },
-];
-
-/** Keys the reading view already uses (labels 0-5, copy, undo, reset, done, help); the
- * server's settings check refuses presets on them, and the page ignores any that slip by. */
-export const READER_KEYS = "012345curdh?";
 
 /** The site's presets from the page (`<script id="window-presets">`, set in Django's
  * settings), else the defaults; malformed entries, taken keys and repeated keys are dropped. */
@@ -27,7 +17,9 @@ export function loadPresets(doc: Document | undefined = globalThis.document): re
   try {
     const parsed: unknown = JSON.parse(source);
     if (!Array.isArray(parsed)) return DEFAULT_PRESETS;
-    const taken = new Set(READER_KEYS);
+    // The reader's own keys: the server's settings check refuses presets on them, and the
+    // page ignores any that slip by.
+    const taken = new Set<string>(READER_KEYS);
     const presets = parsed
       .filter(isPreset)
       .map((p) => ({ ...p, key: p.key.toLowerCase() }))
