@@ -17,7 +17,6 @@ import { FIELD_NAMES, LabelStore } from "./labels";
 import { ProgressReporter } from "./progress";
 import { LabelSaver, type SaveState } from "./saver";
 import { SliceStrip } from "./strip";
-import { addReaderStyles } from "./styles";
 
 export interface ReaderUrls {
   read: string;
@@ -340,7 +339,6 @@ export class Reader {
 
 /** Load the read and start the reader in `section`. */
 export async function startReader(section: HTMLElement): Promise<void> {
-  addReaderStyles();
   const urls = readerUrls(section);
   // The page carries the read as it was when served; fetch it only where it does not.
   const inline = document.getElementById("read-data")?.textContent;
