@@ -1,8 +1,6 @@
 """The training configuration: defaults, validation messages naming the field, JSON round trip."""
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -58,12 +56,6 @@ def test_config_error_is_a_value_error_and_direct_construction_validates():
     assert issubclass(ConfigError, ValueError)
     with pytest.raises(ConfigError, match="rnn_units"):
         TrainingConfig(rnn_units=0)
-
-
-def test_the_ml_package_imports_without_django():
-    modules = "augment, config, data, model, predict, preprocess, snapshot_format, train"
-    code = f"import sys; from modelops.ml import {modules}; sys.exit('django' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
 def test_tensorflow_is_imported_only_inside_functions():
