@@ -61,6 +61,9 @@ class Row:
         return getattr(self, role)
 
 
+# The registry's routes name a model version as ``version_id``, as ground truth's name theirs.
+MODEL = {"version_id": "model_version"}
+
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
     # route name, method:              anon owner other coord  ml  admin
@@ -145,9 +148,10 @@ MATRIX: dict[tuple[str, str], Row] = {
                                          kwargs={"run_id": "pending_run"}),
     ("training-run-log", "get"):   Row(403, 403, 403, 200, 200, 200),
     ("model-version-list", "get"): Row(403, 403, 403, 200, 200, 200),
-    ("model-version-detail", "get"): Row(403, 403, 403, 200, 200, 200),
-    ("model-version-status", "post"): Row(403, 403, 403, 403, 400, 400, body={"status": "x"}),
-    ("model-version-artifact", "get"): Row(403, 403, 403, 200, 200, 200),
+    ("model-version-detail", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
+    ("model-version-status", "post"): Row(403, 403, 403, 403, 400, 400, body={"status": "x"},
+                                          kwargs=MODEL),
+    ("model-version-artifact", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
 }
 # fmt: on
 
@@ -267,7 +271,14 @@ def _build_world() -> dict:
     pending_run = make_run(
         snapshot=snapshot, user=users["ml_engineer"], name="queued", status="pending"
     )
-    make_version(run=run, name="baseline-1")
+    # The model's id is not the ground-truth version's (both are ``version_id`` in their
+    # URLs), so a row naming the wrong one cannot pass by chance.
+    older = make_version(
+        run=make_run(snapshot=snapshot, user=users["ml_engineer"], name="old"), name="old-1"
+    )
+    model = make_version(run=run, name="baseline-1")
+    older.delete()
+    assert model.pk != version.pk
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -281,6 +292,7 @@ def _build_world() -> dict:
             "batch_id": batch.pk,
             "item_id": AdjudicationItem.objects.get().pk,
             "version_id": version.pk,
+            "model_version": model.pk,
             "kind": "slices.csv",
             "table": "readers",
             "snapshot_id": snapshot.pk,
