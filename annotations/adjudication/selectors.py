@@ -62,7 +62,7 @@ def adjudication_item_decision(*, item: AdjudicationItem) -> list[dict]:
     rows = AdjudicatedLabel.objects.filter(item=item).select_related("slice")
     return [
         {
-            "slice_index": row.slice.position_index if row.slice_id else None,
+            "slice_index": row.slice.position_index if row.slice is not None else None,
             **{name: getattr(row, name) for name in SUBTYPES},
         }
         for row in rows.order_by("slice__position_index")

@@ -233,7 +233,9 @@ def _read_rows(reads: QuerySet[Read]) -> dict[str, np.ndarray]:
         "reader": np.array([r[2] for r in rows], dtype=np.int64),
         "cross": np.array([r[3] != ReadKind.PRIMARY for r in rows], dtype=bool),
         "assigned": np.array([r[4].timestamp() for r in rows], dtype=float),
-        "day": np.array([r[5].astimezone(zone).date().toordinal() for r in rows], dtype=np.int64),
+        "day": np.array(
+            [timezone.localtime(r[5], zone).date().toordinal() for r in rows], dtype=np.int64
+        ),
     }
 
 
@@ -351,7 +353,7 @@ def agreement_report(
     ratings = study_ratings_load(
         read_level=read_level, split=split, center_id=center_id, version_id=version_id
     )
-    filters = {
+    filters: dict[str, object] = {
         "split": split,
         "center": center_id,
         "version": version_id if version_id is not None else "current",

@@ -51,7 +51,8 @@ def scan_filter_sql(
     *, center_id: int | None = None, split: str | None = None, scan_ids=None
 ) -> tuple[str, list]:
     """An SQL condition on ``sc`` (the scan table) and its parameters."""
-    clauses, params = ["1 = 1"], []
+    clauses: list[str] = ["1 = 1"]
+    params: list[object] = []
     if center_id is not None:
         clauses.append("sc.center_id = %s")
         params.append(center_id)

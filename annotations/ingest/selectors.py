@@ -23,8 +23,12 @@ def center_list() -> QuerySet[Center]:
 
 
 def split_totals() -> dict[str, dict[str, int]]:
-    rows = Scan.objects.values("split").annotate(scans=Count("id"), slices=Sum("slice_count"))
-    return {row["split"]: {"scans": row["scans"], "slices": row["slices"] or 0} for row in rows}
+    rows = Scan.objects.values("split").annotate(
+        scans=Count("id"), slice_total=Sum("slice_count")
+    )
+    return {
+        row["split"]: {"scans": row["scans"], "slices": row["slice_total"] or 0} for row in rows
+    }
 
 
 def scan_list(

@@ -6,7 +6,9 @@ Reading speed counts completed reads only: time spent is the active reading time
 reports (tab visible, gaps capped), so a read left open overnight does not slow the figure.
 """
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
@@ -132,7 +134,10 @@ def _progress_by(field: str) -> list[GroupProgress]:
     read_scans = Scan.objects.filter(pk__in=read_scan_ids).values(field).annotate(count=Count("id"))
     read_counts = {row[field]: row["count"] for row in read_scans}
     reads = Read.objects.values(group=F(f"scan__{field}")).annotate(**_BY_STATUS)
-    by_group = {row.pop("group"): row for row in reads}
+    by_group: dict[Any, dict[str, Any]] = {}
+    for row in reads:
+        counts: dict[str, Any] = dict(row)
+        by_group[counts.pop("group")] = counts
     return [
         GroupProgress(
             group=str(name),
@@ -144,7 +149,7 @@ def _progress_by(field: str) -> list[GroupProgress]:
     ]
 
 
-def _reader_progress(row: dict) -> ReaderProgress:
+def _reader_progress(row: Mapping[str, Any]) -> ReaderProgress:
     seconds, slices, completed = row["seconds"], row["slices"], row["completed"]
     return ReaderProgress(
         reader=row["reader_name"],

@@ -101,7 +101,7 @@ def slice_labels_save(*, read_id: int, reader, changes: Sequence[LabelChange]) -
         slice_id, label = found[change.slice_index]
         values = label_values_clean(change.values)
         before = label.values() if label else None
-        if before == values:
+        if label is not None and before == values:
             saved.append(label)
             continue
         new = SliceLabel(
@@ -336,7 +336,7 @@ def scan_label_save(
             extra={"version": current, "values": label.values() if label else None},
         )
     before = label.values() if label else None
-    if before == clean:
+    if label is not None and before == clean:
         return label
     if label is None:
         label = ScanLabel(read=read, version=1, **clean)
