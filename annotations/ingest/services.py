@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 def center_get_or_create(*, name: str, split: str | None = None) -> Center:
     """The center of that name; a new center takes ``split`` (training when not given)."""
     name = name.strip()
-    if not name or len(name) > Center._meta.get_field("name").max_length:
+    max_length = Center._meta.get_field("name").max_length
+    if not name or (max_length is not None and len(name) > max_length):
         raise ValidationError("a center needs a name of 1 to 64 characters")
     if split is not None and split not in Split.values:
         raise ValidationError(f"unknown split {split!r}: expected one of {', '.join(Split.values)}")
