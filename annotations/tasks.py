@@ -1,4 +1,5 @@
-"""Celery tasks of the annotations app: each calls one service."""
+"""Celery tasks of the annotations app: each calls one service. Retries and recovery are the
+jobs framework's (``ichlabel.jobs``), not Celery's."""
 
 from celery import shared_task
 
@@ -8,10 +9,3 @@ def import_batch_run(batch_id: str) -> None:
     from annotations.ingest.services import import_batch_run as service
 
     service(batch_id=batch_id)
-
-
-@shared_task
-def import_batch_fail_stale() -> int:
-    from annotations.ingest.services import import_batch_fail_stale as service
-
-    return service()

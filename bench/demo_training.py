@@ -53,11 +53,12 @@ def run(scans_per_center: int, overrides: dict) -> dict:
     from django.contrib.auth.models import User
 
     from annotations.demo import demo_users_create
+    from ichlabel.jobs import registry
     from modelops.demo import training_demo_seed
     from modelops.snapshots import services as snapshots
     from modelops.training import services as training
 
-    snapshots._enqueue = training._enqueue = lambda _: None  # built in this process instead
+    registry.send_task = lambda *args, **kwargs: None  # built in this process instead
     demo_users_create()
     engineer = User.objects.get(username="mlengineer")
     started = time.perf_counter()

@@ -9,15 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ichlabel.settings")
 app = Celery("ichlabel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["ichlabel.jobs"])  # the jobs framework's recovery (not an app)
 
 # Every periodic schedule lives here, each with when it fires.
 app.conf.beat_schedule = {
-    # Every minute: fail import batches whose worker stopped sending heartbeats.
-    "import-batch-fail-stale": {
-        "task": "annotations.tasks.import_batch_fail_stale",
-        "schedule": 60.0,
-    },
-    # Every 30 s: requeue training runs whose worker died (they resume from their checkpoint),
-    # fail snapshot builds whose worker died.
-    "modelops-recover": {"task": "modelops.tasks.modelops_recover", "schedule": 30.0},
+    # Every 30 s, for every kind of job (ichlabel.jobs.KINDS): resume or fail jobs whose worker
+    # stopped sending heartbeats, queue again jobs no worker took.
+    "jobs-recover": {"task": "ichlabel.jobs.tasks.jobs_recover", "schedule": 30.0},
 }

@@ -226,16 +226,39 @@ WINDOW_PRESETS = json.loads(
     os.environ.get("ICHLABEL_WINDOW_PRESETS", json.dumps(list(vocabulary.WINDOW_PRESETS)))
 )
 
-# Import batches whose worker stopped sending heartbeats for this long are failed.
-IMPORT_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_IMPORT_HEARTBEAT_TIMEOUT_S", "300"))
-# Training and snapshot workers stamp a heartbeat every 5 s, also inside a long step; a run
-# silent this long is resumed from its checkpoint by another worker, up to MAX_ATTEMPTS tries.
-MODELOPS_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_HEARTBEAT_TIMEOUT_S", "60"))
-MODELOPS_MAX_ATTEMPTS = int(os.environ.get("ICHLABEL_MODELOPS_MAX_ATTEMPTS", "3"))
-# A queued job no worker has taken for this long is queued again (its message may be lost).
-MODELOPS_REQUEUE_PENDING_S = int(os.environ.get("ICHLABEL_MODELOPS_REQUEUE_PENDING_S", "600"))
-# A job whose main thread made no progress for this long stops its heartbeats (it is hung).
-MODELOPS_STALL_TIMEOUT_S = int(os.environ.get("ICHLABEL_MODELOPS_STALL_TIMEOUT_S", "10800"))
+
+# Long jobs (ichlabel.jobs: import batches, snapshot builds, training runs) share these.
+# A worker holding a job stamps its heartbeat every JOBS_HEARTBEAT_INTERVAL_S, also inside a
+# long step; a job silent for JOBS_HEARTBEAT_TIMEOUT_S is taken for dead: the periodic recovery
+# (every 30 s) resumes it on another worker if it can (training runs, from their checkpoint, up
+# to JOBS_MAX_ATTEMPTS tries) or fails it. A main thread that made no progress for
+# JOBS_STALL_TIMEOUT_S stops the heartbeats (it is hung). A queued job no worker has taken for
+# JOBS_REQUEUE_PENDING_S is queued again (its message may be lost). A retriable error (I/O,
+# network) puts the job back in the queue after JOBS_RETRY_BACKOFF_S, doubled at each try and
+# at most JOBS_RETRY_BACKOFF_MAX_S, within JOBS_MAX_ATTEMPTS tries. Progress is written at most
+# once per JOBS_PROGRESS_INTERVAL_S. The ICHLABEL_MODELOPS_* names of earlier releases still work.
+def _env_number(name: str, default: str, *, old: str = "") -> float:
+    return float(os.environ.get(name) or (os.environ.get(old) if old else None) or default)
+
+
+JOBS_HEARTBEAT_INTERVAL_S = _env_number("ICHLABEL_JOBS_HEARTBEAT_INTERVAL_S", "5")
+JOBS_HEARTBEAT_TIMEOUT_S = int(
+    _env_number(
+        "ICHLABEL_JOBS_HEARTBEAT_TIMEOUT_S", "60", old="ICHLABEL_MODELOPS_HEARTBEAT_TIMEOUT_S"
+    )
+)
+JOBS_STALL_TIMEOUT_S = int(
+    _env_number("ICHLABEL_JOBS_STALL_TIMEOUT_S", "10800", old="ICHLABEL_MODELOPS_STALL_TIMEOUT_S")
+)
+JOBS_REQUEUE_PENDING_S = int(
+    _env_number("ICHLABEL_JOBS_REQUEUE_PENDING_S", "600", old="ICHLABEL_MODELOPS_REQUEUE_PENDING_S")
+)
+JOBS_MAX_ATTEMPTS = int(
+    _env_number("ICHLABEL_JOBS_MAX_ATTEMPTS", "3", old="ICHLABEL_MODELOPS_MAX_ATTEMPTS")
+)
+JOBS_RETRY_BACKOFF_S = _env_number("ICHLABEL_JOBS_RETRY_BACKOFF_S", "10")
+JOBS_RETRY_BACKOFF_MAX_S = _env_number("ICHLABEL_JOBS_RETRY_BACKOFF_MAX_S", "300")
+JOBS_PROGRESS_INTERVAL_S = _env_number("ICHLABEL_JOBS_PROGRESS_INTERVAL_S", "1")
 
 LOG_DIR = DATA_DIR / "logs"
 LOG_DIR.mkdir(parents=True, exist_ok=True)

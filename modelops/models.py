@@ -24,12 +24,13 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
-from annotations.models import FINISHED_STATUSES, GroundTruthVersion, JobStatus
+from annotations.models import GroundTruthVersion
+from ichlabel.jobs.models import ACTIVE_STATUSES, Job  # noqa: F401 (ACTIVE_STATUSES re-exported)
 
-ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.CANCELING)
 
+class DatasetSnapshot(Job):
+    """A job (``ichlabel.jobs.Job``); ``progress`` is ``scans_done / scans_total``."""
 
-class DatasetSnapshot(models.Model):
     ground_truth = models.ForeignKey(
         GroundTruthVersion, on_delete=models.PROTECT, related_name="snapshots"
     )
@@ -38,12 +39,8 @@ class DatasetSnapshot(models.Model):
     slice_mm = models.FloatField()
     windows = models.JSONField()
     key_sha256 = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
-    message = models.TextField(blank=True)
     scans_done = models.PositiveIntegerField(default=0)
     scans_total = models.PositiveIntegerField(default=0)
-    lease = models.UUIDField(null=True, blank=True, help_text="The build's current claim")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     directory = models.CharField(max_length=255, blank=True, help_text="Under DATA_DIR")
     manifest = models.JSONField(default=dict, blank=True)
     files_sha256 = models.CharField(max_length=64, blank=True)
@@ -51,15 +48,11 @@ class DatasetSnapshot(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=JobStatus.values), name="snapshot_status_valid"
-            ),
+            *Job.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(image_size__gte=32, image_size__lte=1024),
                 name="snapshot_image_size_range",
@@ -74,12 +67,11 @@ class DatasetSnapshot(models.Model):
     def __str__(self) -> str:
         return f"Snapshot {self.pk} {self.name}"
 
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED_STATUSES
 
+class TrainingRun(Job):
+    """A job (``ichlabel.jobs.Job``), the resumable kind; ``progress`` is the share of all
+    epochs of all stages done, ``stage``, ``epoch`` and ``step`` say where it is."""
 
-class TrainingRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100)
     snapshot = models.ForeignKey(
@@ -94,46 +86,25 @@ class TrainingRun(models.Model):
         related_name="fine_tuned_runs",
         help_text="End-to-end fine-tuning starts from this model's weights",
     )
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
-    message = models.TextField(blank=True)
     stage = models.CharField(max_length=16, blank=True)
     epoch = models.PositiveIntegerField(default=0, help_text="Epochs done in the current stage")
     epochs = models.PositiveIntegerField(default=0, help_text="Epochs of the current stage")
     step = models.PositiveIntegerField(default=0)
     steps = models.PositiveIntegerField(default=0)
-    progress = models.FloatField(default=0.0, help_text="0-1 over all stages")
     history = models.JSONField(default=list, blank=True, help_text="One entry per epoch")
     step_losses = models.JSONField(default=list, blank=True, help_text="[stage, epoch, step, loss]")
-    attempts = models.PositiveIntegerField(default=0)
     resumed_from = models.JSONField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
-    lease = models.UUIDField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=JobStatus.values), name="training_run_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(progress__gte=0, progress__lte=1), name="training_run_progress_range"
-            ),
-        ]
         indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"Training run {self.name} ({self.status})"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED_STATUSES
 
 
 class ModelStatus(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Celery tasks of modelops: each calls one service. Routed to the ``train`` queue."""
+"""Celery tasks of modelops: each calls one service. Routed to the ``train`` queue. Retries and
+recovery are the jobs framework's (``ichlabel.jobs``), not Celery's."""
 
 from celery import shared_task
 
@@ -15,11 +16,3 @@ def training_run_execute(run_id: str) -> None:
     from modelops.training.services import training_run_execute as service
 
     service(run_id=run_id)
-
-
-@shared_task
-def modelops_recover() -> dict:
-    from modelops.snapshots.services import snapshot_fail_stale
-    from modelops.training.services import training_runs_recover
-
-    return {"snapshots_failed": snapshot_fail_stale(), **training_runs_recover()}

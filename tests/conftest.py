@@ -55,6 +55,17 @@ def neuroradiologist(db):
     return user_with_role("reader1", "neuroradiologist")
 
 
+@pytest.fixture
+def jobs_queued(monkeypatch) -> list:
+    """Jobs queued in this test (``ichlabel.jobs.enqueue``): their pks, recorded once the
+    transaction commits instead of sent to the broker."""
+    from ichlabel.jobs import registry
+
+    sent: list = []
+    monkeypatch.setattr(registry, "send_task", lambda kind, pk, **options: sent.append(pk))
+    return sent
+
+
 @pytest.fixture(scope="session")
 def worker_data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-data")

@@ -6,7 +6,12 @@ class DicomError(Exception):
 
 
 class RetriableDicomError(DicomError):
-    """A transient failure (timeout, aborted association): the queue layer may retry it."""
+    """A transient failure (timeout, aborted association): the queue layer may retry it.
+
+    ``retriable`` is what the jobs framework looks at (``ichlabel.jobs.is_retriable``): this
+    library does not import Django, so it cannot subclass ``ichlabel.jobs.RetriableError``."""
+
+    retriable = True
 
 
 class RejectedFile(DicomError):

@@ -45,6 +45,7 @@ from annotations.models import (
     Scan,
     Slice,
 )
+from ichlabel.jobs import JobLost, RetriableError
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,6 @@ class ImportReport:
 
 
 ProgressCallback = Callable[[int, int], None]
-
-
-class ImportAborted(Exception):
-    """Raised by a progress callback to stop the import at once (the batch was failed)."""
 
 
 def scan_import(
@@ -313,7 +310,9 @@ class _ImportRun:
             _delete_files(written)
             self._refuse_conflict(headers, series_uid)
             return
-        except ImportAborted:
+        except (JobLost, RetriableError):
+            # The batch was failed or taken over (its progress callback raised JobLost), or
+            # storage failed in a way that may pass: the jobs framework decides what follows.
             _delete_files(written)
             raise
         except Exception as exc:  # one odd series must not fail the batch
@@ -491,7 +490,10 @@ def _native(pixels: np.ndarray) -> np.ndarray:
 
 
 def _save(key: str, content: bytes) -> None:
-    stored = default_storage.save(key, ContentFile(content))
+    try:
+        stored = default_storage.save(key, ContentFile(content))
+    except OSError as error:  # a full disk, a network share or bucket that failed: may pass
+        raise RetriableError(f"storage refused a file: {type(error).__name__}") from error
     if stored != key:
         default_storage.delete(stored)
         raise RuntimeError(f"storage kept {stored!r} instead of {key!r}")

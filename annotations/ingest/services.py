@@ -1,12 +1,11 @@
-"""Writes of ingest: centers and their split, import batches (upload, run, cancel, fail the stale
-ones), and quarantined series (release or discard).
+"""Writes of ingest: centers and their split, import batches (upload, run, cancel; a job of
+``ichlabel.jobs``, recovered by it when its worker dies), and quarantined series (release or
+discard).
 """
 
 import logging
 import shutil
-import time
 from collections.abc import Iterable
-from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from annotations.models import (
@@ -26,6 +26,7 @@ from annotations.models import (
     Slice,
     Split,
 )
+from ichlabel import jobs
 from ichlabel.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
@@ -56,11 +57,6 @@ def center_split_set(*, center: Center, split: str) -> Center:
 
 
 logger = logging.getLogger(__name__)
-
-
-# Progress and heartbeats are written at most this often: a row update per file would make a
-# 10,000-file import spend its time in the database.
-PROGRESS_INTERVAL_S = 1.0
 
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
@@ -95,8 +91,6 @@ def import_batch_files_add(*, batch: ImportBatch, files: Iterable[tuple[str, IO[
 
 def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
     """Queue the import on the ``ingest`` queue once the surrounding transaction commits."""
-    from annotations.tasks import import_batch_run as task
-
     if batch.status != JobStatus.PENDING or batch.task_id:
         raise Conflict(
             f"the import is already {batch.get_status_display().lower()}",
@@ -109,32 +103,28 @@ def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
         task_id=task_id
     ):
         raise Conflict("the import has already been started")
-    batch.task_id = task_id
-    transaction.on_commit(lambda: task.apply_async(args=[str(batch.pk)], task_id=batch.task_id))
+    batch.task_id = jobs.enqueue(ImportBatch, batch.pk, task_id=task_id)
     return batch
 
 
 def import_batch_run(*, batch_id: str) -> ImportBatch:
-    """Run a batch's import (the worker's job). Safe to run again after a worker restart."""
-    # local: scan_import loads pydicom and NumPy, which the web app's start-up skips
-    from annotations.ingest.scan_import import ImportAborted, scan_import
+    """Run a batch's import (the worker's job, through ``ichlabel.jobs.run``). A batch another
+    worker holds, or one canceled or finished, is left alone."""
+    outcome = jobs.run(
+        ImportBatch,
+        batch_id,
+        _import_uploads,
+        # The type only: an error's text may quote a file's values.
+        describe_error=lambda error: f"import failed: {type(error).__name__}",
+    )
+    return outcome or ImportBatch.objects.get(pk=batch_id)
 
-    now = timezone.now()
-    # One conditional update decides between this run and a concurrent cancel: a batch is
-    # (re)started only from pending or running (a redelivered task after a worker restart).
-    ImportBatch.objects.filter(
-        pk=batch_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
-    ).update(status=JobStatus.RUNNING, heartbeat_at=now)
-    batch = ImportBatch.objects.select_related("center").get(pk=batch_id)
-    if batch.status == JobStatus.CANCELING:
-        _remove_upload(batch)
-        return _finish(batch, JobStatus.CANCELED, "canceled before it started")
-    if batch.status != JobStatus.RUNNING:
-        return batch
-    if batch.started_at is None:
-        batch.started_at = now
-        batch.save(update_fields=["started_at"])
-    tracker = _Tracker(batch)
+
+def _import_uploads(batch: ImportBatch, lease: jobs.Lease) -> ImportBatch:
+    # local: scan_import loads pydicom and NumPy, which the web app's start-up skips
+    from annotations.ingest.scan_import import scan_import
+
+    progress = _Progress(lease)
     try:
         report = scan_import(
             paths=[_upload_dir(batch)],
@@ -142,27 +132,22 @@ def import_batch_run(*, batch_id: str) -> ImportBatch:
             split=batch.split,
             batch=batch,
             base=_upload_dir(batch),
-            on_progress=tracker.progress,
-            should_cancel=tracker.canceled,
+            on_progress=progress,
+            should_cancel=lambda: lease.cancel_requested,
         )
-    except ImportAborted:
-        logger.warning("import batch %s stopped: it was failed while running", batch.pk)
+    except jobs.RetriableError:
+        raise  # tried again: the uploads stay, the series already imported are skipped then
+    except jobs.JobLost:
+        logger.warning("import batch %s stopped: it was failed or taken over", batch.pk)
+        if ImportBatch.objects.filter(pk=batch.pk, status__in=FINISHED_STATUSES).exists():
+            import_batch_stopped(batch)
+        raise
+    except BaseException:
         _remove_upload(batch)
         _rollback(batch)
-        batch.refresh_from_db()
-        return batch
-    except Exception as exc:
-        logger.exception("import batch %s failed", batch.pk)
-        batch.report = {}
-        _remove_upload(batch)
-        _rollback(batch)
-        return _finish(batch, JobStatus.FAILED, f"import failed: {type(exc).__name__}")
-    batch.report = report.as_dict()
+        raise
     _remove_upload(batch)
-    if report.canceled:
-        return _finish(batch, JobStatus.CANCELED, "canceled; the series imported before remain")
-    status = JobStatus.WARNING if report.rejected or report.quarantined else JobStatus.SUCCEEDED
-    return _finish(batch, status, _summary(report))
+    return _finish(lease, report, progress.total)
 
 
 def import_batch_import_paths(
@@ -175,117 +160,84 @@ def import_batch_import_paths(
     on_progress=None,
     accept_burned_in: bool = False,
 ) -> tuple[ImportBatch, "ImportReport"]:
-    """Import local paths in this process (the command line), recorded as a batch."""
+    """Import local paths in this process (the command line), recorded as a batch that this
+    process holds under a lease while it imports."""
     # local: scan_import loads pydicom and NumPy, which the web app's start-up skips
     from annotations.ingest.scan_import import scan_import
 
-    now = timezone.now()
-    batch = ImportBatch.objects.create(
-        center=center,
-        split=split or center.split,
-        source=source,
-        created_by=user,
-        status=JobStatus.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
+    created = ImportBatch.objects.create(
+        center=center, split=split or center.split, source=source, created_by=user
     )
-    try:
-        report = scan_import(
-            paths=paths,
-            center=center,
-            split=split,
-            batch=batch,
-            on_progress=on_progress,
-            accept_burned_in=accept_burned_in,
-        )
-    except BaseException:
-        _rollback(batch)
-        _finish(batch, JobStatus.FAILED, "import failed")
-        raise
-    batch.report = report.as_dict()
-    status = JobStatus.WARNING if report.rejected or report.quarantined else JobStatus.SUCCEEDED
-    return _finish(batch, status, _summary(report)), report
+    batch = jobs.claim(ImportBatch, created.pk)
+    assert batch is not None, "a batch just created is pending"
+    with jobs.Lease(batch) as lease:
+        progress = _Progress(lease, then=on_progress)
+        try:
+            report = scan_import(
+                paths=paths,
+                center=center,
+                split=split,
+                batch=batch,
+                on_progress=progress,
+                should_cancel=lambda: lease.cancel_requested,
+                accept_burned_in=accept_burned_in,
+            )
+        except BaseException:
+            _rollback(batch)
+            lease.fail("import failed")
+            raise
+        return _finish(lease, report, progress.total), report
 
 
 def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
     """Cancel a batch: at once if it has not started, else after the series it is importing."""
-    if batch.status in FINISHED_STATUSES:
-        raise Conflict(
-            f"the import has already {batch.get_status_display().lower()}",
-        )
-    if ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.PENDING).update(
-        status=JobStatus.CANCELING
-    ):
-        # Not started: no worker will look at it again (a queued task finds it canceled).
-        batch.refresh_from_db()
-        _remove_upload(batch)
-        return _finish(batch, JobStatus.CANCELED, "canceled before it started")
-    ImportBatch.objects.filter(pk=batch.pk, status=JobStatus.RUNNING).update(
-        status=JobStatus.CANCELING
+    batch = jobs.cancel(
+        batch,
+        running_message="Cancel requested; stopping after the current series.",
+        started_at=Coalesce("started_at", Now()),  # a finished batch has a start
     )
-    batch.refresh_from_db()
+    if batch.status == JobStatus.CANCELED:
+        _remove_upload(batch)  # it never started
     return batch
 
 
-def import_batch_fail_stale(*, timeout_s: int | None = None) -> int:
-    """Fail running batches whose worker sent no heartbeat for ``timeout_s``; return how many."""
-    timeout = timeout_s if timeout_s is not None else settings.IMPORT_HEARTBEAT_TIMEOUT_S
-    cutoff = timezone.now() - timedelta(seconds=timeout)
-    stale = ImportBatch.objects.filter(
-        status__in=[JobStatus.RUNNING, JobStatus.CANCELING], heartbeat_at__lt=cutoff
-    )
-    count = 0
-    for batch in stale:
+def import_batch_stopped(batch: ImportBatch) -> None:
+    """After a batch whose worker stopped (the jobs recovery's hook): a failed batch leaves
+    nothing behind; a canceled one keeps the series imported before, as any cancel does. The
+    uploads go in both cases."""
+    if batch.status == JobStatus.FAILED:
         _rollback(batch)
-        _finish(
-            batch, JobStatus.FAILED, f"the worker stopped responding (no heartbeat for {timeout} s)"
+    _remove_upload(batch)
+
+
+class _Progress:
+    """scan_import's progress callback: the batch's file counts, written under its lease
+    (throttled); a batch the worker no longer holds stops the import."""
+
+    def __init__(self, lease: jobs.Lease, then=None) -> None:
+        self.lease = lease
+        self.then = then
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.total = total
+        self.lease.progress(done, total, files_done=done, files_total=total)
+        if self.lease.lost:
+            raise jobs.JobLost("the batch was failed or taken over while it ran")
+        if self.then is not None:
+            self.then(done, total)
+
+
+def _finish(lease: jobs.Lease, report: "ImportReport", files_seen: int) -> ImportBatch:
+    report_dict = report.as_dict()
+    files = max(_report_files(report_dict), files_seen)
+    fields = {"report": report_dict, "files_done": files, "files_total": files}
+    if report.canceled:
+        return lease.finish(
+            JobStatus.CANCELED, "canceled; the series imported before remain", **fields
         )
-        count += 1
-    return count
-
-
-class _Tracker:
-    """Throttled progress and heartbeat writes, and the cancel flag read with them."""
-
-    def __init__(self, batch: ImportBatch) -> None:
-        self.batch = batch
-        self.last_write = 0.0
-        self.cancel_requested = False
-
-    def progress(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last_write < PROGRESS_INTERVAL_S and done < total:
-            return
-        self.last_write = now
-        alive = ImportBatch.objects.filter(
-            pk=self.batch.pk, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
-        ).update(files_done=done, files_total=total, heartbeat_at=timezone.now())
-        if not alive:
-            from annotations.ingest.scan_import import ImportAborted  # loaded by then
-
-            raise ImportAborted("the batch was failed while it ran")
-        self.cancel_requested = ImportBatch.objects.filter(
-            pk=self.batch.pk, status=JobStatus.CANCELING
-        ).exists()
-
-    def canceled(self) -> bool:
-        return self.cancel_requested
-
-
-def _finish(batch: ImportBatch, status: str, message: str) -> ImportBatch:
-    now = timezone.now()
-    batch.status = status
-    batch.message = message
-    batch.finished_at = now
-    batch.started_at = batch.started_at or now
-    batch.heartbeat_at = now
-    batch.files_done = batch.files_total = max(batch.files_total, batch.files_done)
-    if batch.report:
-        total = _report_files(batch.report)
-        batch.files_total = batch.files_done = max(total, batch.files_total)
-    batch.save()
-    logger.info("import batch %s %s: %s", batch.pk, status, message)
-    return batch
+    status = JobStatus.WARNING if report.rejected or report.quarantined else JobStatus.SUCCEEDED
+    return lease.finish(status, _summary(report), **fields)
 
 
 def _rollback(batch: ImportBatch) -> None:

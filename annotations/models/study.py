@@ -24,6 +24,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# The job statuses live with the jobs framework; annotations.models re-exports them.
+from ichlabel.jobs.models import FINISHED_STATUSES, Job, JobStatus  # noqa: F401
+
 
 class Split(models.TextChoices):
     TRAIN = "train", "Training"
@@ -136,25 +139,9 @@ class Slice(models.Model):
         return f"Slice {self.position_index} of scan {self.scan_id}"
 
 
-class JobStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    WARNING = "warning", "Succeeded with warnings"
-    FAILED = "failed", "Failed"
-    CANCELING = "canceling", "Canceling"
-    CANCELED = "canceled", "Canceled"
+class ImportBatch(Job):
+    """A job (``ichlabel.jobs.Job``); ``progress`` is ``files_done / files_total``."""
 
-
-FINISHED_STATUSES = (
-    JobStatus.SUCCEEDED,
-    JobStatus.WARNING,
-    JobStatus.FAILED,
-    JobStatus.CANCELED,
-)
-
-
-class ImportBatch(models.Model):
     class Source(models.TextChoices):
         CLI = "cli", "Command line"
         UPLOAD = "upload", "Browser upload"
@@ -169,22 +156,16 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     files_total = models.PositiveIntegerField(default=0)
     files_done = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
     report = models.JSONField(default=dict, blank=True)
     upload_dir = models.CharField(max_length=255, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at"]
         verbose_name_plural = "import batches"
         constraints = [
+            *Job.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(files_done__lte=models.F("files_total")), name="batch_progress_le_total"
             ),

@@ -6,21 +6,20 @@ stored DICOM slices in order, converts them to Hounsfield units and hands them, 
 version's frozen labels and split, to ``SnapshotWriter``, which resamples, windows, resizes and
 writes memory-mapped arrays. The build writes into a private folder and renames it when done, so
 a snapshot directory is either complete or absent.
+
+A build is a job of ``ichlabel.jobs``: claimed under a lease, cancelable after each scan,
+failed by the jobs recovery when its worker dies (it is built again when asked again).
 """
 
 import hashlib
 import json
 import logging
 import shutil
-import time
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from annotations.models import (
     GroundTruthScanLabel,
@@ -31,8 +30,8 @@ from annotations.models import (
     Slice,
 )
 from annotations.vocabulary import GROUND_TRUTH_FIELDS
-from ichlabel.errors import Conflict, InvalidInput, NotFound
-from ichlabel.jobs import Heartbeat, claim, requeue_pending
+from ichlabel import jobs
+from ichlabel.errors import Conflict, NotFound
 from modelops.ml.config import LABELS
 from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.ml.snapshot_format import FORMAT, SnapshotWriter
@@ -42,20 +41,9 @@ from modelops.paths import relative_to_data, snapshot_dir
 logger = logging.getLogger(__name__)
 
 
-PROGRESS_INTERVAL_S = 1.0
-
-
 # Ground-truth columns in the snapshot's label order (``any`` is stored as ``any_ich``).
 # the model's output order (modelops.ml.config.LABELS) is the vocabulary's class order
 _LABEL_FIELDS = GROUND_TRUTH_FIELDS
-
-
-class SnapshotAborted(Exception):
-    """The snapshot was failed by the stale check, or taken over, while its build ran."""
-
-
-class SnapshotCanceled(Exception):
-    """A cancel was asked while the snapshot was being built."""
 
 
 class SnapshotScanError(Exception):
@@ -107,41 +95,32 @@ def _request(key, version, image_size, slice_mm, name, created_by) -> tuple[Data
     snapshot.image_size = image_size
     snapshot.slice_mm = slice_mm
     snapshot.windows = [list(w) for w in PAPER_WINDOWS]
+    # A failed or canceled build asked again is a new job.
     snapshot.status = JobStatus.PENDING
     snapshot.message = ""
     snapshot.scans_done = 0
+    snapshot.progress = 0.0
     snapshot.lease = None
-    snapshot.heartbeat_at = timezone.now()  # queued at: see snapshot_fail_stale
+    snapshot.attempts = 0
+    snapshot.started_at = snapshot.finished_at = None
     snapshot.save()
-    transaction.on_commit(lambda: _enqueue(snapshot.pk))
+    jobs.enqueue(DatasetSnapshot, snapshot.pk)
     return snapshot, True
 
 
-def _enqueue(snapshot_id: int) -> None:
-    from modelops.tasks import snapshot_build as task
-
-    task.delay(snapshot_id)
-
-
 def snapshot_build(*, snapshot_id: int) -> DatasetSnapshot:
-    """The worker's side: claim the build, write the files, record the outcome. A build another
-    worker holds (fresh heartbeat) or one already finished is left alone."""
-    snapshot = _claim(snapshot_id)
-    if snapshot is None:
-        return DatasetSnapshot.objects.get(pk=snapshot_id)
+    """The worker's side (through ``ichlabel.jobs.run``): claim the build, write the files,
+    record the outcome. A build another worker holds (fresh heartbeat) or one already finished
+    is left alone."""
+    built = jobs.run(DatasetSnapshot, snapshot_id, _build, claim_fields={"message": ""})
+    return built or DatasetSnapshot.objects.get(pk=snapshot_id)
+
+
+def _build(snapshot: DatasetSnapshot, lease: jobs.Lease) -> DatasetSnapshot:
     target = snapshot_dir(snapshot.key_sha256)
-    heartbeat = Heartbeat(lambda: _held(snapshot), name=f"snapshot-{snapshot_id}")
-    with heartbeat:
-        try:
-            manifest = _write(snapshot, target, heartbeat)
-            digest, size = files_digest(target)
-        except SnapshotCanceled:
-            return _finish(snapshot, JobStatus.CANCELED, "Canceled; nothing was kept.")
-        except Exception as error:  # noqa: BLE001 - the reason is kept on the snapshot
-            logger.exception("snapshot %s failed", snapshot_id)
-            return _finish(snapshot, JobStatus.FAILED, f"{type(error).__name__}: {error}")
-    return _finish(
-        snapshot,
+    manifest = _write(snapshot, target, lease)
+    digest, size = files_digest(target)
+    return lease.finish(
         JobStatus.SUCCEEDED,
         _summary(manifest),
         directory=relative_to_data(target),
@@ -151,38 +130,15 @@ def snapshot_build(*, snapshot_id: int) -> DatasetSnapshot:
     )
 
 
-def _claim(snapshot_id: int) -> DatasetSnapshot | None:
-    if not claim(DatasetSnapshot, snapshot_id, message=""):
-        return None
-    return DatasetSnapshot.objects.get(pk=snapshot_id)
-
-
-def _held(snapshot: DatasetSnapshot):
-    """The snapshot's row while this build still holds it."""
-    return DatasetSnapshot.objects.filter(
-        pk=snapshot.pk, lease=snapshot.lease, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
-    )
-
-
 def snapshot_cancel(*, snapshot: DatasetSnapshot) -> DatasetSnapshot:
     """A queued build is canceled at once; a running one stops after its current scan and
     removes what it wrote."""
-    now = timezone.now()
-    if DatasetSnapshot.objects.filter(pk=snapshot.pk, status=JobStatus.PENDING).update(
-        status=JobStatus.CANCELED, message="Canceled before it started.", finished_at=now
-    ):
-        return DatasetSnapshot.objects.get(pk=snapshot.pk)
-    if DatasetSnapshot.objects.filter(pk=snapshot.pk, status=JobStatus.RUNNING).update(
-        status=JobStatus.CANCELING, message="Cancel requested; stopping after the current scan."
-    ):
-        return DatasetSnapshot.objects.get(pk=snapshot.pk)
-    snapshot.refresh_from_db()
-    if snapshot.status == JobStatus.CANCELING:
-        return snapshot
-    raise InvalidInput(f"This snapshot is {snapshot.status}: there is nothing to cancel.", 409)
+    return jobs.cancel(
+        snapshot, running_message="Cancel requested; stopping after the current scan."
+    )
 
 
-def _write(snapshot: DatasetSnapshot, target: Path, heartbeat: Heartbeat) -> dict:
+def _write(snapshot: DatasetSnapshot, target: Path, lease: jobs.Lease) -> dict:
     if target.exists():
         # A build that finished writing but not recording (the worker died in between).
         shutil.rmtree(target)
@@ -192,13 +148,16 @@ def _write(snapshot: DatasetSnapshot, target: Path, heartbeat: Heartbeat) -> dic
         .select_related("scan")
         .order_by("split", "center_name", "scan__series_instance_uid")
     )
-    tracker = _Tracker(snapshot, heartbeat, total=len(scans))
+    total = len(scans)
+    lease.progress(0, total, scans_done=0, scans_total=total)
     with SnapshotWriter(
         target, image_size=snapshot.image_size, windows=PAPER_WINDOWS, slice_mm=snapshot.slice_mm
     ) as writer:
         for done, row in enumerate(scans, start=1):
             _add_scan(writer, row)
-            tracker.progress(done)
+            lease.progress(done, total, scans_done=done, scans_total=total)
+            # Stopped here, the writer removes what it wrote.
+            lease.check(f"Canceled after {done} of {total} scans; nothing was kept.")
         version = snapshot.ground_truth
         return writer.close(
             extra={
@@ -232,6 +191,8 @@ def _add_scan(writer: SnapshotWriter, row: GroundTruthScanLabel) -> None:
             scan_labels=np.array([getattr(row, f) for f in _LABEL_FIELDS], dtype=np.uint8),
         )
     except Exception as error:
+        if jobs.is_retriable(error):
+            raise  # the build is tried again
         raise SnapshotScanError(
             f"scan {row.scan_id} (series {row.scan.series_instance_uid}, {row.center_name}): "
             f"{type(error).__name__}: {error}"
@@ -265,8 +226,13 @@ def _slice_hu(slice_: Slice) -> np.ndarray:
 
     # As in the importer: no validation warnings, which would quote values.
     pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
-    with default_storage.open(slice_.storage_key, "rb") as handle:
-        ds = pydicom.dcmread(handle)
+    try:
+        with default_storage.open(slice_.storage_key, "rb") as handle:
+            ds = pydicom.dcmread(handle)
+    except FileNotFoundError:
+        raise  # gone from storage: trying again will not bring it back
+    except OSError as error:  # a network share or bucket that failed: may pass
+        raise jobs.RetriableError(f"storage: {type(error).__name__}: {error}") from error
     return np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float32)
 
 
@@ -289,63 +255,3 @@ def _summary(manifest: dict) -> str:
         for name, figures in sorted(manifest.get("splits", {}).items())
     ]
     return "; ".join(parts)
-
-
-def _finish(snapshot: DatasetSnapshot, status: str, message: str, **fields) -> DatasetSnapshot:
-    """Record the outcome while this build still holds the snapshot; a snapshot failed by the
-    stale check, or taken over by another build, keeps what was written there."""
-    now = timezone.now()
-    held = _held(snapshot).update(
-        status=status, message=message, finished_at=now, heartbeat_at=now, **fields
-    )
-    if held:
-        logger.info("snapshot %s %s: %s", snapshot.pk, status, message)
-    else:
-        logger.warning(
-            "snapshot %s: no longer held by this build; %s not recorded", snapshot.pk, status
-        )
-    return DatasetSnapshot.objects.get(pk=snapshot.pk)
-
-
-def snapshot_fail_stale(*, timeout_s: int | None = None) -> int:
-    """Fail building snapshots whose worker sent no heartbeat for ``timeout_s`` (and queue
-    again those no worker took for ``MODELOPS_REQUEUE_PENDING_S``)."""
-    requeue_pending(DatasetSnapshot, _enqueue)
-    timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
-    cutoff = timezone.now() - timedelta(seconds=timeout)
-    DatasetSnapshot.objects.filter(status=JobStatus.CANCELING, heartbeat_at__lt=cutoff).update(
-        status=JobStatus.CANCELED,
-        message="Canceled (the worker had stopped).",
-        finished_at=timezone.now(),
-    )
-    return DatasetSnapshot.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=JobStatus.FAILED,
-        message=f"the worker stopped responding (no heartbeat for {timeout} s)",
-        finished_at=timezone.now(),
-    )
-
-
-class _Tracker:
-    """Throttled progress writes; a snapshot no longer held stops the build."""
-
-    def __init__(self, snapshot: DatasetSnapshot, heartbeat: Heartbeat, *, total: int) -> None:
-        self.snapshot = snapshot
-        self.heartbeat = heartbeat
-        self.total = total
-        self.last_write = 0.0
-        self._write(0)
-
-    def progress(self, done: int) -> None:
-        self.heartbeat.touch()
-        now = time.monotonic()
-        if now - self.last_write >= PROGRESS_INTERVAL_S or done == self.total:
-            self.last_write = now
-            self._write(done)
-
-    def _write(self, done: int) -> None:
-        if not _held(self.snapshot).update(
-            scans_done=done, scans_total=self.total, heartbeat_at=timezone.now()
-        ):
-            raise SnapshotAborted("the snapshot was failed or taken over while it was built")
-        if _held(self.snapshot).filter(status=JobStatus.CANCELING).exists():
-            raise SnapshotCanceled(f"canceled after {done} of {self.total} scans")

@@ -1,28 +1,22 @@
-"""Training runs: start, execute on a ``train`` worker, cancel, and recover from dead workers.
+"""Training runs: start, execute on a ``train`` worker, cancel.
 
-A run is claimed by a worker with a fresh lease (an atomic UPDATE), so a task delivered twice
-never trains twice. While it trains, a heartbeat thread stamps the run every few seconds, also
-inside a long step; progress is written at most once a second. A run whose heartbeats stop
-(the worker was killed or its machine lost) is put back in the queue by
-``training_runs_recover`` and resumes from its last epoch checkpoint; after
-``MODELOPS_MAX_ATTEMPTS`` tries it fails, so no run stays "running" with nobody training it.
+A run is a job of ``ichlabel.jobs``, its resumable kind: claimed by a worker with a fresh lease
+(an atomic UPDATE), so a task delivered twice never trains twice. While it trains, the lease's
+heartbeat thread stamps the run every few seconds, also inside a long step; the training loop
+reports at most once a second. A run whose heartbeats stop (the worker was killed or its
+machine lost) is put back in the queue by the jobs recovery and resumes from its last epoch
+checkpoint; after ``JOBS_MAX_ATTEMPTS`` tries it fails, so no run stays "running" with nobody
+training it.
 """
 
 import logging
 import math
 import socket
 from contextlib import contextmanager
-from datetime import timedelta
-
-from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from annotations.models import JobStatus
+from ichlabel import jobs
 from ichlabel.errors import Conflict, InvalidInput, NotFound
-from ichlabel.jobs import Heartbeat, claim, requeue_pending
 from modelops.ml.config import ConfigError, TrainingConfig
 from modelops.models import DatasetSnapshot, ModelStatus, ModelVersion, TrainingRun
 from modelops.paths import data_path, run_dir
@@ -47,7 +41,7 @@ def training_run_start(
     if snapshot is None:
         raise NotFound(f"Snapshot {snapshot_id} does not exist.")
     if snapshot.status != JobStatus.SUCCEEDED:
-        raise InvalidInput(f"Snapshot {snapshot.name} is {snapshot.status}, not built.", 409)
+        raise Conflict(f"Snapshot {snapshot.name} is {snapshot.status}, not built.")
     for split in ("train", "validation"):
         if split not in snapshot.manifest.get("splits", {}):
             raise InvalidInput(
@@ -80,9 +74,8 @@ def training_run_start(
         config=validated.as_dict(),
         initial_model=initial_model,
         created_by=created_by,
-        heartbeat_at=timezone.now(),  # queued at: see training_runs_recover
     )
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    jobs.enqueue(TrainingRun, run.pk)
     return run
 
 
@@ -114,41 +107,27 @@ def _initial_model(version_id: int | None, config: TrainingConfig) -> ModelVersi
     return version
 
 
-def _enqueue(run_id) -> None:
-    from modelops.tasks import training_run_execute as task
-
-    task.delay(str(run_id))
-
-
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     """A queued run is canceled at once; a running one stops after its current step."""
-    if TrainingRun.objects.filter(pk=run.pk, status=JobStatus.PENDING).update(
-        status=JobStatus.CANCELED, message="Canceled before it started.", finished_at=timezone.now()
-    ):
-        return TrainingRun.objects.get(pk=run.pk)
-    if TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-        status=JobStatus.CANCELING, message="Cancel requested; stopping after the current step."
-    ):
-        return TrainingRun.objects.get(pk=run.pk)
-    run.refresh_from_db()
-    if run.status == JobStatus.CANCELING:
-        return run
-    raise Conflict(f"This run is {run.status}: there is nothing to cancel.")
+    return jobs.cancel(run, running_message="Cancel requested; stopping after the current step.")
 
 
 def training_run_execute(*, run_id: str) -> TrainingRun | None:
-    """The worker's side. Returns None when another worker holds the run or it is finished."""
-    run = _claim(run_id)
-    if run is None:
-        return None
-    reporter = RunReporter(run)
+    """The worker's side (through ``ichlabel.jobs.run``). Returns None when another worker
+    holds the run or it is finished."""
+    return jobs.run(TrainingRun, run_id, _execute, claim_fields={"worker": socket.gethostname()})
+
+
+def _execute(run: TrainingRun, lease: jobs.Lease) -> TrainingRun:
+    run = TrainingRun.objects.select_related("snapshot", "initial_model").get(pk=run.pk)
+    reporter = RunReporter(run, lease)
     directory = run_dir(run.pk)
-    with _run_log(directory), reporter.heartbeat:
+    with _run_log(directory):
         logger.info("run %s: attempt %d on %s", run.pk, run.attempts, run.worker)
         return _train_and_register(run, reporter, directory)
 
 
-def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) -> TrainingRun | None:
+def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) -> TrainingRun:
     from modelops.ml.train import TrainingCancelled, train
     from modelops.registry.services import model_version_register
 
@@ -172,18 +151,18 @@ def _train_and_register(run: TrainingRun, reporter: "RunReporter", directory) ->
         if reporter.lost:
             raise TrainingCancelled("taken over by another worker before evaluation")
         version = model_version_register(run=run, model_path=result.model_path)
-    except TrainingCancelled:
+    except TrainingCancelled as stop:
         if reporter.lost:
-            logger.warning("run %s: taken over by another worker; stopping here", run.pk)
-            return None
-        return _finish(run, JobStatus.CANCELED, "Canceled; the last checkpoint is kept.")
-    except Exception as error:  # noqa: BLE001 - the reason is kept on the run
-        logger.exception("run %s failed", run.pk)
-        if reporter.lost:
-            return None
-        return _finish(run, JobStatus.FAILED, f"{type(error).__name__}: {error}")
+            raise jobs.JobLost(f"run {run.pk}: taken over by another worker") from stop
+        raise jobs.JobCanceled("Canceled; the last checkpoint is kept.") from stop
+    except Exception:
+        logger.exception("run %s failed", run.pk)  # into the run's log; the jobs framework
+        raise  # records the reason on the run (or tries again after a retriable error)
     resumed = f" (resumed after {result.resumed_from} epochs)" if result.resumed_from else ""
-    return _finish(run, JobStatus.SUCCEEDED, f"Trained{resumed}; registered as {version.name}.")
+    # A cancel that came while the model was being evaluated is too late: the run succeeds.
+    return reporter.lease.finish(
+        JobStatus.SUCCEEDED, f"Trained{resumed}; registered as {version.name}."
+    )
 
 
 def _initial_model_path(run: TrainingRun):
@@ -216,68 +195,6 @@ def _run_log(directory):
         handler.close()
 
 
-def _claim(run_id: str) -> TrainingRun | None:
-    now = timezone.now()
-    claimed = claim(
-        TrainingRun,
-        run_id,
-        attempts=F("attempts") + 1,
-        worker=socket.gethostname(),
-        started_at=Coalesce("started_at", now),
-    )
-    if not claimed:
-        return None
-    return TrainingRun.objects.select_related("snapshot", "initial_model").get(pk=run_id)
-
-
-def _finish(run: TrainingRun, status: str, message: str) -> TrainingRun:
-    """Record the outcome, only while this worker still holds the run: a run another worker
-    took over, or that the recovery check failed meanwhile, keeps what they wrote. A cancel
-    that came while the model was being evaluated is too late: the run succeeds."""
-    now = timezone.now()
-    fields = {"status": status, "message": message, "finished_at": now, "heartbeat_at": now}
-    if status == JobStatus.SUCCEEDED:
-        fields["progress"] = 1.0
-    held = TrainingRun.objects.filter(
-        pk=run.pk, lease=run.lease, status__in=[JobStatus.RUNNING, JobStatus.CANCELING]
-    ).update(**fields)
-    if held:
-        logger.info("run %s %s: %s", run.pk, status, message)
-    else:
-        logger.warning("run %s: no longer held by this worker; %s not recorded", run.pk, status)
-    return TrainingRun.objects.get(pk=run.pk)
-
-
-def training_runs_recover(*, timeout_s: int | None = None) -> dict[str, int]:
-    """Runs whose worker stopped sending heartbeats: requeued to resume from their checkpoint,
-    failed after too many tries, or canceled when a cancel was asked; and queued runs no worker
-    took for ``MODELOPS_REQUEUE_PENDING_S``, queued again."""
-    timeout = timeout_s if timeout_s is not None else settings.MODELOPS_HEARTBEAT_TIMEOUT_S
-    now = timezone.now()
-    stale = Q(heartbeat_at__lt=now - timedelta(seconds=timeout))
-    counts = {"requeued": 0, "failed": 0, "canceled": 0, "queued_again": 0}
-    counts["canceled"] = TrainingRun.objects.filter(stale, status=JobStatus.CANCELING).update(
-        status=JobStatus.CANCELED, message="Canceled (the worker had stopped).", finished_at=now
-    )
-    lost = f"the worker stopped responding (no heartbeat for {timeout} s)"
-    counts["failed"] = TrainingRun.objects.filter(
-        stale, status=JobStatus.RUNNING, attempts__gte=settings.MODELOPS_MAX_ATTEMPTS
-    ).update(
-        status=JobStatus.FAILED, message=f"Failed after {lost}, tries exhausted.", finished_at=now
-    )
-    for run_id in TrainingRun.objects.filter(stale, status=JobStatus.RUNNING).values_list(
-        "pk", flat=True
-    ):
-        requeued = TrainingRun.objects.filter(stale, pk=run_id, status=JobStatus.RUNNING).update(
-            status=JobStatus.PENDING, lease=None, message=f"Resuming: {lost}.", heartbeat_at=now
-        )
-        if requeued:
-            counts["requeued"] += 1
-            transaction.on_commit(lambda run_id=run_id: _enqueue(run_id))
-    counts["queued_again"] = requeue_pending(TrainingRun, _enqueue)
-    return counts
-
-
 class RunReporter:
     """The training loop's window on the database: throttled progress, the heartbeat, and the
     cancel flag (or a run taken over by another worker) read back as ``should_stop``.
@@ -285,38 +202,25 @@ class RunReporter:
     Epochs are numbered from 1: ``step`` reports a step of epoch ``epoch`` (in progress),
     ``epoch_end`` the end of it."""
 
-    def __init__(self, run: TrainingRun) -> None:
+    def __init__(self, run: TrainingRun, lease: jobs.Lease | None = None) -> None:
         self.run_id = run.pk
-        self.lease = run.lease
+        self.lease = lease or jobs.Lease(run)
         self.config = run.config
-        self.cancel_requested = False
         # A resumed run keeps the curve of its finished epochs; the steps of the epoch the last
         # worker died in are trained again and drawn once.
         finished = {(entry["stage"], entry["epoch"]) for entry in run.history}
         self.step_points: list = [p for p in run.step_losses if (p[0], p[1]) in finished]
-        self.heartbeat = Heartbeat(self._mine, name=f"run-{run.pk}")
 
     @property
     def lost(self) -> bool:
-        return self.heartbeat.lost
-
-    def _mine(self):
-        return TrainingRun.objects.filter(
-            pk=self.run_id,
-            lease=self.lease,
-            status__in=[JobStatus.RUNNING, JobStatus.CANCELING],
-        )
+        return self.lease.lost
 
     def write(self, **fields) -> None:
         """Update the run if this worker still holds it; read the cancel flag back."""
-        self.heartbeat.touch()
-        if not self._mine().update(heartbeat_at=timezone.now(), **fields):
-            self.heartbeat.lost = True
-            return
-        self.cancel_requested = self._mine().filter(status=JobStatus.CANCELING).exists()
+        self.lease.write(**fields)
 
     def step(self, *, stage: str, epoch: int, step: int, steps: int, logs: dict) -> None:
-        self.heartbeat.touch()
+        self.lease.touch()
         # The training loop reports at most once a second (and each epoch's first and last
         # step), so every report is written.
         if "loss" in logs and (loss := _number(logs["loss"])) is not None:
@@ -354,7 +258,7 @@ class RunReporter:
         )
 
     def should_stop(self) -> bool:
-        return self.cancel_requested or self.lost
+        return self.lease.should_stop()
 
     def _stage_epochs(self, stage: str) -> int:
         return self.config.get("cnn_epochs", 0) if stage == "cnn" else self.config.get("epochs", 1)

@@ -10,8 +10,6 @@ from rest_framework.test import APIClient
 from annotations.models import GroundTruthVersion, JobStatus
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
 from modelops.paths import model_artifact_path, relative_to_data
-from modelops.snapshots import services as snapshots
-from modelops.training import services as training
 from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +18,7 @@ ACTORS = ("ml_engineer", "coordinator", "reader", "anonymous")
 
 
 @pytest.fixture
-def world(monkeypatch):
-    monkeypatch.setattr(training, "_enqueue", lambda run_id: None)
-    monkeypatch.setattr(snapshots, "_enqueue", lambda snapshot_id: None)
+def world(jobs_queued):
     people = {
         "ml_engineer": user_with_role("mleng", "ml_engineer"),
         "coordinator": user_with_role("coord", "coordinator"),

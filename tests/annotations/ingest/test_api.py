@@ -16,12 +16,12 @@ from rest_framework.test import APIClient
 from annotations.ingest.services import (
     center_get_or_create,
     import_batch_create,
-    import_batch_fail_stale,
     import_batch_run,
     import_batch_start,
 )
 from annotations.models import ImportBatch, JobStatus, QuarantinedSeries, Scan
 from annotations.phantoms import write_phantoms
+from ichlabel import jobs
 from ichlabel.errors import DomainError
 from tests.annotations.factories import run_import, series_datasets, write_series
 from tests.conftest import user_with_role
@@ -210,9 +210,9 @@ def test_a_batch_whose_worker_died_is_failed_and_leaves_nothing(tmp_path):
         heartbeat_at=timezone.now(),
     )
 
-    failed = import_batch_fail_stale(timeout_s=300)
+    failed = jobs.fail_stale(ImportBatch, timeout_s=300)
 
-    assert failed == 1
+    assert failed["failed"] == 1
     batch.refresh_from_db()
     fresh.refresh_from_db()
     assert batch.status == "failed" and "stopped responding" in batch.message
@@ -275,7 +275,7 @@ def test_a_failed_batch_removes_its_quarantined_originals(tmp_path, settings):
         status=JobStatus.RUNNING, finished_at=None, heartbeat_at=timezone.now() - timedelta(hours=1)
     )
 
-    import_batch_fail_stale(timeout_s=60)
+    jobs.fail_stale(ImportBatch, timeout_s=60)
 
     assert not QuarantinedSeries.objects.exists()
     assert not (Path(settings.QUARANTINE_DIR) / held.directory).exists()

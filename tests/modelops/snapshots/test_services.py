@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from annotations.models import GroundTruthScanLabel, JobStatus
+from ichlabel import jobs
 from ichlabel.errors import DomainError
 from modelops.ml.snapshot_format import open_snapshot
 from modelops.models import DatasetSnapshot
@@ -11,7 +12,6 @@ from modelops.paths import data_path
 from modelops.snapshots.services import (
     snapshot_build,
     snapshot_cancel,
-    snapshot_fail_stale,
     snapshot_request,
 )
 
@@ -111,7 +111,7 @@ def test_stale_builds_fail(cohort):
     DatasetSnapshot.objects.filter(pk=snapshot.pk).update(
         status=JobStatus.RUNNING, heartbeat_at="2000-01-01T00:00:00Z"
     )
-    assert snapshot_fail_stale(timeout_s=60) == 1
+    assert jobs.fail_stale(DatasetSnapshot, timeout_s=60)["failed"] == 1
     snapshot.refresh_from_db()
     assert snapshot.status == JobStatus.FAILED and "heartbeat" in snapshot.message
 
@@ -141,7 +141,7 @@ def test_cancel_a_queued_build_at_once(cohort):
         snapshot_cancel(snapshot=snapshot)
 
 
-def test_cancel_stops_a_running_build_and_keeps_nothing(cohort, monkeypatch):
+def test_cancel_stops_a_running_build_and_keeps_nothing(cohort, monkeypatch, settings):
     from modelops.snapshots import services as snapshots
 
     users, version = cohort
@@ -155,7 +155,7 @@ def test_cancel_stops_a_running_build_and_keeps_nothing(cohort, monkeypatch):
         snapshot_cancel(snapshot=DatasetSnapshot.objects.get(pk=snapshot.pk))
 
     monkeypatch.setattr(snapshots, "_add_scan", add_then_cancel)
-    monkeypatch.setattr(snapshots, "PROGRESS_INTERVAL_S", 0.0)
+    settings.JOBS_PROGRESS_INTERVAL_S = 0.0  # every scan's progress is written
     canceled = snapshot_build(snapshot_id=snapshot.pk)
     assert canceled.status == JobStatus.CANCELED, canceled.message
     assert canceled.scans_done == 1

@@ -4,9 +4,7 @@ services (snapshot of imported phantoms, run, evaluation), in this process."""
 import pytest
 
 from annotations.models import JobStatus
-from modelops.snapshots import services as snapshots
 from modelops.snapshots.services import snapshot_build, snapshot_request
-from modelops.training import services as training
 from modelops.training.services import training_run_execute, training_run_start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,11 +19,9 @@ TINY = {
 }
 
 
-def test_the_same_seed_trains_the_same_model(monkeypatch):
+def test_the_same_seed_trains_the_same_model(jobs_queued):
     from tests.modelops.conftest import demo_users, seed_cohort
 
-    monkeypatch.setattr(snapshots, "_enqueue", lambda _: None)
-    monkeypatch.setattr(training, "_enqueue", lambda _: None)
     users = demo_users()
     version = seed_cohort().version
     snapshot, _ = snapshot_request(

@@ -7,15 +7,10 @@ import pytest
 from django.utils import timezone
 
 from annotations.models import JobStatus
+from ichlabel import jobs
 from ichlabel.errors import DomainError
 from modelops.models import DatasetSnapshot, ModelVersion, TrainingRun
-from modelops.training import services as training
-from modelops.training.services import (
-    RunReporter,
-    training_run_cancel,
-    training_run_start,
-    training_runs_recover,
-)
+from modelops.training.services import RunReporter, training_run_cancel, training_run_start
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +43,21 @@ def snapshot(ml_engineer):
 
 
 @pytest.fixture
-def queued(monkeypatch):
+def queued(jobs_queued):
     """Runs queued in this test (the Celery send is recorded, not delivered)."""
-    sent = []
-    monkeypatch.setattr(training, "_enqueue", sent.append)
-    return sent
+    return jobs_queued
+
+
+def _claim(run_id) -> TrainingRun | None:
+    return jobs.claim(TrainingRun, run_id)
+
+
+def _recover() -> dict:
+    """What the periodic recovery does for training runs."""
+    return {
+        **jobs.fail_stale(TrainingRun, timeout_s=60),
+        "queued_again": jobs.requeue_lost(TrainingRun),
+    }
 
 
 def _start(snapshot, user, **config):
@@ -99,7 +104,7 @@ def test_cancel_a_pending_run_at_once_and_a_running_one_after_its_step(
     with pytest.raises(DomainError, match="nothing to cancel"):
         training_run_cancel(run=pending)
     running = _start(snapshot, ml_engineer)
-    claimed = training._claim(str(running.pk))
+    claimed = _claim(str(running.pk))
     assert claimed.status == JobStatus.RUNNING and claimed.attempts == 1
     assert training_run_cancel(run=running).status == JobStatus.CANCELING
     reporter = RunReporter(claimed)
@@ -109,12 +114,12 @@ def test_cancel_a_pending_run_at_once_and_a_running_one_after_its_step(
 
 def test_a_run_is_claimed_by_one_worker_only(snapshot, ml_engineer, queued):
     run = _start(snapshot, ml_engineer)
-    assert training._claim(str(run.pk)) is not None
-    assert training._claim(str(run.pk)) is None, "a fresh heartbeat keeps the run with its worker"
+    assert _claim(str(run.pk)) is not None
+    assert _claim(str(run.pk)) is None, "a fresh heartbeat keeps the run with its worker"
 
 
 def test_reporter_writes_progress_history_and_curves(snapshot, ml_engineer, queued):
-    run = training._claim(str(_start(snapshot, ml_engineer, cnn_epochs=2, epochs=2).pk))
+    run = _claim(str(_start(snapshot, ml_engineer, cnn_epochs=2, epochs=2).pk))
     reporter = RunReporter(run)
     # epochs count from 1: halfway through the first of four epochs is 1/8 done
     reporter.step(stage="cnn", epoch=1, step=5, steps=10, logs={"loss": 0.5})
@@ -136,13 +141,16 @@ def test_reporter_writes_progress_history_and_curves(snapshot, ml_engineer, queu
 
 
 def test_a_worker_that_lost_its_run_records_nothing(snapshot, ml_engineer, queued):
-    run = training._claim(str(_start(snapshot, ml_engineer).pk))
+    run = _claim(str(_start(snapshot, ml_engineer).pk))
     TrainingRun.objects.filter(pk=run.pk).update(status=JobStatus.FAILED, message="by recovery")
-    assert training._finish(run, JobStatus.SUCCEEDED, "late").status == JobStatus.FAILED
-    other = training._claim(str(_start(snapshot, ml_engineer).pk))
+    assert not jobs.finish(run, JobStatus.SUCCEEDED, "late")
+    run.refresh_from_db()
+    assert run.status == JobStatus.FAILED and run.message == "by recovery"
+    other = _claim(str(_start(snapshot, ml_engineer).pk))
     TrainingRun.objects.filter(pk=other.pk).update(status=JobStatus.CANCELING)
-    finished = training._finish(other, JobStatus.SUCCEEDED, "done before the cancel took")
-    assert finished.status == JobStatus.SUCCEEDED
+    assert jobs.finish(other, JobStatus.SUCCEEDED, "done before the cancel took")
+    other.refresh_from_db()
+    assert other.status == JobStatus.SUCCEEDED and other.progress == 1.0
 
 
 def test_scan_level_training_scans_are_refused(snapshot, ml_engineer, queued):
@@ -156,15 +164,15 @@ def test_scan_level_training_scans_are_refused(snapshot, ml_engineer, queued):
 def test_recovery_requeues_stale_runs_then_fails_them(
     snapshot, ml_engineer, queued, settings, django_capture_on_commit_callbacks
 ):
-    settings.MODELOPS_MAX_ATTEMPTS = 2
+    settings.JOBS_MAX_ATTEMPTS = 2
     run = _start(snapshot, ml_engineer)
     queued.clear()
     old = timezone.now() - timedelta(minutes=10)
     for attempt in (1, 2):
-        training._claim(str(run.pk))
+        _claim(str(run.pk))
         TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=old)
         with django_capture_on_commit_callbacks(execute=True):
-            counts = training_runs_recover(timeout_s=60)
+            counts = _recover()
         run.refresh_from_db()
         if attempt == 1:
             assert counts["requeued"] == 1 and run.status == JobStatus.PENDING
@@ -175,12 +183,12 @@ def test_recovery_requeues_stale_runs_then_fails_them(
 
 
 def test_recovery_leaves_live_runs_and_finishes_stale_cancels(snapshot, ml_engineer, queued):
-    live = training._claim(str(_start(snapshot, ml_engineer).pk))
-    stale = training._claim(str(_start(snapshot, ml_engineer).pk))
+    live = _claim(str(_start(snapshot, ml_engineer).pk))
+    stale = _claim(str(_start(snapshot, ml_engineer).pk))
     TrainingRun.objects.filter(pk=stale.pk).update(
         status=JobStatus.CANCELING, heartbeat_at=timezone.now() - timedelta(minutes=5)
     )
-    counts = training_runs_recover(timeout_s=60)
+    counts = _recover()
     assert counts == {"requeued": 0, "failed": 0, "canceled": 1, "queued_again": 0}
     live.refresh_from_db()
     assert live.status == JobStatus.RUNNING
@@ -227,14 +235,14 @@ def test_a_resumed_run_keeps_the_curve_of_its_finished_epochs_only(snapshot, ml_
         history=[{"stage": "cnn", "epoch": 1, "loss": 0.5}],
         step_losses=[["cnn", 1, 1, 0.7], ["cnn", 1, 2, 0.5], ["cnn", 2, 1, 0.45]],
     )
-    reporter = RunReporter(training._claim(str(run.pk)))
+    reporter = RunReporter(_claim(str(run.pk)))
     assert reporter.step_points == [["cnn", 1, 1, 0.7], ["cnn", 1, 2, 0.5]]
 
 
 def test_a_run_queued_long_ago_is_queued_again(
     snapshot, ml_engineer, queued, settings, django_capture_on_commit_callbacks
 ):
-    settings.MODELOPS_REQUEUE_PENDING_S = 600
+    settings.JOBS_REQUEUE_PENDING_S = 600
     fresh = _start(snapshot, ml_engineer)
     forgotten = _start(snapshot, ml_engineer)
     TrainingRun.objects.filter(pk=forgotten.pk).update(
@@ -242,7 +250,7 @@ def test_a_run_queued_long_ago_is_queued_again(
     )
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert training_runs_recover(timeout_s=60)["queued_again"] == 1
+        assert _recover()["queued_again"] == 1
     assert queued == [forgotten.pk] and fresh.pk not in queued
     with django_capture_on_commit_callbacks(execute=True):
-        assert training_runs_recover(timeout_s=60)["queued_again"] == 0, "once per period"
+        assert _recover()["queued_again"] == 0, "once per period"

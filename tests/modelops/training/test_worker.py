@@ -9,11 +9,12 @@ import time
 import pytest
 
 from annotations.models import JobStatus
+from ichlabel import jobs
 from modelops.models import DatasetSnapshot, TrainingRun
 from modelops.paths import run_dir
 from modelops.registry.services import model_version_verify
 from modelops.snapshots.services import snapshot_request
-from modelops.training.services import training_run_start, training_runs_recover
+from modelops.training.services import training_run_start
 from tests.conftest import celery_worker_env, celery_worker_spawn, celery_worker_stop
 from tests.modelops.conftest import demo_users, seed_cohort
 
@@ -133,7 +134,7 @@ def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
     assert _run(run.pk).status == JobStatus.RUNNING, "nobody has noticed yet"
     train_worker()
     # What the periodic check does once heartbeats have stopped for the timeout.
-    assert training_runs_recover(timeout_s=0)["requeued"] == 1
+    assert jobs.fail_stale(TrainingRun, timeout_s=0)["requeued"] == 1
     run = _wait(lambda: _run(run.pk), lambda r: r.finished, 300, "the resumed run")
     assert run.status == JobStatus.SUCCEEDED, run.message
     assert run.attempts == 2
