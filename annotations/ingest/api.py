@@ -142,6 +142,9 @@ class ScanDetailApi(APIView):
     class OutputSerializer(ScanOutputSerializer):
         slices = SliceOutputSerializer(many=True, source="slices.all")
 
+        class Meta:
+            ref_name = "ScanDetail"
+
     @extend_schema(responses=OutputSerializer)
     def get(self, request, scan_id: int):
         try:
