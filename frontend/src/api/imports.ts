@@ -1,6 +1,6 @@
 /** Import batches: open one, upload files into it, start it, watch it, cancel it. */
 import { getJson, postForm, postJson, type UploadProgress } from "./client";
-import type { ImportBatch, Split } from "./types";
+import type { ImportBatch, Schemas, Split } from "./types";
 
 /** One file to upload and the relative path the server should keep for it. */
 export interface UploadItem {
@@ -37,7 +37,7 @@ export class ImportBatchEndpoints {
 }
 
 export const importBatchCreate = (url: string, center: string, split: Split | null): Promise<ImportBatch> =>
-  postJson<ImportBatch>(url, { center, split });
+  postJson<ImportBatch>(url, { center, split } satisfies Schemas["ImportBatchCreateInput"]);
 
 export const importBatchGet = (url: string, signal?: AbortSignal): Promise<ImportBatch> =>
   getJson<ImportBatch>(url, signal);
