@@ -4,7 +4,7 @@ import pytest
 
 from annotations.models import ReadLevel, ScanLabelAudit
 from annotations.reading.services import read_assign, read_complete, scan_label_save
-from ichlabel.errors import DomainError
+from ichlabel.errors import Conflict, DomainError
 from tests.annotations.study_factories import make_scan
 from tests.conftest import user_with_role
 
@@ -35,12 +35,12 @@ def test_saves_are_versioned_and_audited(read):
 def test_a_stale_save_is_refused_with_the_current_values(read):
     scan_label_save(read_id=read.pk, reader=read.reader, values={"sdh": True}, expected_version=0)
 
-    with pytest.raises(DomainError) as conflict:
+    with pytest.raises(Conflict) as conflict:
         scan_label_save(
             read_id=read.pk, reader=read.reader, values={"edh": True}, expected_version=0
         )
 
-    assert conflict.value.status == 409 and conflict.value.extra["values"]["sdh"] is True
+    assert conflict.value.extra["values"]["sdh"] is True
 
 
 def test_another_reader_cannot_save_and_completion_needs_a_label(read):
