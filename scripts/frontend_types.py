@@ -42,7 +42,7 @@ def module() -> str:
         "export type HemorrhageClass = (typeof HEMORRHAGE_CLASSES)[number];",
         f"export const SUBTYPES = {ts(list(vocabulary.SUBTYPES))} as const;",
         "export type Subtype = (typeof SUBTYPES)[number];",
-        "/** A reader's explicit \"no hemorrhage\" label. */",
+        '/** A reader\'s explicit "no hemorrhage" label. */',
         f"export const NO_HEMORRHAGE = {ts(vocabulary.NO_HEMORRHAGE)} as const;",
         "/** The fields of a reader's slice or scan label: the subtypes, then no hemorrhage. */",
         f"export const LABEL_FIELDS = {ts(list(vocabulary.LABEL_FIELDS))} as const;",

@@ -23,9 +23,7 @@ def center_list() -> QuerySet[Center]:
 
 
 def split_totals() -> dict[str, dict[str, int]]:
-    rows = Scan.objects.values("split").annotate(
-        scans=Count("id"), slice_total=Sum("slice_count")
-    )
+    rows = Scan.objects.values("split").annotate(scans=Count("id"), slice_total=Sum("slice_count"))
     return {
         row["split"]: {"scans": row["scans"], "slices": row["slice_total"] or 0} for row in rows
     }
