@@ -46,6 +46,12 @@ def coordinator(db):
 
 
 @pytest.fixture
+def readers(db):
+    """Four neuroradiologists, neuro0 to neuro3: enough for a primary read and two cross-reads."""
+    return [user_with_role(f"neuro{i}", "neuroradiologist") for i in range(4)]
+
+
+@pytest.fixture
 def ml_engineer(db):
     return user_with_role("mleng", "ml_engineer")
 

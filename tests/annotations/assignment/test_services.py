@@ -24,19 +24,8 @@ from annotations.reading.selectors import worklist_for_reader
 from annotations.reading.services import LabelChange, read_assign, slice_labels_save
 from ichlabel.errors import Conflict, DomainError
 from tests.annotations.study_factories import make_scan
-from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def readers():
-    return [user_with_role(f"neuro{i}", "neuroradiologist") for i in range(4)]
-
-
-@pytest.fixture
-def coordinator():
-    return user_with_role("coord", "coordinator")
 
 
 def assign(coordinator, **kwargs):

@@ -32,19 +32,8 @@ from tests.annotations.study_factories import (
     make_scan,
     scan_label_and_complete,
 )
-from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def readers():
-    return [user_with_role(f"neuro{i}", "neuroradiologist") for i in range(4)]
-
-
-@pytest.fixture
-def coordinator():
-    return user_with_role("coord", "coordinator")
 
 
 def three_reads(scan, readers, level=ReadLevel.SLICE):

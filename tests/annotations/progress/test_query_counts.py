@@ -30,11 +30,6 @@ PROGRESS_API = 10
 DASHBOARD_PAGE = 13
 
 
-@pytest.fixture
-def coordinator():
-    return user_with_role("coord", "coordinator")
-
-
 def study_of(rows: int) -> None:
     """``rows`` readers, each with one completed read (on a day of its own) of a scan in a
     center of its own, and one open read."""
