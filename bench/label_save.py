@@ -28,7 +28,8 @@ import time
 
 from appserver import ROOT, serve
 
-SUBTYPES = ("iph", "ivh", "sah", "sdh", "edh")
+sys.path.insert(0, str(ROOT))
+from annotations.vocabulary import SUBTYPES  # noqa: E402
 
 
 def main() -> None:

@@ -48,7 +48,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotations.agreement.statistics import (
-    LABELS,
     AgreementRow,
     agreement_statistics,
     agreement_table,
@@ -69,6 +68,7 @@ from annotations.models import (
     SliceLabel,
 )
 from annotations.models.reads import any_subtype_q
+from annotations.vocabulary import HEMORRHAGE_CLASSES
 from ichlabel.errors import InvalidInput, NotFound
 
 # A subtype's bit in the per-item label byte; ``any`` is any of them.
@@ -116,7 +116,7 @@ class StudyRatings:
         return values
 
     def ratings_by_label(self) -> dict[str, np.ndarray]:
-        return {label: self.ratings(label) for label in LABELS}
+        return {label: self.ratings(label) for label in HEMORRHAGE_CLASSES}
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from annotations.vocabulary import HEMORRHAGE_CLASSES
-
-# The paper's classes, the usual keys of agreement_table's input.
-LABELS = HEMORRHAGE_CLASSES
-
-
 # The pattern table grows with 3^n_readers and the pair cells with n_readers^2; studies here
 # have 3 readers (validation cross-reads) or 5 (the saliency study).
 MAX_READERS = 10

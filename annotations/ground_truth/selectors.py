@@ -58,16 +58,13 @@ def ground_truth_scan_label_list(
 def ground_truth_slice_label_list(
     *, version: GroundTruthVersion, user, scan_id: int
 ) -> QuerySet[GroundTruthSliceLabel]:
-    """The slice labels of one scan in a version (a 404 where the scan is not visible)."""
+    """The slice labels of one scan in a version (DoesNotExist where the scan is not visible)."""
     ground_truth_scan_label_list(version=version, user=user, scan_id=scan_id).get()
     return (
         GroundTruthSliceLabel.objects.filter(version=version, scan_id=scan_id)
         .select_related("slice")
         .order_by("slice__position_index")
     )
-
-
-GROUND_TRUTH_CLASSES = GROUND_TRUTH_FIELDS
 
 
 def ground_truth_compare(
@@ -86,9 +83,9 @@ def ground_truth_compare(
         ("scans", GroundTruthScanLabel, "scan_id", "NULL"),
     ):
         t = table(model)
-        differs = " OR ".join(f"a.{c} <> b.{c}" for c in GROUND_TRUTH_CLASSES)
+        differs = " OR ".join(f"a.{c} <> b.{c}" for c in GROUND_TRUTH_FIELDS)
         per_class = ", ".join(
-            f"SUM(CASE WHEN a.{c} <> b.{c} THEN 1 ELSE 0 END)" for c in GROUND_TRUTH_CLASSES
+            f"SUM(CASE WHEN a.{c} <> b.{c} THEN 1 ELSE 0 END)" for c in GROUND_TRUTH_FIELDS
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -106,7 +103,7 @@ def ground_truth_compare(
                     [this.pk, other.pk],
                 )
                 only.append(cursor.fetchone()[0])
-            columns = ", ".join(f"a.{c}, b.{c}" for c in GROUND_TRUTH_CLASSES)
+            columns = ", ".join(f"a.{c}, b.{c}" for c in GROUND_TRUTH_FIELDS)
             join_slice = f"JOIN {table(Slice)} s ON s.id = a.slice_id" if level == "slices" else ""
             cursor.execute(
                 f"""SELECT a.scan_id, {index}, {columns}

@@ -40,8 +40,6 @@ from annotations.models import (
 from annotations.vocabulary import GROUND_TRUTH_FIELDS, HEMORRHAGE_CLASSES
 from ichlabel.errors import Conflict, InvalidInput
 
-CLASSES = HEMORRHAGE_CLASSES
-
 
 def table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
@@ -292,7 +290,7 @@ def _version_counts(cursor, version_id: int) -> dict:
         total, *positives, adjudicated = cursor.fetchone()
         counts[level] = {
             "total": total,
-            "positive": dict(zip(CLASSES, (p or 0 for p in positives), strict=True)),
+            "positive": dict(zip(HEMORRHAGE_CLASSES, (p or 0 for p in positives), strict=True)),
             "adjudicated": adjudicated or 0,
         }
     cursor.execute(

@@ -1,7 +1,7 @@
 """Reads and slice labels: assignment, saving labels with optimistic concurrency, completion.
 
 Every rule that spans rows lives here: a reader touches only reads assigned to them (another
-reader's read does not exist for them: DoesNotExist, a 404 at the API); a completed read never
+reader's read does not exist for them: DoesNotExist); a completed read never
 changes; a save names the version it edited and a stale one is refused as a conflict, with
 the current values so the page can reconcile; each label change writes its audit row in the
 same transaction.
@@ -315,7 +315,7 @@ def _mark_started(read: Read) -> None:
 def scan_label_save(
     *, read_id: int, reader, values: dict[str, bool], expected_version: int
 ) -> ScanLabel:
-    """Save the reader's verdict on the whole scan, or refuse it as stale (409)."""
+    """Save the reader's verdict on the whole scan, or refuse it as stale (Conflict)."""
     read = (
         Read.objects.select_for_update(of=("self",))
         .exclude(status=ReadStatus.WITHDRAWN)

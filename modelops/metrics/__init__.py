@@ -22,6 +22,7 @@ never an exception; malformed input (negative counts, labels other than 0/1, non
 arrays of different lengths) raises `ValueError` with a message.
 """
 
+from annotations.vocabulary import HEMORRHAGE_CLASSES
 from modelops.metrics.estimates import (
     AUROC_METHODS,
     BOOTSTRAP,
@@ -30,7 +31,6 @@ from modelops.metrics.estimates import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     DELONG,
-    HEMORRHAGE_CLASSES,
     PROPORTION_METHODS,
     WILSON,
     Estimate,

@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-HEMORRHAGE_CLASSES = ("any", "iph", "ivh", "sah", "sdh", "edh")
-
 WILSON = "wilson"
 CLOPPER_PEARSON = "clopper-pearson"
 PROPORTION_METHODS = (WILSON, CLOPPER_PEARSON)

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from annotations.vocabulary import HEMORRHAGE_CLASSES
 from modelops.metrics.estimates import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     DELONG,
-    HEMORRHAGE_CLASSES,
     WILSON,
     Estimate,
     _json_number,

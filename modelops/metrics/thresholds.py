@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from modelops.metrics.estimates import HEMORRHAGE_CLASSES, _json_number
+from annotations.vocabulary import HEMORRHAGE_CLASSES
+from modelops.metrics.estimates import _json_number
 from modelops.metrics.roc import roc_curve
 
 YOUDEN = "youden"

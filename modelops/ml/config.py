@@ -9,9 +9,9 @@ Adam at 1e-3 with an exponential decay of 0.96 per epoch.
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from modelops.metrics.estimates import HEMORRHAGE_CLASSES
+from annotations.vocabulary import HEMORRHAGE_CLASSES
 
-# the model's output order is the metrics' class order, by construction
+# the model's output order is the vocabulary's class order, as the metrics' is
 LABELS: tuple[str, ...] = tuple(HEMORRHAGE_CLASSES)
 
 BACKBONES = ("small", "inception_resnet_v2")
