@@ -43,13 +43,17 @@ CLASS_DESCRIPTIONS: dict[str, str] = {
 # brain, a wider brain window, blood against bone (subdural and epidural).
 PAPER_WINDOWS: tuple[tuple[float, float], ...] = ((50.0, 100.0), (50.0, 130.0), (150.0, 300.0))
 
-# The reading view's window presets on keys (centre/width in HU): the paper's three windows,
-# then brain, subdural and bone. A site may replace them (ICHLABEL_WINDOW_PRESETS, the same
-# shape); the settings check holds them to the rules below.
+# The reading view's window presets on keys (centre/width in HU): the paper's three windows
+# (taken from PAPER_WINDOWS, so the page shows what the model sees), then brain, subdural and
+# bone. A site may replace them (ICHLABEL_WINDOW_PRESETS, the same shape); the settings check
+# holds them to the rules below.
 WINDOW_PRESETS: tuple[dict, ...] = (
-    {"key": "q", "name": "Paper narrow", "center": 50, "width": 100},
-    {"key": "w", "name": "Paper medium", "center": 50, "width": 130},
-    {"key": "e", "name": "Paper wide", "center": 150, "width": 300},
+    *(
+        {"key": key, "name": f"Paper {name}", "center": int(center), "width": int(width)}
+        for key, name, (center, width) in zip(
+            "qwe", ("narrow", "medium", "wide"), PAPER_WINDOWS, strict=True
+        )
+    ),
     {"key": "b", "name": "Brain", "center": 40, "width": 80},
     {"key": "s", "name": "Subdural", "center": 75, "width": 215},
     {"key": "o", "name": "Bone", "center": 600, "width": 2800},
