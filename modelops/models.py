@@ -94,7 +94,6 @@ class TrainingRun(Job):
     history = models.JSONField(default=list, blank=True, help_text="One entry per epoch")
     step_losses = models.JSONField(default=list, blank=True, help_text="[stage, epoch, step, loss]")
     resumed_from = models.JSONField(null=True, blank=True)
-    worker = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -27,6 +27,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="importbatch",
+            name="worker",
+            field=models.CharField(blank=True, max_length=255),
+        ),
+        migrations.AddField(
+            model_name="importbatch",
             name="attempts",
             field=models.PositiveIntegerField(default=0, help_text="Claims by a worker so far"),
         ),

@@ -18,6 +18,8 @@ tries) or any other error (failed at once, with its message).
 """
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -45,6 +47,7 @@ def claim(model: type[J], pk, **fields) -> J | None:
     lease (one atomic UPDATE: of two workers given the same job, one wins); count the attempt.
     ``fields`` are written with the claim. Returns the job, or None when it is not to be had."""
     now = timezone.now()
+    fields.setdefault("worker", f"{socket.gethostname()}:{os.getpid()}")
     stale = now - timedelta(seconds=settings.JOBS_HEARTBEAT_TIMEOUT_S)
     taken = (
         model._default_manager.filter(pk=pk)

@@ -37,16 +37,18 @@ class Job(models.Model):
 
     ``lease`` is the claim of the worker that holds the job (a new one at each claim): every
     write of that worker is filtered by it, so a worker whose job was taken over or failed
-    writes nothing. The lease lasts while ``heartbeat_at`` is younger than
-    ``JOBS_HEARTBEAT_TIMEOUT_S``; a pending job's ``heartbeat_at`` is when it was queued.
-    ``progress`` is the share done, 0 to 1; jobs keep their own counts beside it (an import's
-    files, a snapshot's scans, a run's epochs and steps).
+    writes nothing; ``worker`` names that worker's host and process, for the operator. The
+    lease lasts while ``heartbeat_at`` is younger than ``JOBS_HEARTBEAT_TIMEOUT_S``; a pending
+    job's ``heartbeat_at`` is when it was queued. ``progress`` is the share done, 0 to 1; jobs
+    keep their own counts beside it (an import's files, a snapshot's scans, a run's epochs and
+    steps).
     """
 
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     message = models.TextField(blank=True)
     progress = models.FloatField(default=0.0, help_text="Share done, 0 to 1")
     lease = models.UUIDField(null=True, blank=True, help_text="The claim of the holding worker")
+    worker = models.CharField(max_length=255, blank=True)  # host:pid of the last claim
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Claims by a worker so far")
     task_id = models.CharField(max_length=64, blank=True, help_text="The queue's message id")

@@ -11,7 +11,6 @@ training it.
 
 import logging
 import math
-import socket
 from contextlib import contextmanager
 
 from annotations.models import JobStatus
@@ -115,7 +114,7 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
 def training_run_execute(*, run_id: str) -> TrainingRun | None:
     """The worker's side (through ``ichlabel.jobs.run``). Returns None when another worker
     holds the run or it is finished."""
-    return jobs.run(TrainingRun, run_id, _execute, claim_fields={"worker": socket.gethostname()})
+    return jobs.run(TrainingRun, run_id, _execute)
 
 
 def _execute(run: TrainingRun, lease: jobs.Lease) -> TrainingRun:

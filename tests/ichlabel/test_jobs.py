@@ -2,6 +2,8 @@
 cancel, recovery of dead and lost jobs, retries by error type, throttled progress, the heartbeat
 thread, and the registry that every long job is in."""
 
+import os
+import socket
 import threading
 import time
 import uuid
@@ -51,6 +53,7 @@ def test_a_job_is_claimed_once_and_each_claim_counts_an_attempt():
     first = jobs.claim(ImportBatch, batch.pk)
     assert first.status == JobStatus.RUNNING and first.lease and first.attempts == 1
     assert first.started_at is not None
+    assert first.worker == f"{socket.gethostname()}:{os.getpid()}"
     assert jobs.claim(ImportBatch, batch.pk) is None, "a fresh heartbeat keeps it with its worker"
     _age(batch, minutes=5)
     taken_over = jobs.claim(ImportBatch, batch.pk)
