@@ -33,7 +33,7 @@ from annotations.phantoms import (
 )
 from annotations.phantoms.conventions import FILE_NAMINGS, INSTANCE_ORDERS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SEED = 7
 SIZE = 64
 N_SCANS = 10
