@@ -1,4 +1,4 @@
-"""Generate phantom scans and write a folder of DICOM series plus truth.json.
+"""Generate phantom scans and write a folder of DICOM series plus truth.json (and lesion masks).
 
 The mix is deterministic from the seed (and center): in every block of 10 scans (0-9, 10-19...),
 4 are negative and 6 positive; each positive scan has a primary subtype, the six primaries cover all
@@ -24,6 +24,7 @@ from .conventions import choose_convention
 from .dicomfile import PatientInfo
 from .geometry import build_grid, draw_shape
 from .hemorrhage import SUBTYPES, Lesion, plan_lesions
+from .masks import MASKS_DIR, write_lesion_masks
 from .scan import PhantomScan, SliceTruth, file_name, slice_flags
 from .seeding import phantom_uid, stream
 
@@ -226,6 +227,12 @@ class WrittenScan:
     directory: Path
     files: list[Path]
     truth: dict[str, object] = field(repr=False)
+    masks: Path | None = None  # the lesion mask file, when written
+
+
+def masks_path(out_dir: Path, name: str) -> Path:
+    """Where `write_phantoms(..., masks=True)` puts the lesion masks of scan `name`."""
+    return Path(out_dir) / MASKS_DIR / f"{name}.npz"
 
 
 def write_phantoms(
@@ -236,12 +243,18 @@ def write_phantoms(
     size: int = 512,
     center: str | None = None,
     overwrite: bool = False,
+    masks: bool = False,
 ) -> list[WrittenScan]:
     """Write `scans` phantom series under out_dir/<scan name>/ and their entries in truth.json.
 
     The same arguments give byte-identical files. A scan folder that already holds files is refused
     (FileExistsError) unless overwrite=True, which replaces that folder; nothing else is touched,
     and truth.json keeps the entries of other scans (other centers) already listed there.
+
+    masks=True also writes each scan's lesion masks to out_dir/masks/<scan name>.npz (masks.py)
+    and names that file in the scan's truth entry. It is off by default because the masks folder
+    is no DICOM series: a caller that imports every folder or file under out_dir would take it for
+    one (and an npz file is a zip archive, which an importer opens).
     """
     out_dir = Path(out_dir)
     folders = [out_dir / scan_name(center, index) for index in range(scans)]
@@ -255,7 +268,16 @@ def write_phantoms(
         if directory in occupied:
             shutil.rmtree(directory)
         files = scan.write(directory)
-        written.append(WrittenScan(scan.name, directory, files, scan.truth()))
+        truth = scan.truth()
+        mask_file = masks_path(out_dir, scan.name)
+        if masks:
+            write_lesion_masks(mask_file, scan.lesion_masks())
+            truth["masks"] = mask_file.relative_to(out_dir).as_posix()
+        else:  # a mask left from an earlier write of this scan would now describe nothing
+            mask_file.unlink(missing_ok=True)
+        written.append(
+            WrittenScan(scan.name, directory, files, truth, mask_file if masks else None)
+        )
         del scan  # one scan's volume at a time in memory
     _merge_truth(out_dir / "truth.json", [w.truth for w in written])
     return written

@@ -20,6 +20,7 @@ from .conventions import HeaderConvention
 from .dicomfile import PatientInfo, build_ct_dataset, write_dataset
 from .geometry import SLICE_THICKNESS_MM, HeadShape
 from .hemorrhage import SUBTYPES, Lesion
+from .masks import masks_from_labels
 
 # A slice is positive for a subtype when the lesion covers at least this area on it (and at least
 # MIN_LESION_PIXELS pixels): a few pixels, about what a reader could point at, whatever the matrix.
@@ -103,6 +104,13 @@ class PhantomScan:
     @property
     def positive(self) -> bool:
         return bool(self.subtypes)
+
+    def lesion_masks(self) -> np.ndarray:
+        """Boolean (n_slices, rows, columns, 5): the pixels of each subtype, SUBTYPES order.
+
+        The same pixels the slice truth counts (`lesion_pixels`), in position order; see masks.py.
+        """
+        return masks_from_labels(self.labels)
 
     def position_mm(self, k: int) -> tuple[float, float, float]:
         origin = self.shape.origin_mm
