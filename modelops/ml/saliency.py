@@ -150,6 +150,37 @@ class SaliencyModel:
             normgrad=_pad(normgrad, len(images)), gradcam=_pad(gradcam, len(images)), score=score
         )
 
+    def slice_scorer(
+        self, images: np.ndarray, target: Target, slice_index: int
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """The target's score when slice ``slice_index`` is replaced by other images: a stack
+        (n, size, size, 3) -> n scores. The other slices' features are computed once, so a
+        deletion curve costs one backbone pass per image, not one per scan."""
+        images = np.asarray(images, dtype=np.float32)
+        images = images[: _real_slices(images)]
+        if not 0 <= slice_index < len(images):
+            raise ValueError(f"slice {slice_index} is not a slice of this scan")
+        features = self._features(images)
+        label = LABELS.index(target.label)
+
+        def score(stack: np.ndarray) -> np.ndarray:
+            sequences = np.repeat(features[None], len(stack), axis=0)
+            sequences[:, slice_index] = self._features(np.asarray(stack, dtype=np.float32))
+            out = self.head(sequences)
+            if target.level == "scan":
+                return keras.ops.convert_to_numpy(out["scan"][:, label])
+            return keras.ops.convert_to_numpy(out["slice"][:, target.slice_index, label])
+
+        return score
+
+    def _features(self, images: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [
+                keras.ops.convert_to_numpy(self.backbone(images[chunk]))
+                for chunk in _chunks(len(images), self.chunk_slices)
+            ]
+        )
+
     def _forward(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """Each layer's activations for every slice, a chunk of slices at a time."""
         parts: dict[str, list[np.ndarray]] = {name: [] for name in self._names}

@@ -136,6 +136,20 @@ def test_a_map_is_deterministic_and_independent_of_the_chunk_size(scan_model, sc
     np.testing.assert_allclose(first.gradcam, second.gradcam, atol=1e-5)
 
 
+def test_the_slice_scorer_replaces_one_slice_and_keeps_the_rest(scan_model, scan):
+    saliency = SaliencyModel(scan_model, chunk_slices=2)
+    target = Target("sdh", level="slice", slice_index=3)
+    scorer = saliency.slice_scorer(scan, target, 3)
+    blank = scan.copy()
+    blank[3] = 0.0
+
+    scores = scorer(np.stack([scan[3], np.zeros_like(scan[3])]))
+
+    assert scores[0] == pytest.approx(saliency.maps(scan, target).score, abs=1e-5)
+    expected = scan_model.predict_on_batch(blank[None])["slice"][0, 3, 4]
+    assert scores[1] == pytest.approx(float(expected), abs=1e-5)
+
+
 def test_targets_and_scans_are_checked(scan_model, scan):
     saliency = SaliencyModel(scan_model)
     with pytest.raises(ValueError, match="unknown class"):
