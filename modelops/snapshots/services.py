@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from annotations.models import (
@@ -27,7 +26,6 @@ from annotations.models import (
     GroundTruthVersion,
     JobStatus,
     ReadLevel,
-    Slice,
 )
 from annotations.vocabulary import GROUND_TRUTH_FIELDS
 from ichlabel import jobs
@@ -37,6 +35,7 @@ from modelops.ml.preprocess import PAPER_WINDOWS
 from modelops.ml.snapshot_format import FORMAT, SnapshotWriter
 from modelops.models import DatasetSnapshot
 from modelops.paths import relative_to_data, snapshot_dir
+from modelops.scan_pixels import scan_hu
 
 logger = logging.getLogger(__name__)
 
@@ -201,39 +200,18 @@ def _add_scan(writer: SnapshotWriter, row: GroundTruthScanLabel) -> None:
 
 def _scan_arrays(row: GroundTruthScanLabel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One scan's slices in HU (inferior to superior), their z positions and frozen labels."""
-    slices = list(Slice.objects.filter(scan_id=row.scan_id).order_by("z_position_mm", "id"))
-    if not slices:
-        raise ValueError("the scan has no slices in storage")
+    hu, z_mm, slices = scan_hu(row.scan_id)
     labels = {
         label.slice_id: [getattr(label, f) for f in _LABEL_FIELDS]
         for label in GroundTruthSliceLabel.objects.filter(
             version_id=row.version_id, scan_id=row.scan_id
         )
     }
-    hu = np.stack([_slice_hu(s) for s in slices])
-    z_mm = np.array([s.z_position_mm for s in slices], dtype=np.float64)
     # Slices without a ground-truth row were negative in every read.
     slice_labels = np.array(
         [labels.get(s.pk, [False] * len(LABELS)) for s in slices], dtype=np.uint8
     )
     return hu, z_mm, slice_labels
-
-
-def _slice_hu(slice_: Slice) -> np.ndarray:
-    # local: pydicom and its pixel handlers load in the build only, not at the web app's start-up
-    import pydicom.config
-    from pydicom.pixels import apply_modality_lut
-
-    # As in the importer: no validation warnings, which would quote values.
-    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
-    try:
-        with default_storage.open(slice_.storage_key, "rb") as handle:
-            ds = pydicom.dcmread(handle)
-    except FileNotFoundError:
-        raise  # gone from storage: trying again will not bring it back
-    except OSError as error:  # a network share or bucket that failed: may pass
-        raise jobs.RetriableError(f"storage: {type(error).__name__}: {error}") from error
-    return np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float32)
 
 
 def files_digest(directory: Path) -> tuple[str, int]:
