@@ -14,6 +14,11 @@ TrainingRun
 ModelVersion
     A trained model: the run and snapshot it came from, its artifact and checksum, its
     evaluation report (the paper's Table 2 layout) and its status in the registry.
+SaliencyRun, SaliencySlice, SaliencyMap
+    NormGrad and Grad-CAM maps of a model version for a seeded sample of hemorrhage-positive
+    slices of one split (a job), one sampled slice per scan, each with both maps and, where the
+    slice's lesion is outlined, how well each map points at it. A map is known outside the ML
+    engineer's pages by its token alone, which says nothing of the method that made it.
 """
 
 import uuid
@@ -24,7 +29,8 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
-from annotations.models import GroundTruthVersion
+from annotations.models import GroundTruthVersion, Scan, Slice, Split
+from annotations.vocabulary import SUBTYPES
 from ichlabel.jobs.models import ACTIVE_STATUSES, Job  # noqa: F401 (ACTIVE_STATUSES re-exported)
 
 
@@ -147,3 +153,102 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Model {self.name} ({self.status})"
+
+
+SALIENCY_MAX_PER_SUBTYPE = 1000
+
+
+class SaliencyMethod(models.TextChoices):
+    NORMGRAD = "normgrad", "NormGrad"
+    GRADCAM = "gradcam", "Grad-CAM"
+
+
+class SaliencyRun(Job):
+    """A job (``ichlabel.jobs.Job``): up to ``per_subtype`` positive slices per subtype of one
+    split of the model's ground truth, sampled with ``seed``; ``progress`` is
+    ``slices_done / slices_total``. One run per model version, split, size and seed: asking
+    again gives the same run, so maps are computed once."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="saliency_runs"
+    )
+    split = models.CharField(max_length=16, choices=Split.choices)
+    per_subtype = models.PositiveIntegerField()
+    seed = models.PositiveIntegerField(default=0)
+    slices_total = models.PositiveIntegerField(default=0)
+    slices_done = models.PositiveIntegerField(default=0)
+    localization = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *Job.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["model_version", "split", "per_subtype", "seed"],
+                name="saliency_run_once_per_sample",
+            ),
+            models.CheckConstraint(
+                condition=Q(per_subtype__gte=1, per_subtype__lte=SALIENCY_MAX_PER_SUBTYPE),
+                name="saliency_run_per_subtype_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(split__in=Split.values), name="saliency_run_split_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Saliency run {self.pk} of {self.model_version_id}"
+
+
+class SaliencySlice(models.Model):
+    """One sampled slice and the subtype it was sampled for; ``score`` is the model's
+    slice-level score of that subtype, the output whose gradient made the maps."""
+
+    run = models.ForeignKey(SaliencyRun, on_delete=models.CASCADE, related_name="slices")
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="+")
+    slice = models.ForeignKey(Slice, on_delete=models.PROTECT, related_name="+")
+    subtype = models.CharField(max_length=8)
+    position = models.PositiveIntegerField(help_text="Order in the sample")
+    score = models.FloatField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "scan"], name="saliency_slice_one_per_scan"),
+            models.UniqueConstraint(fields=["run", "position"], name="saliency_slice_position"),
+            models.CheckConstraint(
+                condition=Q(subtype__in=SUBTYPES), name="saliency_slice_subtype_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Saliency slice {self.position} of run {self.run_id}"
+
+
+class SaliencyMap(models.Model):
+    """One method's map of a sampled slice. Its files (the float16 map and the PNG overlay)
+    are named by ``token``; the localization figures are empty where the slice has no lesion
+    outline."""
+
+    item = models.ForeignKey(SaliencySlice, on_delete=models.CASCADE, related_name="maps")
+    method = models.CharField(max_length=16, choices=SaliencyMethod.choices)
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    pointing_hit = models.BooleanField(null=True, blank=True)
+    energy_inside = models.FloatField(null=True, blank=True)
+    deletion_auc = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "method"], name="saliency_map_one_per_method"),
+            models.CheckConstraint(
+                condition=Q(method__in=SaliencyMethod.values), name="saliency_map_method_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Saliency map {self.token}"
