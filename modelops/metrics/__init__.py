@@ -16,6 +16,10 @@ Vocabulary
   applied unchanged to test scores: a scan is positive when its score is >= the threshold.
 - `class_report` gives one `ClassReportRow` per hemorrhage class (any, IPH, IVH, SAH, SDH, EDH),
   with the columns of the reference paper's Table 2 (Alis et al. 2022) plus NPV and F1.
+- Saliency maps are scored against lesion masks in `localization`: the pointing game (with a
+  tolerance in mm), the energy-based pointing game and the deletion AUC, summarised per method and
+  subtype with a Wilson interval for the hit rate and `mean_ci` (Student's t or a bootstrap) for
+  the means.
 
 Undefined figures (a sensitivity without reference positives, an AUROC with one class only) are NaN,
 never an exception; malformed input (negative counts, labels other than 0/1, non-finite scores,
@@ -39,6 +43,22 @@ from modelops.metrics.estimates import _check_confidence as _check_confidence
 from modelops.metrics.estimates import _json_number as _json_number
 from modelops.metrics.estimates import _nan_estimate as _nan_estimate
 from modelops.metrics.estimates import _z as _z
+from modelops.metrics.localization import (
+    DEFAULT_DELETION_STEPS,
+    DEFAULT_TOLERANCE_MM,
+    MEAN_METHODS,
+    T_INTERVAL,
+    LocalizationScore,
+    LocalizationSummaryRow,
+    curve_auc,
+    deletion_auc,
+    deletion_curve,
+    deletion_order,
+    energy_pointing_game,
+    localization_summary,
+    mean_ci,
+    pointing_game,
+)
 from modelops.metrics.proportions import (
     BinaryMetrics,
     ConfusionMatrix,
@@ -65,18 +85,24 @@ __all__ = [
     "BOOTSTRAP",
     "CLOPPER_PEARSON",
     "DEFAULT_CONFIDENCE",
+    "DEFAULT_DELETION_STEPS",
     "DEFAULT_RESAMPLES",
     "DEFAULT_SEED",
+    "DEFAULT_TOLERANCE_MM",
     "DELONG",
     "HEMORRHAGE_CLASSES",
+    "MEAN_METHODS",
     "PROPORTION_METHODS",
     "TARGET_SENSITIVITY",
+    "T_INTERVAL",
     "WILSON",
     "YOUDEN",
     "BinaryMetrics",
     "ClassReportRow",
     "ConfusionMatrix",
     "Estimate",
+    "LocalizationScore",
+    "LocalizationSummaryRow",
     "RocCurve",
     "Threshold",
     "auroc_ci",
@@ -85,8 +111,16 @@ __all__ = [
     "choose_threshold",
     "choose_thresholds",
     "class_report",
+    "curve_auc",
+    "deletion_auc",
+    "deletion_curve",
+    "deletion_order",
     "delong_auc_variance",
+    "energy_pointing_game",
     "f1_ci",
+    "localization_summary",
+    "mean_ci",
+    "pointing_game",
     "proportion_ci",
     "report_row",
     "roc_curve",
