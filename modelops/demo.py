@@ -18,8 +18,18 @@ from django.contrib.auth.models import User
 from annotations.assignment.services import scans_assign
 from annotations.ground_truth.services import ground_truth_freeze
 from annotations.ingest.services import center_get_or_create, import_batch_import_paths
-from annotations.models import GroundTruthVersion, ImportBatch, Read, Scan, Slice, Split
+from annotations.lesion_masks.services import lesion_mask_attach
+from annotations.models import (
+    GroundTruthVersion,
+    ImportBatch,
+    MaskSource,
+    Read,
+    Scan,
+    Slice,
+    Split,
+)
 from annotations.phantoms import SUBTYPES, write_phantoms
+from annotations.phantoms.masks import MASKS_DIR, load_lesion_masks
 from annotations.reading.services import LabelChange, read_complete, slice_labels_save
 
 TRAINING_DEMO_CENTERS = [
@@ -59,9 +69,15 @@ def training_demo_seed(
         if not center.scans.exists():
             shutil.rmtree(out_dir, ignore_errors=True)
             write_phantoms(
-                out_dir, scans=scans_per_center, seed=seed + number, size=size, center=name
+                out_dir,
+                scans=scans_per_center,
+                seed=seed + number,
+                size=size,
+                center=name,
+                masks=True,
             )
             imported += _import_each(out_dir, center, split)
+            _attach_masks(out_dir, _truth_by_scan(out_dir))
         truths.update(_truth_by_scan(out_dir))
     coordinator = User.objects.get(username="coordinator")
     readers = list(User.objects.filter(username__in=TRAINING_DEMO_READERS).order_by("username"))
@@ -80,10 +96,11 @@ def training_demo_seed(
 
 
 def _import_each(out_dir: Path, center, split: str) -> int:
-    """One batch per scan folder, so each imported scan is known by its folder; the mapping is
-    kept beside the phantoms in imported.json."""
+    """One batch per scan folder (not the lesion masks' folder), so each imported scan is known
+    by its folder; the mapping is kept beside the phantoms in imported.json."""
     imported = {}
-    for folder in sorted(path for path in out_dir.iterdir() if path.is_dir()):
+    folders = (p for p in out_dir.iterdir() if p.is_dir() and p.name != MASKS_DIR)
+    for folder in sorted(folders):
         batch, _ = import_batch_import_paths(
             paths=[folder], center=center, split=split, source=ImportBatch.Source.DEMO
         )
@@ -102,6 +119,13 @@ def _truth_by_scan(out_dir: Path) -> dict[int, dict]:
         for entry in json.loads((out_dir / "truth.json").read_text())
         if len(ids := imported.get(entry["scan"], [])) == 1
     }
+
+
+def _attach_masks(out_dir: Path, truths: dict[int, dict]) -> None:
+    """The phantoms' lesion masks, kept with their imported scans for scoring saliency maps."""
+    for scan in Scan.objects.filter(pk__in=truths):
+        masks = load_lesion_masks(out_dir / truths[scan.pk]["masks"])
+        lesion_mask_attach(scan=scan, masks=masks, source=MaskSource.PHANTOM)
 
 
 def _label_from_truth(read: Read, truth: dict) -> None:

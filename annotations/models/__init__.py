@@ -1,5 +1,6 @@
-"""The study's models: study data (``study``), readers' labels (``reads``, ``scan_labels``)
-and consensus (adjudication, frozen ground-truth versions: ``consensus``)."""
+"""The study's models: study data (``study``), readers' labels (``reads``, ``scan_labels``),
+lesion masks (``lesion_masks``) and consensus (adjudication, frozen ground-truth versions:
+``consensus``)."""
 
 from annotations.models.consensus import (
     AdjudicatedLabel,
@@ -11,6 +12,7 @@ from annotations.models.consensus import (
     GroundTruthSliceLabel,
     GroundTruthVersion,
 )
+from annotations.models.lesion_masks import LesionMask, MaskSource
 from annotations.models.reads import (
     ACTIVE_READ_STATUSES,
     LABEL_FIELDS,
@@ -60,6 +62,8 @@ __all__ = [
     "ImportBatch",
     "JobStatus",
     "LabelAudit",
+    "LesionMask",
+    "MaskSource",
     "Patient",
     "QuarantinedSeries",
     "Read",

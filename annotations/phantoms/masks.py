@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -75,8 +76,9 @@ def write_lesion_masks(path: Path, masks: np.ndarray) -> Path:
     return path
 
 
-def load_lesion_masks(path: Path | str) -> np.ndarray:
-    """Boolean masks (n_slices, rows, columns, 5) in `SUBTYPES` order from a mask file."""
+def load_lesion_masks(path: Path | str | IO[bytes]) -> np.ndarray:
+    """Boolean masks (n_slices, rows, columns, 5) in `SUBTYPES` order from a mask file (a path
+    or an open binary file)."""
     with np.load(path, allow_pickle=False) as stored:
         subtypes = tuple(str(s) for s in stored["subtypes"])
         return unpack_lesion_masks(stored["bits"], subtypes)
