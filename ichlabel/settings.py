@@ -216,6 +216,8 @@ CELERY_TASK_ROUTES = {
     # Snapshots are built where training reads them: on the training workers.
     "modelops.tasks.snapshot_build": {"queue": "train"},
     "modelops.tasks.training_run_execute": {"queue": "train"},
+    # Saliency maps run the model: on the training workers too.
+    "modelops.tasks.saliency_run_execute": {"queue": "train"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 

@@ -16,3 +16,10 @@ def training_run_execute(run_id: str) -> None:
     from modelops.training.services import training_run_execute as service
 
     service(run_id=run_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def saliency_run_execute(run_id: int) -> None:
+    from modelops.saliency.services import saliency_run_execute as service
+
+    service(run_id=run_id)

@@ -1,9 +1,10 @@
 """Every long piece of work is a job: a row that says how it stands, run by one worker at a time.
 
 The kinds of job (``registry.KINDS``): import batches (``annotations.ImportBatch``, the
-``ingest`` queue), dataset snapshot builds (``modelops.DatasetSnapshot``) and training runs
-(``modelops.TrainingRun``, both on the ``train`` queue). Each model inherits the abstract
-``Job`` (``models``): status, progress, message, lease, heartbeat, attempts, task id and times.
+``ingest`` queue), dataset snapshot builds (``modelops.DatasetSnapshot``), training runs
+(``modelops.TrainingRun``) and saliency maps (``modelops.SaliencyRun``), the last three on the
+``train`` queue. Each model inherits the abstract ``Job`` (``models``): status, progress,
+message, lease, worker, heartbeat, attempts, task id and times.
 
 The life of a job:
 

@@ -62,6 +62,12 @@ KINDS = (
         noun="training run",
         resumable=True,
     ),
+    JobKind(
+        "modelops.SaliencyRun",
+        task="modelops.tasks.saliency_run_execute",
+        noun="saliency run",
+        resumable=True,  # each mapped slice is kept; the next worker maps the rest
+    ),
 )
 
 
