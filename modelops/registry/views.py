@@ -22,6 +22,7 @@ from modelops.pages import (
 from modelops.registry.evaluation import split_names
 from modelops.registry.selectors import model_version_list, model_version_summaries
 from modelops.registry.services import TRANSITIONS
+from modelops.saliency.views import saliency_form_context
 
 # The paper's Table 2 columns, in its order: (key in ClassReportRow.as_dict, heading).
 TABLE2_COLUMNS = (
@@ -193,6 +194,7 @@ class ModelVersionView(ModelOpsPage):
             "methods_note": methods_note(evaluation),
             "roc_data": roc,
             "transitions": sorted(TRANSITIONS[ModelStatus(version.status)]),
+            **saliency_form_context(version),
         }
         return render_page(request, "modelops/version.html", context)
 

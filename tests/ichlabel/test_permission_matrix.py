@@ -63,6 +63,8 @@ class Row:
 
 # The registry's routes name a model version as ``version_id``, as ground truth's name theirs.
 MODEL = {"version_id": "model_version"}
+# Saliency routes name their run ``run_id``, as training's do (a UUID there).
+SALIENCY = {"run_id": "saliency_run"}
 
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
@@ -152,6 +154,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("model-version-status", "post"): Row(403, 403, 403, 403, 400, 400, body={"status": "x"},
                                           kwargs=MODEL),
     ("model-version-artifact", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
+    # Saliency maps: ML engineers compute them, coordinators watch; the overlays of a run are
+    # the ML engineer's view (the method is named), never a reader's.
+    ("saliency-run-list", "get"):  Row(403, 403, 403, 200, 200, 200),
+    ("saliency-run-list", "post"): Row(403, 403, 403, 403, 400, 400,
+                                       body={"model_version": "x"}),
+    ("saliency-run-detail", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=SALIENCY),
+    # A queued run: canceled at once.
+    ("saliency-run-cancel", "post"): Row(403, 403, 403, 403, 200, 200, kwargs=SALIENCY),
+    ("saliency-slice-list", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=SALIENCY),
+    ("saliency-overlay", "get"):   Row(403, 403, 403, 200, 200, 200),
 }
 # fmt: on
 
@@ -279,6 +291,7 @@ def _build_world() -> dict:
     model = make_version(run=run, name="baseline-1")
     older.delete()
     assert model.pk != version.pk
+    saliency_run, overlay = _saliency_run(model, first, users["ml_engineer"])
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -299,8 +312,29 @@ def _build_world() -> dict:
             "pending_snapshot": pending_snapshot.pk,
             "run_id": run.pk,
             "pending_run": pending_run.pk,
+            "saliency_run": saliency_run.pk,
+            "token": overlay.token,
         },
     }
+
+
+def _saliency_run(model, slice_, user):
+    """A queued saliency run of the model whose one sampled slice is mapped (its overlay
+    stored), as a run that stopped part way and was asked for again."""
+    from modelops.models import SaliencyMap, SaliencyRun, SaliencySlice
+    from modelops.saliency.selectors import saliency_dir
+
+    run = SaliencyRun.objects.create(
+        model_version=model, split="train", per_subtype=1, created_by=user, slices_total=1
+    )
+    item = SaliencySlice.objects.create(
+        run=run, scan=slice_.scan, slice=slice_, subtype="iph", position=0, done=True
+    )
+    overlay = SaliencyMap.objects.create(item=item, method="gradcam")
+    directory = saliency_dir(run.pk)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{overlay.token}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    return run, overlay
 
 
 def rows_now() -> dict[str, list]:

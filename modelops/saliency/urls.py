@@ -1,0 +1,37 @@
+"""URLs of modelops.saliency: pages (``urlpatterns``) and API (``api_urlpatterns``)."""
+
+from django.urls import path
+
+from modelops.saliency.api import (
+    SaliencyOverlayApi,
+    SaliencyRunCancelApi,
+    SaliencyRunDetailApi,
+    SaliencyRunListApi,
+    SaliencySliceListApi,
+)
+from modelops.saliency.views import SaliencyRequestView, SaliencyRunView
+
+urlpatterns = [
+    path(
+        "versions/<int:version_id>/saliency/",
+        SaliencyRequestView.as_view(),
+        name="saliency-request",
+    ),
+    path("saliency/<int:run_id>/", SaliencyRunView.as_view(), name="saliency-run-page"),
+]
+
+api_urlpatterns = [
+    path("saliency-runs/", SaliencyRunListApi.as_view(), name="saliency-run-list"),
+    path("saliency-runs/<int:run_id>/", SaliencyRunDetailApi.as_view(), name="saliency-run-detail"),
+    path(
+        "saliency-runs/<int:run_id>/cancel/",
+        SaliencyRunCancelApi.as_view(),
+        name="saliency-run-cancel",
+    ),
+    path(
+        "saliency-runs/<int:run_id>/slices/",
+        SaliencySliceListApi.as_view(),
+        name="saliency-slice-list",
+    ),
+    path("saliency-maps/<uuid:token>.png", SaliencyOverlayApi.as_view(), name="saliency-overlay"),
+]

@@ -1,0 +1,119 @@
+"""The saliency pages: the form and the runs on a model version's page, a request from it, and a
+run's page with its localization figures. ML engineers act; coordinators watch; readers do not
+get them."""
+
+import pytest
+
+from annotations.models import JobStatus
+from modelops.models import SaliencyMap, SaliencyRun, SaliencySlice
+from modelops.saliency.services import localization_summary_of
+from tests.annotations.study_factories import make_scan
+from tests.modelops.registry_factories import seed_registry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registry():
+    return seed_registry()
+
+
+def _finished_run(registry) -> SaliencyRun:
+    """A run of the first model whose two sampled slices are mapped and scored: NormGrad hits
+    both lesions, Grad-CAM one of the two."""
+    model = registry["models"][0]
+    run = SaliencyRun.objects.create(
+        model_version=model,
+        split="validation",
+        per_subtype=1,
+        created_by=registry["engineer"],
+        status=JobStatus.SUCCEEDED,
+        slices_total=2,
+        slices_done=2,
+        progress=1.0,
+    )
+    scans = [registry["version"].scan_labels.get().scan, make_scan(split="validation", slices=2)]
+    for position, (scan, subtype, hits) in enumerate(
+        [(scans[0], "iph", (True, False)), (scans[1], "sdh", (True, True))]
+    ):
+        item = SaliencySlice.objects.create(
+            run=run,
+            scan=scan,
+            slice=scan.slices.first(),
+            subtype=subtype,
+            position=position,
+            done=True,
+            score=0.7,
+        )
+        for method, hit in zip(("normgrad", "gradcam"), hits, strict=True):
+            SaliencyMap.objects.create(
+                item=item,
+                method=method,
+                pointing_hit=hit,
+                energy_inside=0.6 if hit else 0.1,
+                deletion_auc=0.2 if hit else 0.5,
+            )
+    run.localization = localization_summary_of(run)
+    run.save()
+    return run
+
+
+def test_the_version_page_offers_the_form_to_ml_engineers_and_lists_runs(client, registry):
+    run = _finished_run(registry)
+    model = run.model_version
+
+    client.force_login(registry["engineer"])
+    page = client.get(f"/models/versions/{model.pk}/").content.decode()
+    client.force_login(registry["coordinator"])
+    watched = client.get(f"/models/versions/{model.pk}/").content.decode()
+
+    assert 'id="saliency-form"' in page and f'href="/models/saliency/{run.pk}/"' in page
+    assert 'id="saliency-form"' not in watched and f"/models/saliency/{run.pk}/" in watched
+
+
+def test_a_request_from_the_form_queues_a_run_or_says_why_not(client, registry, jobs_queued):
+    model = registry["models"][0]
+    client.force_login(registry["engineer"])
+    url = f"/models/versions/{model.pk}/saliency/"
+
+    refused = client.post(url, {"split": "test", "per_subtype": "5", "seed": "0"}, follow=True)
+    bad = client.post(url, {"split": "validation", "per_subtype": "٣", "seed": "0"}, follow=True)
+    with pytest.raises(SaliencyRun.DoesNotExist):
+        SaliencyRun.objects.get()
+    response = client.post(url, {"split": "validation", "per_subtype": "5", "seed": "2"})
+
+    assert "nothing to map" in refused.content.decode()
+    assert "must be a whole number" in bad.content.decode()
+    run = SaliencyRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/models/saliency/{run.pk}/"
+    assert (run.split, run.per_subtype, run.seed) == ("validation", 5, 2)
+
+
+def test_the_run_page_shows_the_localization_figures(client, registry):
+    run = _finished_run(registry)
+    client.force_login(registry["coordinator"])
+
+    page = client.get(f"/models/saliency/{run.pk}/").content.decode()
+
+    assert 'id="localization-table"' in page and 'id="deletion-table"' in page
+    assert "NormGrad" in page and "Grad-CAM" in page and "All subtypes" in page
+    # NormGrad hit both lesions, Grad-CAM one of two.
+    assert "100.0%" in page and "50.0%" in page
+
+
+def test_readers_get_no_saliency_page_and_cannot_request(client, registry):
+    run = _finished_run(registry)
+    client.force_login(registry["reader"])
+
+    assert client.get(f"/models/saliency/{run.pk}/").status_code == 403
+    post = client.post(
+        f"/models/versions/{run.model_version_id}/saliency/",
+        {"split": "validation", "per_subtype": "1"},
+    )
+    assert post.status_code == 403 and SaliencyRun.objects.count() == 1
+    client.force_login(registry["coordinator"])
+    watched = client.post(
+        f"/models/versions/{run.model_version_id}/saliency/",
+        {"split": "validation", "per_subtype": "1"},
+    )
+    assert watched.status_code == 403
