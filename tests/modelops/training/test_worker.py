@@ -1,6 +1,6 @@
 """Training end to end through real Celery workers on the ``train`` queue: the snapshot, the
-run, evaluation and registration; and a run whose worker is killed resumes from its checkpoint
-on a new worker."""
+run, evaluation and registration, fine-tuning and saliency maps of the model; and a run whose
+worker is killed resumes from its checkpoint on a new worker."""
 
 import os
 import signal
@@ -10,9 +10,10 @@ import pytest
 
 from annotations.models import JobStatus
 from ichlabel import jobs
-from modelops.models import DatasetSnapshot, TrainingRun
+from modelops.models import DatasetSnapshot, SaliencyRun, TrainingRun
 from modelops.paths import run_dir
 from modelops.registry.services import model_version_verify
+from modelops.saliency.services import saliency_run_request
 from modelops.snapshots.services import snapshot_request
 from modelops.training.services import training_run_start
 from tests.conftest import celery_worker_env, celery_worker_spawn, celery_worker_stop
@@ -120,6 +121,17 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     assert tuned.status == JobStatus.SUCCEEDED, tuned.message
     assert [entry["stage"] for entry in tuned.history] == ["end_to_end"]
     assert tuned.model_version.artifact_sha256 != model.artifact_sha256
+
+    # Saliency maps of the registered model, on the same workers.
+    saliency, _ = saliency_run_request(
+        model_version=model, split="train", per_subtype=1, created_by=users["mlengineer"]
+    )
+    saliency = _wait(
+        lambda: SaliencyRun.objects.get(pk=saliency.pk), lambda r: r.finished, 300, "the maps"
+    )
+    assert saliency.status == JobStatus.SUCCEEDED, saliency.message
+    assert saliency.slices_done == saliency.slices_total > 0
+    assert saliency.localization["outlined_maps"] == 2 * saliency.slices_total
 
 
 def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
