@@ -9,7 +9,7 @@ from modelops.saliency.api import (
     SaliencyRunListApi,
     SaliencySliceListApi,
 )
-from modelops.saliency.views import SaliencyRequestView, SaliencyRunView
+from modelops.saliency.views import SaliencyCancelView, SaliencyRequestView, SaliencyRunView
 
 urlpatterns = [
     path(
@@ -18,6 +18,11 @@ urlpatterns = [
         name="saliency-request",
     ),
     path("saliency/<int:run_id>/", SaliencyRunView.as_view(), name="saliency-run-page"),
+    path(
+        "saliency/<int:run_id>/cancel/",
+        SaliencyCancelView.as_view(),
+        name="saliency-run-cancel-page",
+    ),
 ]
 
 api_urlpatterns = [

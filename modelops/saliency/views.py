@@ -11,7 +11,7 @@ from ichlabel.errors import DomainError, InvalidInput
 from modelops.models import ACTIVE_STATUSES, ModelVersion, SaliencyMethod
 from modelops.pages import ModelOpsPage, class_label, estimate_text, number_or_none, render_page
 from modelops.saliency.selectors import saliency_run_list
-from modelops.saliency.services import saliency_run_request
+from modelops.saliency.services import saliency_run_cancel, saliency_run_request
 
 METHOD_NAMES = dict(SaliencyMethod.choices)
 
@@ -35,6 +35,20 @@ class SaliencyRequestView(ModelOpsPage):
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("model-version-page", version_id=version.pk)
+        return redirect("saliency-run-page", run_id=run.pk)
+
+
+class SaliencyCancelView(ModelOpsPage):
+    """POST from a run's page: a queued run stops at once, a running one after its slice."""
+
+    def post(self, request, run_id: int):
+        if not self.may_act():
+            raise PermissionDenied("Only ML engineers may cancel saliency runs.")
+        run = get_object_or_404(saliency_run_list(), pk=run_id)
+        try:
+            saliency_run_cancel(run=run)
+        except DomainError as error:
+            messages.error(request, str(error))
         return redirect("saliency-run-page", run_id=run.pk)
 
 

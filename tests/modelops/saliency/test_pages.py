@@ -117,3 +117,19 @@ def test_readers_get_no_saliency_page_and_cannot_request(client, registry):
         {"split": "validation", "per_subtype": "1"},
     )
     assert watched.status_code == 403
+
+
+def test_an_engineer_cancels_a_queued_run_from_its_page(client, registry):
+    run = _finished_run(registry)
+    SaliencyRun.objects.filter(pk=run.pk).update(status=JobStatus.PENDING)
+    client.force_login(registry["coordinator"])
+    assert 'id="saliency-cancel"' not in client.get(f"/models/saliency/{run.pk}/").content.decode()
+    assert client.post(f"/models/saliency/{run.pk}/cancel/").status_code == 403
+    client.force_login(registry["engineer"])
+    assert 'id="saliency-cancel"' in client.get(f"/models/saliency/{run.pk}/").content.decode()
+
+    response = client.post(f"/models/saliency/{run.pk}/cancel/")
+
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == JobStatus.CANCELED
