@@ -44,6 +44,10 @@ DELETION_STEPS = 20
 POINTING_TOLERANCE_MM = 15.0
 
 
+class SaliencySliceError(Exception):
+    """One sampled slice could not be read or mapped; the message names it."""
+
+
 def saliency_run_request(
     *, model_version: ModelVersion, split: str, per_subtype: int, seed: int = 0, created_by
 ) -> tuple[SaliencyRun, bool]:
@@ -75,11 +79,17 @@ def saliency_run_request(
 
 
 def _restart(run: SaliencyRun) -> bool:
-    """A failed or canceled run back in the queue, keeping its maps."""
+    """A failed or canceled run back in the queue, keeping its maps, with its tries anew."""
     return bool(
         SaliencyRun.objects.filter(
             pk=run.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELED]
-        ).update(status=JobStatus.PENDING, message="Queued again.", finished_at=None, lease=None)
+        ).update(
+            status=JobStatus.PENDING,
+            message="Queued again.",
+            finished_at=None,
+            lease=None,
+            attempts=0,
+        )
     )
 
 
@@ -102,9 +112,18 @@ def _execute(run: SaliencyRun, lease: jobs.Lease) -> SaliencyRun:
     version = run.model_version
     model = SaliencyModel(load_model(data_path(version.artifact)))
     done = run.slices.filter(done=True).count()
-    for item in run.slices.filter(done=False).select_related("slice", "run__model_version"):
+    pending = run.slices.filter(done=False).select_related("slice", "run__model_version__snapshot")
+    for item in pending:
         lease.check(f"Canceled after {done} of {run.slices_total} slices; their maps are kept.")
-        _map_slice(item, model)
+        try:
+            _map_slice(item, model)
+        except Exception as error:
+            if jobs.is_retriable(error):
+                raise  # the run is tried again and carries on here
+            raise SaliencySliceError(
+                f"scan {item.scan_id}, slice {item.slice.position_index + 1}: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         done += 1
         lease.progress(done, run.slices_total, slices_done=done)
     summary = localization_summary_of(run)

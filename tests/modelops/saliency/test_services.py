@@ -161,3 +161,25 @@ def test_a_stopped_run_carries_on_with_the_slices_not_yet_mapped(
     for token, auc in kept.items():
         assert SaliencyMap.objects.get(token=token).deletion_auc == auc
         assert (saliency_dir(run.pk) / f"{token}.npy").stat().st_mtime_ns == files[token]
+
+
+def test_a_slice_that_cannot_be_read_fails_the_run_with_its_name(model_version, jobs_queued):
+    from django.core.files.storage import default_storage
+
+    from annotations.models import Slice
+
+    split = _split_with_positives(model_version)
+    truth = model_version.snapshot.ground_truth_id
+    scans = GroundTruthScanLabel.objects.filter(version_id=truth, split=split).values("scan_id")
+    for stored in Slice.objects.filter(scan_id__in=scans):
+        default_storage.delete(stored.storage_key)
+    run, _ = saliency_run_request(
+        model_version=model_version, split=split, per_subtype=1, created_by=model_version.engineer
+    )
+
+    run = saliency_run_execute(run_id=run.pk)
+
+    first = run.slices.order_by("position").select_related("slice").first()
+    assert run.status == JobStatus.FAILED
+    assert f"scan {first.scan_id}, slice {first.slice.position_index + 1}" in run.message
+    assert "FileNotFoundError" in run.message and run.slices_done == 0
