@@ -365,11 +365,14 @@ def localization_summary(
     confidence: float = DEFAULT_CONFIDENCE,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
+    deletion_range: tuple[float, float] | None = None,
 ) -> tuple[LocalizationSummaryRow, ...]:
     """Per (method, subtype) and per method over all its maps: n, pointing-game accuracy (hits / n
     with a Wilson interval, `proportion_ci`), mean energy share and mean deletion AUC (`mean_ci`,
-    Student's t by default; NaN values left out and counted apart). Methods in alphabetical order,
-    each with its subtypes in the study's class order and then its overall row (subtype None).
+    Student's t by default; NaN values left out and counted apart; the deletion AUC's interval
+    bounded by `deletion_range`, e.g. (0, 1) for scores that are probabilities). Methods in
+    alphabetical order, each with its subtypes in the study's class order and then its overall
+    row (subtype None).
     `as_dict()` of each row is JSON-ready."""
     scores = [
         r if isinstance(r, LocalizationScore) else LocalizationScore.from_mapping(r) for r in rows
@@ -411,7 +414,7 @@ def localization_summary(
                 n_energy=len(shares),
                 energy_share=mean(shares, (0.0, 1.0)),
                 n_deletion=len(aucs),
-                deletion_auc=mean(aucs, None),
+                deletion_auc=mean(aucs, deletion_range),
             )
         )
     return tuple(summary)

@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 DELETION_STEPS = 20
 POINTING_TOLERANCE_MM = 15.0
+# The model's scores are probabilities, so a deletion curve's area lies in [0, 1].
+SCORE_RANGE = (0.0, 1.0)
 
 
 class SaliencySliceError(Exception):
@@ -270,10 +272,13 @@ def localization_summary_of(run: SaliencyRun) -> dict:
     for method in SaliencyMethod.values:
         values = [r["deletion_auc"] for r in rows if r["method"] == method]
         values = [v for v in values if v is not None and np.isfinite(v)]
-        deletion[method] = {"n": len(values), "deletion_auc": mean_ci(values).as_dict()}
+        auc = mean_ci(values, clip=SCORE_RANGE)
+        deletion[method] = {"n": len(values), "deletion_auc": auc.as_dict()}
     return {
         "maps": len(rows),
         "outlined_maps": len(outlined),
-        "outlined": [row.as_dict() for row in localization_summary(outlined)],
+        "outlined": [
+            row.as_dict() for row in localization_summary(outlined, deletion_range=SCORE_RANGE)
+        ],
         "deletion": deletion,
     }

@@ -329,3 +329,15 @@ def test_malformed_scores_are_refused():
     with pytest.raises(ValueError):
         LocalizationScore("gradcam", "iph", True, 0.5, math.inf)
     assert localization_summary([]) == ()
+
+
+def test_the_deletion_interval_is_bounded_by_the_score_range():
+    rows = [
+        {"method": "m", "subtype": "iph", "pointing_hit": True, "deletion_auc": auc}
+        for auc in (0.01, 0.02, 0.6)
+    ]
+
+    free = localization_summary(rows)[0].deletion_auc
+    bounded = localization_summary(rows, deletion_range=(0.0, 1.0))[0].deletion_auc
+
+    assert free.lower < 0 and bounded.lower == 0.0 and bounded.value == free.value
