@@ -28,7 +28,19 @@ def main() -> None:
     parser.add_argument("--config", default="{}", help="JSON overrides of the default config")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="ichlabel-demo-training-"))
+    folder = fresh_installation("ichlabel-demo-training-")
+    figures = run(args.scans_per_center, json.loads(args.config))
+    print(json.dumps(figures, indent=2))
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_installation(prefix: str) -> Path:
+    """Django set up on a new SQLite database and data folder (a temporary folder), migrated;
+    jobs run in this process. Returns the folder."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ.update(
         ICHLABEL_DATA_DIR=str(folder),
         DJANGO_SETTINGS_MODULE="ichlabel.settings",
@@ -41,12 +53,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    figures = run(args.scans_per_center, json.loads(args.config))
-    print(json.dumps(figures, indent=2))
-    if not args.keep:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 def run(scans_per_center: int, overrides: dict) -> dict:
