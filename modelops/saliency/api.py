@@ -138,4 +138,6 @@ class SaliencyOverlayApi(APIView):
         if saliency_map is None:
             raise NotFound("That saliency map does not exist.")
         path = saliency_dir(saliency_map.item.run_id) / f"{token}.png"
+        if not path.is_file():
+            raise NotFound("That saliency map's overlay is no longer stored.")
         return FileResponse(open(path, "rb"), content_type="image/png")  # noqa: SIM115

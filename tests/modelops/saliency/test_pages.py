@@ -133,3 +133,20 @@ def test_an_engineer_cancels_a_queued_run_from_its_page(client, registry):
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.status == JobStatus.CANCELED
+
+
+def test_an_overlay_is_served_by_its_token_and_a_lost_file_is_not_found(client, registry):
+    from modelops.saliency.selectors import saliency_dir
+
+    run = _finished_run(registry)
+    stored, lost = SaliencyMap.objects.filter(item__run=run)[:2]
+    directory = saliency_dir(run.pk)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{stored.token}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    client.force_login(registry["engineer"])
+
+    served = client.get(f"/api/v1/modelops/saliency-maps/{stored.token}.png")
+    missing = client.get(f"/api/v1/modelops/saliency-maps/{lost.token}.png")
+
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    assert missing.status_code == 404 and "no longer stored" in missing.json()["message"]
