@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from annotations.models import GroundTruthScanLabel, GroundTruthSliceLabel
+from annotations.vocabulary import SUBTYPES
 from modelops.models import SaliencyMap, SaliencyRun
 from modelops.paths import modelops_root
 
@@ -38,3 +40,14 @@ def saliency_localization_rows(run: SaliencyRun) -> list[dict]:
             "method", "item__subtype", "pointing_hit", "energy_inside", "deletion_auc"
         )
     ]
+
+
+def saliency_positive_slices(version_id: int, split: str) -> QuerySet[GroundTruthSliceLabel]:
+    """Ground-truth slice labels of the split's scans with at least one subtype."""
+    scans = GroundTruthScanLabel.objects.filter(version_id=version_id, split=split)
+    any_subtype = Q()
+    for subtype in SUBTYPES:
+        any_subtype |= Q(**{subtype: True})
+    return GroundTruthSliceLabel.objects.filter(
+        any_subtype, version_id=version_id, scan_id__in=scans.values("scan_id")
+    )

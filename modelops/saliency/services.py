@@ -19,10 +19,9 @@ import logging
 
 import numpy as np
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from annotations.lesion_masks.selectors import lesion_masks_of_scan
-from annotations.models import GroundTruthScanLabel, GroundTruthSliceLabel, JobStatus, Split
+from annotations.models import JobStatus, Split
 from annotations.vocabulary import SUBTYPES
 from ichlabel import jobs
 from ichlabel.errors import InvalidInput
@@ -36,7 +35,11 @@ from modelops.models import (
 )
 from modelops.paths import data_path
 from modelops.saliency.render import save_map
-from modelops.saliency.selectors import saliency_dir, saliency_localization_rows
+from modelops.saliency.selectors import (
+    saliency_dir,
+    saliency_localization_rows,
+    saliency_positive_slices,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ def saliency_run_request(
         raise InvalidInput(f"per_subtype must be 1 to {SALIENCY_MAX_PER_SUBTYPE}.")
     if seed < 0:
         raise InvalidInput("seed must be 0 or more.")
-    if not _positive_slices(model_version.snapshot.ground_truth_id, split).exists():
+    if not saliency_positive_slices(model_version.snapshot.ground_truth_id, split).exists():
         raise InvalidInput(
             f"The {split} split of {model_version.snapshot.ground_truth.name} has no slice "
             "labelled with a hemorrhage: there is nothing to map."
@@ -144,7 +147,7 @@ def saliency_sample(
     from a different scan, drawn with ``seed``. The rarest subtype draws first, so a scan with
     several subtypes is not spent on a common one while a rare one goes short."""
     positives: dict[str, dict[int, list[int]]] = {subtype: {} for subtype in SUBTYPES}
-    rows = _positive_slices(version_id, split).values_list("scan_id", "slice_id", *SUBTYPES)
+    rows = saliency_positive_slices(version_id, split).values_list("scan_id", "slice_id", *SUBTYPES)
     for scan_id, slice_id, *flags in rows.order_by("scan_id", "slice_id"):
         for subtype, flag in zip(SUBTYPES, flags, strict=True):
             if flag:
@@ -160,16 +163,6 @@ def saliency_sample(
             sample.append((scan, slices[int(rng.integers(len(slices)))], subtype))
             used.add(scan)
     return sample
-
-
-def _positive_slices(version_id: int, split: str):
-    scans = GroundTruthScanLabel.objects.filter(version_id=version_id, split=split)
-    any_subtype = Q()
-    for subtype in SUBTYPES:
-        any_subtype |= Q(**{subtype: True})
-    return GroundTruthSliceLabel.objects.filter(
-        any_subtype, version_id=version_id, scan_id__in=scans.values("scan_id")
-    )
 
 
 def _sample_into(run: SaliencyRun) -> int:

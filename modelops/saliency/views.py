@@ -10,7 +10,7 @@ from annotations.vocabulary import SUBTYPES
 from ichlabel.errors import DomainError, InvalidInput
 from modelops.models import ACTIVE_STATUSES, ModelVersion, SaliencyMethod
 from modelops.pages import ModelOpsPage, class_label, estimate_text, number_or_none, render_page
-from modelops.saliency.selectors import saliency_run_list
+from modelops.saliency.selectors import saliency_positive_slices, saliency_run_list
 from modelops.saliency.services import saliency_run_cancel, saliency_run_request
 
 METHOD_NAMES = dict(SaliencyMethod.choices)
@@ -83,7 +83,12 @@ def saliency_form_context(version: ModelVersion) -> dict:
     """What the version page's saliency section shows: the form's choices and earlier runs."""
     return {
         "saliency_runs": saliency_run_list(model_version_id=version.pk)[:20],
-        "saliency_splits": Split.choices,
+        # Only the splits that have something to map (most have a test split only later).
+        "saliency_splits": [
+            (value, label)
+            for value, label in Split.choices
+            if saliency_positive_slices(version.snapshot.ground_truth_id, value).exists()
+        ],
         "saliency_subtypes": ", ".join(class_label(s) for s in SUBTYPES),
     }
 

@@ -68,6 +68,8 @@ def test_the_version_page_offers_the_form_to_ml_engineers_and_lists_runs(client,
     watched = client.get(f"/models/versions/{model.pk}/").content.decode()
 
     assert 'id="saliency-form"' in page and f'href="/models/saliency/{run.pk}/"' in page
+    # Only the splits with a positive slice are offered: the version's one validation scan.
+    assert '<option value="validation">' in page and '<option value="test">' not in page
     assert 'id="saliency-form"' not in watched and f"/models/saliency/{run.pk}/" in watched
 
 
