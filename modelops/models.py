@@ -252,3 +252,76 @@ class SaliencyMap(models.Model):
 
     def __str__(self) -> str:
         return f"Saliency map {self.token}"
+
+
+LIKERT_SCALE = (1, 2, 3, 4)  # 1 bad, 2 acceptable, 3 good, 4 excellent
+
+
+class LikertStudy(models.Model):
+    """A blinded study of a saliency run's maps: each reader scores every map on the 4-point
+    scale, one map at a time, in an order of their own, never told which method made it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    saliency_run = models.ForeignKey(
+        SaliencyRun, on_delete=models.PROTECT, related_name="likert_studies"
+    )
+    readers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="likert_studies")
+    seed = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Likert study {self.name}"
+
+
+class LikertCase(models.Model):
+    """One map as the study's readers meet it: by ``token`` alone, which differs from the
+    map's own token, so nothing a reader receives leads back to the method."""
+
+    study = models.ForeignKey(LikertStudy, on_delete=models.CASCADE, related_name="cases")
+    saliency_map = models.ForeignKey(SaliencyMap, on_delete=models.PROTECT, related_name="+")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "saliency_map"], name="likert_case_one_per_map"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Likert case {self.token}"
+
+
+class LikertScore(models.Model):
+    """A reader's place in their own order of the study's cases, and their score (empty until
+    scored; an undo empties it again)."""
+
+    study = models.ForeignKey(LikertStudy, on_delete=models.CASCADE, related_name="scores")
+    case = models.ForeignKey(LikertCase, on_delete=models.CASCADE, related_name="scores")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "reader", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "reader"], name="likert_score_one_per_reader"),
+            models.UniqueConstraint(
+                fields=["study", "reader", "position"], name="likert_score_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=4),
+                name="likert_score_on_the_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Likert score {self.position} of reader {self.reader_id}"

@@ -5,13 +5,14 @@ The project mounts ``urlpatterns`` at /models/ and ``api_urlpatterns`` at /api/v
 
 from django.urls import include, path
 
+from modelops.likert import urls as likert
 from modelops.registry import urls as registry
 from modelops.saliency import urls as saliency
 from modelops.snapshots import urls as snapshots
 from modelops.training import urls as training
 from modelops.workspace import ModelsWorkspaceView
 
-FEATURES = (snapshots, training, registry, saliency)
+FEATURES = (snapshots, training, registry, saliency, likert)
 
 urlpatterns = [
     path("", ModelsWorkspaceView.as_view(), name="models-page"),

@@ -65,6 +65,8 @@ class Row:
 MODEL = {"version_id": "model_version"}
 # Saliency routes name their run ``run_id``, as training's do (a UUID there).
 SALIENCY = {"run_id": "saliency_run"}
+# A Likert case's token is its own, not its map's.
+LIKERT_CASE = {"token": "likert_case"}
 
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
@@ -164,6 +166,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("saliency-run-cancel", "post"): Row(403, 403, 403, 403, 200, 200, kwargs=SALIENCY),
     ("saliency-slice-list", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=SALIENCY),
     ("saliency-overlay", "get"):   Row(403, 403, 403, 200, 200, 200),
+    # The Likert study: coordinators set it up and close it; its readers (the owner) score
+    # their own cases, which do not exist for other readers; coordinators and ML engineers
+    # read the scores with their methods.
+    ("likert-study-list", "get"):  Row(403, 200, 200, 200, 200, 200),
+    ("likert-study-list", "post"): Row(403, 403, 403, 400, 403, 400, body={"name": ""}),
+    ("likert-item-list", "get"):   Row(403, 200, 404, 403, 403, 404),
+    ("likert-score", "post"):      Row(403, 200, 404, 403, 403, 404,
+                                       body={"position": 0, "score": 3}),
+    ("likert-study-close", "post"): Row(403, 403, 403, 200, 403, 200),
+    ("likert-scores-csv", "get"):  Row(403, 403, 403, 200, 200, 200),
+    ("likert-case-overlay", "get"): Row(403, 200, 404, 200, 200, 200, kwargs=LIKERT_CASE),
+    ("likert-case-slice", "get"):  Row(403, 200, 404, 200, 200, 200, kwargs=LIKERT_CASE),
 }
 # fmt: on
 
@@ -292,6 +306,7 @@ def _build_world() -> dict:
     older.delete()
     assert model.pk != version.pk
     saliency_run, overlay = _saliency_run(model, first, users["ml_engineer"])
+    likert_study, likert_case = _likert_study(overlay, users)
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -314,8 +329,23 @@ def _build_world() -> dict:
             "pending_run": pending_run.pk,
             "saliency_run": saliency_run.pk,
             "token": overlay.token,
+            "study_id": likert_study.pk,
+            "likert_case": likert_case.token,
         },
     }
+
+
+def _likert_study(saliency_map, users):
+    """An open Likert study of that map, the owner its one reader."""
+    from modelops.models import LikertCase, LikertScore, LikertStudy
+
+    study = LikertStudy.objects.create(
+        name="Likert 1", saliency_run=saliency_map.item.run, created_by=users["coordinator"]
+    )
+    study.readers.set([users["owner"]])
+    case = LikertCase.objects.create(study=study, saliency_map=saliency_map)
+    LikertScore.objects.create(study=study, case=case, reader=users["owner"], position=0)
+    return study, case
 
 
 def _saliency_run(model, slice_, user):

@@ -5,10 +5,9 @@ get them."""
 import pytest
 
 from annotations.models import JobStatus
-from modelops.models import SaliencyMap, SaliencyRun, SaliencySlice
-from modelops.saliency.services import localization_summary_of
-from tests.annotations.study_factories import make_scan
+from modelops.models import SaliencyMap, SaliencyRun
 from tests.modelops.registry_factories import seed_registry
+from tests.modelops.saliency.factories import finished_saliency_run
 
 pytestmark = pytest.mark.django_db
 
@@ -18,48 +17,8 @@ def registry():
     return seed_registry()
 
 
-def _finished_run(registry) -> SaliencyRun:
-    """A run of the first model whose two sampled slices are mapped and scored: NormGrad hits
-    both lesions, Grad-CAM one of the two."""
-    model = registry["models"][0]
-    run = SaliencyRun.objects.create(
-        model_version=model,
-        split="validation",
-        per_subtype=1,
-        created_by=registry["engineer"],
-        status=JobStatus.SUCCEEDED,
-        slices_total=2,
-        slices_done=2,
-        progress=1.0,
-    )
-    scans = [registry["version"].scan_labels.get().scan, make_scan(split="validation", slices=2)]
-    for position, (scan, subtype, hits) in enumerate(
-        [(scans[0], "iph", (True, False)), (scans[1], "sdh", (True, True))]
-    ):
-        item = SaliencySlice.objects.create(
-            run=run,
-            scan=scan,
-            slice=scan.slices.first(),
-            subtype=subtype,
-            position=position,
-            done=True,
-            score=0.7,
-        )
-        for method, hit in zip(("normgrad", "gradcam"), hits, strict=True):
-            SaliencyMap.objects.create(
-                item=item,
-                method=method,
-                pointing_hit=hit,
-                energy_inside=0.6 if hit else 0.1,
-                deletion_auc=0.2 if hit else 0.5,
-            )
-    run.localization = localization_summary_of(run)
-    run.save()
-    return run
-
-
 def test_the_version_page_offers_the_form_to_ml_engineers_and_lists_runs(client, registry):
-    run = _finished_run(registry)
+    run = finished_saliency_run(registry)
     model = run.model_version
 
     client.force_login(registry["engineer"])
@@ -92,7 +51,7 @@ def test_a_request_from_the_form_queues_a_run_or_says_why_not(client, registry, 
 
 
 def test_the_run_page_shows_the_localization_figures(client, registry):
-    run = _finished_run(registry)
+    run = finished_saliency_run(registry)
     client.force_login(registry["coordinator"])
 
     page = client.get(f"/models/saliency/{run.pk}/").content.decode()
@@ -104,7 +63,7 @@ def test_the_run_page_shows_the_localization_figures(client, registry):
 
 
 def test_readers_get_no_saliency_page_and_cannot_request(client, registry):
-    run = _finished_run(registry)
+    run = finished_saliency_run(registry)
     client.force_login(registry["reader"])
 
     assert client.get(f"/models/saliency/{run.pk}/").status_code == 403
@@ -122,7 +81,7 @@ def test_readers_get_no_saliency_page_and_cannot_request(client, registry):
 
 
 def test_an_engineer_cancels_a_queued_run_from_its_page(client, registry):
-    run = _finished_run(registry)
+    run = finished_saliency_run(registry)
     SaliencyRun.objects.filter(pk=run.pk).update(status=JobStatus.PENDING)
     client.force_login(registry["coordinator"])
     assert 'id="saliency-cancel"' not in client.get(f"/models/saliency/{run.pk}/").content.decode()
@@ -140,11 +99,9 @@ def test_an_engineer_cancels_a_queued_run_from_its_page(client, registry):
 def test_an_overlay_is_served_by_its_token_and_a_lost_file_is_not_found(client, registry):
     from modelops.saliency.selectors import saliency_dir
 
-    run = _finished_run(registry)
+    run = finished_saliency_run(registry)
     stored, lost = SaliencyMap.objects.filter(item__run=run)[:2]
-    directory = saliency_dir(run.pk)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{stored.token}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (saliency_dir(run.pk) / f"{lost.token}.png").unlink()
     client.force_login(registry["engineer"])
 
     served = client.get(f"/api/v1/modelops/saliency-maps/{stored.token}.png")
