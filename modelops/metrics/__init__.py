@@ -20,6 +20,10 @@ Vocabulary
   tolerance in mm), the energy-based pointing game and the deletion AUC, summarised per method and
   subtype with a Wilson interval for the hit rate and `mean_ci` (Student's t or a bootstrap) for
   the means.
+- Readers' 4-point Likert scores of the saliency maps of two methods are compared in `likert`:
+  per reader and method the mean (t interval), SD, median and score counts; per reader and
+  pooled the Mann-Whitney U test (rank-biserial effect size) and the Wilcoxon signed-rank test
+  on the paired cases (Pratt's zeros); Krippendorff's ordinal alpha among the readers.
 
 Undefined figures (a sensitivity without reference positives, an AUROC with one class only) are NaN,
 never an exception; malformed input (negative counts, labels other than 0/1, non-finite scores,
@@ -43,6 +47,18 @@ from modelops.metrics.estimates import _check_confidence as _check_confidence
 from modelops.metrics.estimates import _json_number as _json_number
 from modelops.metrics.estimates import _nan_estimate as _nan_estimate
 from modelops.metrics.estimates import _z as _z
+from modelops.metrics.likert import (
+    LIKERT_LABELS,
+    LIKERT_SCORES,
+    WILCOXON_ZERO_METHOD,
+    LikertAgreement,
+    LikertMannWhitney,
+    LikertResults,
+    LikertScore,
+    LikertSummaryRow,
+    LikertWilcoxon,
+    likert_results,
+)
 from modelops.metrics.localization import (
     DEFAULT_DELETION_STEPS,
     DEFAULT_TOLERANCE_MM,
@@ -91,16 +107,25 @@ __all__ = [
     "DEFAULT_TOLERANCE_MM",
     "DELONG",
     "HEMORRHAGE_CLASSES",
+    "LIKERT_LABELS",
+    "LIKERT_SCORES",
     "MEAN_METHODS",
     "PROPORTION_METHODS",
     "TARGET_SENSITIVITY",
     "T_INTERVAL",
+    "WILCOXON_ZERO_METHOD",
     "WILSON",
     "YOUDEN",
     "BinaryMetrics",
     "ClassReportRow",
     "ConfusionMatrix",
     "Estimate",
+    "LikertAgreement",
+    "LikertMannWhitney",
+    "LikertResults",
+    "LikertScore",
+    "LikertSummaryRow",
+    "LikertWilcoxon",
     "LocalizationScore",
     "LocalizationSummaryRow",
     "RocCurve",
@@ -118,6 +143,7 @@ __all__ = [
     "delong_auc_variance",
     "energy_pointing_game",
     "f1_ci",
+    "likert_results",
     "localization_summary",
     "mean_ci",
     "pointing_game",
