@@ -1,4 +1,5 @@
-"""The site's URLs: each app gathers its features' pages and API (``<app>/urls.py``)."""
+"""The site's URLs: each app gathers its features' pages and API (``<app>/urls.py``); the
+Likert study's pages, which readers use too, sit at /likert/ rather than under /models/."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,12 +8,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotations import urls as annotations
 from modelops import urls as modelops
+from modelops.likert import urls as likert
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include(annotations.urlpatterns)),
     path("models/", include(modelops.urlpatterns)),
+    path("likert/", include(likert.study_urlpatterns)),
     path("api/v1/modelops/", include(modelops.api_urlpatterns)),
     path("api/v1/", include(annotations.api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -25,6 +25,7 @@ from annotations.permissions import (
 from ichlabel.api import validated
 from ichlabel.errors import NotFound
 from ichlabel.pagination import paginated
+from modelops.likert.results import likert_study_results
 from modelops.likert.selectors import (
     likert_case_for,
     likert_reader_items,
@@ -199,6 +200,17 @@ class LikertStudyCloseApi(APIView):
         study = likert_study_close(study=likert_study_list(request.user).get(pk=study_id))
         study = likert_study_list(request.user).get(pk=study.pk)
         return Response(LikertStudyOutputSerializer(study).data)
+
+
+class LikertResultsApi(APIView):
+    """The study's figures so far (``modelops.metrics.likert``; null before the first score)."""
+
+    permission_classes = [IsCoordinatorOrMLEngineer]
+
+    @extend_schema(responses=OpenApiResponse(description="LikertResults.as_dict(), or null"))
+    def get(self, request, study_id: int):
+        results = likert_study_results(likert_study_list(request.user).get(pk=study_id))
+        return Response(results.as_dict() if results is not None else None)
 
 
 class LikertScoresCsvApi(APIView):

@@ -6,13 +6,23 @@ from modelops.likert.api import (
     LikertCaseOverlayApi,
     LikertCaseSliceApi,
     LikertItemListApi,
+    LikertResultsApi,
     LikertScoreApi,
     LikertScoresCsvApi,
     LikertStudyCloseApi,
     LikertStudyListApi,
 )
+from modelops.likert.views import LikertListView, LikertResultsView, LikertScoreView
 
 urlpatterns: list = []
+
+# Readers score here too, so the study's pages are not under /models/ (ichlabel/urls.py mounts
+# them at /likert/).
+study_urlpatterns = [
+    path("", LikertListView.as_view(), name="likert-list-page"),
+    path("<int:study_id>/score/", LikertScoreView.as_view(), name="likert-score-page"),
+    path("<int:study_id>/results/", LikertResultsView.as_view(), name="likert-results-page"),
+]
 
 api_urlpatterns = [
     path("likert-studies/", LikertStudyListApi.as_view(), name="likert-study-list"),
@@ -26,6 +36,11 @@ api_urlpatterns = [
         "likert-studies/<int:study_id>/close/",
         LikertStudyCloseApi.as_view(),
         name="likert-study-close",
+    ),
+    path(
+        "likert-studies/<int:study_id>/results/",
+        LikertResultsApi.as_view(),
+        name="likert-study-results",
     ),
     path(
         "likert-studies/<int:study_id>/scores.csv",

@@ -176,6 +176,7 @@ MATRIX: dict[tuple[str, str], Row] = {
                                        body={"position": 0, "score": 3}),
     ("likert-study-close", "post"): Row(403, 403, 403, 200, 403, 200),
     ("likert-scores-csv", "get"):  Row(403, 403, 403, 200, 200, 200),
+    ("likert-study-results", "get"): Row(403, 403, 403, 200, 200, 200),
     ("likert-case-overlay", "get"): Row(403, 200, 404, 200, 200, 200, kwargs=LIKERT_CASE),
     ("likert-case-slice", "get"):  Row(403, 200, 404, 200, 200, 200, kwargs=LIKERT_CASE),
 }
