@@ -4,27 +4,16 @@ undo, closed; and blinding: nothing a reader receives names a method or leads to
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from modelops.models import LikertCase, LikertScore, LikertStudy, SaliencyMap
 from modelops.saliency.selectors import saliency_dir
 from tests.conftest import user_with_role
-from tests.modelops.registry_factories import seed_registry
-from tests.modelops.saliency.factories import finished_saliency_run
 
 pytestmark = pytest.mark.django_db
 
 STUDIES = "/api/v1/modelops/likert-studies/"
 METHOD_WORDS = ("normgrad", "gradcam", "grad-cam", "grad_cam", "method")
-
-
-@pytest.fixture
-def world():
-    registry = seed_registry()
-    run = finished_saliency_run(registry)
-    readers = [User.objects.get(username=f"neuro{n}") for n in (1, 2, 3)]
-    return {**registry, "run": run, "readers": readers}
 
 
 def _client(user) -> APIClient:

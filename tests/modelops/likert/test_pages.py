@@ -3,22 +3,11 @@ coordinators), the scoring page for the study's readers only, and the results wi
 figures per reader."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from modelops.likert.services import likert_score_set, likert_study_create
 from modelops.models import LikertScore, LikertStudy
-from tests.modelops.registry_factories import seed_registry
-from tests.modelops.saliency.factories import finished_saliency_run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    registry = seed_registry()
-    run = finished_saliency_run(registry)
-    readers = [User.objects.get(username=f"neuro{n}") for n in (1, 2, 3)]
-    return {**registry, "run": run, "readers": readers}
 
 
 def _study(world, readers=2) -> LikertStudy:
