@@ -20,6 +20,7 @@ const pages: Record<string, string> = {
   dashboard: here("./src/pages/dashboard.ts"),
   worklist: here("./src/pages/worklist.ts"),
   modelops: here("./src/pages/modelops.ts"),
+  likert: here("./src/pages/likert.ts"),
 };
 
 export default defineConfig({
