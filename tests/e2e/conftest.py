@@ -18,7 +18,7 @@ from tests.e2e.browser import ConsoleLog
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 BUILD = ROOT / "ichlabel" / "static" / "build"
-BUILD_OUTPUTS = [BUILD / "import.js", BUILD / "study.js", BUILD / "reader.js"]
+BUILD_OUTPUTS = [BUILD / name for name in ("import.js", "study.js", "reader.js", "likert.js")]
 BUILD_INPUTS = ["src", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts"]
 
 CHROMIUM = os.environ.get("ICHLABEL_CHROMIUM", "/usr/bin/chromium")
