@@ -2,8 +2,9 @@
 
 Blinding is kept by construction: a reader's cases are known to them by a token of the study's
 own (``LikertCase.token``), never the map's, and nothing a reader receives carries the method;
-each reader's order is drawn from the study's seed and the reader's place in it, and no two
-readers get the same order (when there are at least two cases to order).
+each reader's order is drawn from the study's seed and the reader's place in it, keeps the two
+maps of a slice apart where it can, and no two readers get the same order (when there are at
+least two cases to order).
 """
 
 import numpy as np
@@ -53,7 +54,10 @@ def likert_study_create(
                 [LikertCase(study=study, saliency_map=m) for m in maps]
             )
             rows = []
-            for reader, order in zip(readers, _orders(len(cases), len(readers), seed), strict=True):
+            slices = [m.item_id for m in maps]
+            for reader, order in zip(
+                readers, reader_orders(slices, len(readers), seed), strict=True
+            ):
                 rows += [
                     LikertScore(study=study, case=cases[i], reader=reader, position=position)
                     for position, i in enumerate(order)
@@ -64,18 +68,42 @@ def likert_study_create(
     return study
 
 
-def _orders(cases: int, readers: int, seed: int) -> list[list[int]]:
-    """One permutation of the cases per reader, all different where that is possible."""
+def reader_orders(slices: list[int], readers: int, seed: int) -> list[list[int]]:
+    """One order of the cases (given by their slices) per reader: a permutation in which the
+    two maps of a slice are not shown one after the other where that can be avoided (the second
+    would be scored against the memory of the first), all readers' orders different where that
+    is possible."""
     rng = np.random.default_rng(seed)
+    cases = len(slices)
     orders: list[list[int]] = []
     for _ in range(readers):
-        order = [int(i) for i in rng.permutation(cases)]
+        order = _spread([int(i) for i in rng.permutation(cases)], slices)
         for _draw in range(_ORDER_DRAWS):
             if cases < 2 or order not in orders:
                 break
-            order = [int(i) for i in rng.permutation(cases)]
+            order = _spread([int(i) for i in rng.permutation(cases)], slices)
         orders.append(order)
     return orders
+
+
+def _spread(order: list[int], slices: list[int]) -> list[int]:
+    """The order with each case that follows one of its own slice swapped with a case whose
+    place it can take without meeting its own slice on either side, when there is one."""
+
+    def clashes(i: int) -> bool:
+        return any(
+            0 <= k < len(order) and slices[order[k]] == slices[order[i]] for k in (i - 1, i + 1)
+        )
+
+    for i in range(1, len(order)):
+        if slices[order[i]] != slices[order[i - 1]]:
+            continue
+        for j in (*range(i + 1, len(order)), *range(i - 1)):
+            order[i], order[j] = order[j], order[i]
+            if not clashes(i) and not clashes(j):
+                break
+            order[i], order[j] = order[j], order[i]
+    return order
 
 
 def likert_score_set(
