@@ -38,7 +38,10 @@ def query_choice(value: str | None, allowed) -> str | None:
 
 
 def query_number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """A whole number from a query string or form field; None for anything else (other
+    scripts' digits included) and for numbers too long for an id column."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def query_string(filters: dict) -> str:

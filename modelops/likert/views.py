@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views import View
 
 from annotations.models import JobStatus, Role
-from annotations.pages import RoleRequiredMixin
+from annotations.pages import RoleRequiredMixin, query_number
 from annotations.permissions import user_has_role
 from ichlabel.errors import DomainError, InvalidInput
 from modelops.likert.selectors import likert_study_list, likert_study_of_reader
@@ -45,9 +45,9 @@ class LikertListView(RoleRequiredMixin, View):
         """A coordinator's new study, from the form; refusals come back with the reason."""
         if not user_has_role(request.user, Role.COORDINATOR):
             raise PermissionDenied("Only coordinators set up studies.")
-        run = SaliencyRun.objects.filter(pk=_number(request.POST.get("saliency_run"))).first()
+        run = SaliencyRun.objects.filter(pk=query_number(request.POST.get("saliency_run"))).first()
         readers = list(
-            User.objects.filter(pk__in=[_number(v) for v in request.POST.getlist("readers")])
+            User.objects.filter(pk__in=[query_number(v) for v in request.POST.getlist("readers")])
         )
         try:
             if run is None:
@@ -56,7 +56,7 @@ class LikertListView(RoleRequiredMixin, View):
                 name=request.POST.get("name", ""),
                 saliency_run=run,
                 readers=readers,
-                seed=_number(request.POST.get("seed")) or 0,
+                seed=query_number(request.POST.get("seed")) or 0,
                 created_by=request.user,
             )
         except DomainError as error:
@@ -110,8 +110,3 @@ class LikertResultsView(RoleRequiredMixin, View):
         except DomainError as error:
             messages.error(request, str(error))
         return redirect("likert-results-page", study_id=study.pk)
-
-
-def _number(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None

@@ -6,14 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 
 from annotations.models import JobStatus, Split
+from annotations.pages import query_number
 from annotations.vocabulary import SUBTYPES
 from ichlabel.errors import DomainError, InvalidInput
 from modelops.models import ACTIVE_STATUSES, ModelVersion, SaliencyMethod
 from modelops.pages import ModelOpsPage, class_label, estimate_text, number_or_none, render_page
 from modelops.saliency.selectors import saliency_positive_slices, saliency_run_list
 from modelops.saliency.services import saliency_run_cancel, saliency_run_request
-
-METHOD_NAMES = dict(SaliencyMethod.choices)
 
 
 class SaliencyRequestView(ModelOpsPage):
@@ -28,8 +27,8 @@ class SaliencyRequestView(ModelOpsPage):
             run, _ = saliency_run_request(
                 model_version=version,
                 split=request.POST.get("split", ""),
-                per_subtype=_integer(request.POST.get("per_subtype"), "Slices per subtype"),
-                seed=_integer(request.POST.get("seed") or "0", "Seed"),
+                per_subtype=_whole(request.POST.get("per_subtype"), "Slices per subtype"),
+                seed=_whole(request.POST.get("seed") or "0", "Seed"),
                 created_by=request.user,
             )
         except DomainError as error:
@@ -67,7 +66,7 @@ class SaliencyRunView(ModelOpsPage):
             "outlined_maps": summary.get("outlined_maps", 0),
             "deletion": [
                 {
-                    "method": METHOD_NAMES[method],
+                    "method": SaliencyMethod(method).label,
                     "n": figures["n"],
                     "auc": _number_text(figures["deletion_auc"]),
                 }
@@ -95,7 +94,7 @@ def saliency_form_context(version: ModelVersion) -> dict:
 
 def _outlined_row(row: dict) -> dict:
     return {
-        "method": METHOD_NAMES.get(row["method"], row["method"]),
+        "method": SaliencyMethod(row["method"]).label,
         "subtype": class_label(row["subtype"]) if row["subtype"] else "All subtypes",
         "overall": row["subtype"] is None,
         "n": row["n"],
@@ -115,8 +114,8 @@ def _number_text(estimate: dict) -> str:
     return f"{value:.3f}{interval}"
 
 
-def _integer(text: str | None, field: str) -> int:
-    text = (text or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+def _whole(text: str | None, field: str) -> int:
+    number = query_number(text)
+    if number is None:
         raise InvalidInput(f"{field} must be a whole number.")
-    return int(text)
+    return number
