@@ -35,7 +35,7 @@ from modelops.likert.selectors import (
 )
 from modelops.likert.services import likert_score_set, likert_study_close, likert_study_create
 from modelops.models import SaliencyRun
-from modelops.saliency.selectors import saliency_dir
+from modelops.saliency.selectors import saliency_overlay_path
 
 
 class IsStudyRole(BasePermission):
@@ -162,8 +162,7 @@ class LikertCaseOverlayApi(APIView):
     @extend_schema(responses={(200, "image/png"): bytes})
     def get(self, request, token):
         case = likert_case_for(token, request.user)
-        saliency_map = case.saliency_map
-        path = saliency_dir(saliency_map.item.run_id) / f"{saliency_map.token}.png"
+        path = saliency_overlay_path(case.saliency_map)
         if not path.is_file():
             raise NotFound("This case's overlay is no longer stored.")
         # Named by the case's token: the stored file's own name is the map's token.

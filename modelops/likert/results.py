@@ -11,7 +11,6 @@ from modelops.models import LikertScore, LikertStudy, SaliencyMethod
 
 # The paper's order: NormGrad first, so a positive difference favours it.
 METHODS = (SaliencyMethod.NORMGRAD.value, SaliencyMethod.GRADCAM.value)
-METHOD_NAMES = dict(SaliencyMethod.choices)
 
 
 def likert_study_results(study: LikertStudy):
@@ -27,7 +26,7 @@ def results_context(study: LikertStudy) -> dict:
     results = likert_study_results(study)
     context: dict = {
         "progress": _progress(study),
-        "method_names": [METHOD_NAMES[m] for m in METHODS],
+        "method_names": [SaliencyMethod(m).label for m in METHODS],
     }
     if results is None:
         return {**context, "has_scores": False}
@@ -38,7 +37,7 @@ def results_context(study: LikertStudy) -> dict:
         "rows": rows,
         "agreement": [
             {
-                "label": METHOD_NAMES[a.method] if a.method else "All maps",
+                "label": SaliencyMethod(a.method).label if a.method else "All maps",
                 "alpha": _number(a.alpha, 2),
                 "items": a.n_pairable_items,
             }
@@ -73,7 +72,7 @@ def _mean_sd(row) -> str:
 def _histogram(row, method: str) -> dict:
     total = sum(row.counts) or 1
     return {
-        "method": METHOD_NAMES[method],
+        "method": SaliencyMethod(method).label,
         "bars": [
             {"score": score, "count": count, "percent": round(100 * count / total)}
             for score, count in zip((1, 2, 3, 4), row.counts, strict=True)

@@ -14,7 +14,7 @@ from ichlabel.errors import NotFound
 from ichlabel.pagination import paginated
 from modelops.models import SALIENCY_MAX_PER_SUBTYPE, ModelVersion, SaliencyMap, SaliencyMethod
 from modelops.permissions import IsMLEngineerOrWatcher
-from modelops.saliency.selectors import saliency_dir, saliency_run_list
+from modelops.saliency.selectors import saliency_overlay_path, saliency_run_list
 from modelops.saliency.services import saliency_run_cancel, saliency_run_request
 
 
@@ -134,10 +134,11 @@ class SaliencyOverlayApi(APIView):
     @extend_schema(responses={(200, "image/png"): bytes})
     def get(self, request, token):
         """A map's PNG overlay, by its token (the file says nothing of the method)."""
-        saliency_map = SaliencyMap.objects.filter(token=token, item__done=True).first()
+        done = SaliencyMap.objects.select_related("item").filter(token=token, item__done=True)
+        saliency_map = done.first()
         if saliency_map is None:
             raise NotFound("That saliency map does not exist.")
-        path = saliency_dir(saliency_map.item.run_id) / f"{token}.png"
+        path = saliency_overlay_path(saliency_map)
         if not path.is_file():
             raise NotFound("That saliency map's overlay is no longer stored.")
         return FileResponse(open(path, "rb"), content_type="image/png")  # noqa: SIM115

@@ -49,7 +49,3 @@ def save_map(values: np.ndarray, directory: Path, token: str) -> None:
         with open(partial, "wb") as handle:
             write(handle)
         partial.replace(directory / f"{token}{suffix}")
-
-
-def load_map(directory: Path, token: str) -> np.ndarray:
-    return np.load(directory / f"{token}.npy").astype(np.float32)

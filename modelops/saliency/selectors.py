@@ -15,6 +15,11 @@ def saliency_dir(run_id: object) -> Path:
     return modelops_root() / "saliency" / str(run_id)
 
 
+def saliency_overlay_path(saliency_map: SaliencyMap) -> Path:
+    """The map's PNG overlay (``render.save_map`` names it by the map's token)."""
+    return saliency_dir(saliency_map.item.run_id) / f"{saliency_map.token}.png"
+
+
 def saliency_run_list(*, model_version_id: int | None = None) -> QuerySet[SaliencyRun]:
     runs = SaliencyRun.objects.select_related("model_version", "created_by")
     if model_version_id is not None:

@@ -15,8 +15,6 @@ the scan has lesion masks, scored for localization (``modelops.metrics.localizat
 deletion curve needs no mask and is scored for every map.
 """
 
-import logging
-
 import numpy as np
 from django.db import IntegrityError, transaction
 
@@ -40,8 +38,6 @@ from modelops.saliency.selectors import (
     saliency_localization_rows,
     saliency_positive_slices,
 )
-
-logger = logging.getLogger(__name__)
 
 DELETION_STEPS = 20
 POINTING_TOLERANCE_MM = 15.0
