@@ -96,3 +96,24 @@ def wait_for_chart(page, canvas_id: str) -> None:
         }""",
         arg=canvas_id,
     )
+
+
+def canvas_is_drawn(page, selector: str) -> bool:
+    """Whether the canvas at ``selector`` has non-black pixels (read back through a 2D
+    canvas): a viewer that drew its slice, not a blank one."""
+    return page.evaluate(
+        """(selector) => {
+            const source = document.querySelector(selector);
+            if (!source || !source.width) return false;
+            const copy = document.createElement('canvas');
+            copy.width = source.width; copy.height = source.height;
+            const ctx = copy.getContext('2d');
+            ctx.drawImage(source, 0, 0);
+            const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+            for (let i = 0; i < data.length; i += 4) {
+                if (data[i] > 16 || data[i + 1] > 16 || data[i + 2] > 16) return true;
+            }
+            return false;
+        }""",
+        selector,
+    )

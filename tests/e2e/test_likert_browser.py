@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import ConsoleLog, log_in
+from tests.e2e.browser import ConsoleLog, canvas_is_drawn, log_in
 
 SCANS = 3
 CASES = 2 * SCANS  # both maps of one slice per scan
@@ -185,25 +185,6 @@ def _near(a: dict, b: dict, tolerance: float = 2.0) -> bool:
     return all(abs(a[k] - b[k]) <= tolerance for k in ("x", "y", "width", "height"))
 
 
-def _image_is_drawn(page) -> bool:
-    """Whether the viewer's canvas has non-black pixels (read back through a 2D canvas)."""
-    return page.evaluate(
-        """() => {
-            const source = document.querySelector('#likert-viewer canvas');
-            if (!source || !source.width) return false;
-            const copy = document.createElement('canvas');
-            copy.width = source.width; copy.height = source.height;
-            const ctx = copy.getContext('2d');
-            ctx.drawImage(source, 0, 0);
-            const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
-            for (let i = 0; i < data.length; i += 4) {
-                if (data[i] > 16 || data[i + 1] > 16 || data[i + 2] > 16) return true;
-            }
-            return false;
-        }"""
-    )
-
-
 def _drag(page, button: str, dx: float, dy: float) -> None:
     box = _box(page, "#likert-viewer")
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -216,7 +197,7 @@ def _drag(page, button: str, dx: float, dy: float) -> None:
 def _score_with_keys(page, study) -> None:
     """neuro1: the overlay follows zoom and pan; keys score, undo, change and finish."""
     _expect_case(page, 0, 0)
-    assert _image_is_drawn(page), "the slice rendered as a blank canvas"
+    assert canvas_is_drawn(page, "#likert-viewer canvas"), "the slice rendered as a blank canvas"
 
     # The 64 x 64 slice fills the square viewer, and so does its map; zoom and pan take it along.
     viewer = _box(page, "#likert-viewer")

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import log_in
+from tests.e2e.browser import canvas_is_drawn, log_in
 
 SLICES = 8
 
@@ -32,25 +32,6 @@ def _strip_row(page, index: int):
     return page.locator(f'#slice-strip li[data-slice="{index}"]')
 
 
-def _image_is_drawn(page) -> bool:
-    """Whether the viewer's canvas has non-black pixels (read back through a 2D canvas)."""
-    return page.evaluate(
-        """() => {
-            const source = document.querySelector('#viewer canvas');
-            if (!source || !source.width) return false;
-            const copy = document.createElement('canvas');
-            copy.width = source.width; copy.height = source.height;
-            const ctx = copy.getContext('2d');
-            ctx.drawImage(source, 0, 0);
-            const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
-            for (let i = 0; i < data.length; i += 4) {
-                if (data[i] > 16 || data[i + 1] > 16 || data[i + 2] > 16) return true;
-            }
-            return false;
-        }"""
-    )
-
-
 def test_a_neuroradiologist_labels_slices_and_completes_a_read(live_server, reading, page, console):
     from annotations.models import SliceLabel
 
@@ -66,7 +47,7 @@ def test_a_neuroradiologist_labels_slices_and_completes_a_read(live_server, read
     )
     expect(reader).to_have_attribute("data-prefetched", "true", timeout=30_000)
     expect(page.locator("#load-progress")).to_have_text(f"{SLICES} slices loaded")
-    assert _image_is_drawn(page), "the first slice rendered as a blank canvas"
+    assert canvas_is_drawn(page, "#viewer canvas"), "the first slice rendered as a blank canvas"
 
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
