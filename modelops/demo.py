@@ -66,7 +66,8 @@ def training_demo_seed(
     for number, (name, split) in enumerate(TRAINING_DEMO_CENTERS):
         center = center_get_or_create(name=name, split=split)
         out_dir = Path(settings.DATA_DIR) / "demo" / "training" / f"center_{number}"
-        if not center.scans.exists():
+        fresh = not center.scans.exists()
+        if fresh:
             shutil.rmtree(out_dir, ignore_errors=True)
             write_phantoms(
                 out_dir,
@@ -77,8 +78,10 @@ def training_demo_seed(
                 masks=True,
             )
             imported += _import_each(out_dir, center, split)
-            _attach_masks(out_dir, _truth_by_scan(out_dir))
-        truths.update(_truth_by_scan(out_dir))
+        center_truths = _truth_by_scan(out_dir)
+        if fresh:
+            _attach_masks(out_dir, center_truths)
+        truths.update(center_truths)
     coordinator = User.objects.get(username="coordinator")
     readers = list(User.objects.filter(username__in=TRAINING_DEMO_READERS).order_by("username"))
     cohort = Scan.objects.filter(pk__in=truths)
