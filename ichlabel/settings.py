@@ -218,6 +218,7 @@ CELERY_TASK_ROUTES = {
     "modelops.tasks.training_run_execute": {"queue": "train"},
     # Saliency maps run the model: on the training workers too.
     "modelops.tasks.saliency_run_execute": {"queue": "train"},
+    "modelops.tasks.scan_saliency_execute": {"queue": "train"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 

@@ -19,6 +19,12 @@ SaliencyRun, SaliencySlice, SaliencyMap
     slices of one split (a job), one sampled slice per scan, each with both maps and, where the
     slice's lesion is outlined, how well each map points at it. A map is known outside the ML
     engineer's pages by its token alone, which says nothing of the method that made it.
+ScanSaliencyRun
+    Both methods' maps of every slice of one scan for one class of a model version (a job),
+    scaled over the scan: the overlay of the viewer. Computed once per model, scan and class.
+ModelOutputRelease
+    A coordinator's release of a model version's output (its maps and scores) for one scan to
+    the readers of that scan; until then nothing of the model reaches a reader.
 """
 
 import uuid
@@ -30,7 +36,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
 from annotations.models import GroundTruthVersion, Scan, Slice, Split
-from annotations.vocabulary import SUBTYPES
+from annotations.vocabulary import HEMORRHAGE_CLASSES, SUBTYPES
 from ichlabel.jobs.models import ACTIVE_STATUSES, Job  # noqa: F401 (ACTIVE_STATUSES re-exported)
 
 
@@ -252,6 +258,75 @@ class SaliencyMap(models.Model):
 
     def __str__(self) -> str:
         return f"Saliency map {self.token}"
+
+
+class ScanSaliencyRun(Job):
+    """A job (``ichlabel.jobs.Job``): NormGrad and Grad-CAM maps of every slice of ``scan``,
+    from the gradient of the model's scan-level score of ``label``, scaled over the scan.
+    ``scores`` holds the model's scan-level score of every class. Files:
+    ``modelops.scan_saliency.selectors.scan_saliency_dir``."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="scan_saliency_runs"
+    )
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=8)
+    scores = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *Job.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["model_version", "scan", "label"], name="scan_saliency_once_per_class"
+            ),
+            models.CheckConstraint(
+                condition=Q(label__in=HEMORRHAGE_CLASSES), name="scan_saliency_label_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan maps {self.pk} ({self.label}) of scan {self.scan_id}"
+
+
+class ModelOutputRelease(models.Model):
+    """Readers of ``scan`` may see ``model_version``'s output for it (the saliency overlay in
+    the reading view) while it is not withdrawn. Rows are kept: they say who released what to
+    whom and when, and when it was withdrawn."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="releases"
+    )
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="model_releases")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["model_version", "scan", "released_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "scan"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="model_output_released_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
+                | Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False),
+                name="model_output_withdrawn_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Release of {self.model_version_id} for scan {self.scan_id}"
 
 
 LIKERT_SCALE = (1, 2, 3, 4)  # 1 bad, 2 acceptable, 3 good, 4 excellent

@@ -23,3 +23,10 @@ def saliency_run_execute(run_id: int) -> None:
     from modelops.saliency.services import saliency_run_execute as service
 
     service(run_id=run_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def scan_saliency_execute(run_id: int) -> None:
+    from modelops.scan_saliency.services import scan_saliency_execute as service
+
+    service(run_id=run_id)

@@ -7,12 +7,14 @@ from django.urls import include, path
 
 from modelops.likert import urls as likert
 from modelops.registry import urls as registry
+from modelops.releases import urls as releases
 from modelops.saliency import urls as saliency
+from modelops.scan_saliency import urls as scan_saliency
 from modelops.snapshots import urls as snapshots
 from modelops.training import urls as training
 from modelops.workspace import ModelsWorkspaceView
 
-FEATURES = (snapshots, training, registry, saliency, likert)
+FEATURES = (snapshots, training, registry, saliency, likert, scan_saliency, releases)
 
 urlpatterns = [
     path("", ModelsWorkspaceView.as_view(), name="models-page"),

@@ -2,9 +2,10 @@
 
 The kinds of job (``registry.KINDS``): import batches (``annotations.ImportBatch``, the
 ``ingest`` queue), dataset snapshot builds (``modelops.DatasetSnapshot``), training runs
-(``modelops.TrainingRun``) and saliency maps (``modelops.SaliencyRun``), the last three on the
-``train`` queue. Each model inherits the abstract ``Job`` (``models``): status, progress,
-message, lease, worker, heartbeat, attempts, task id and times.
+(``modelops.TrainingRun``), saliency maps of a sample (``modelops.SaliencyRun``) and of a
+whole scan for the viewer (``modelops.ScanSaliencyRun``), the last four on the ``train``
+queue. Each model inherits the abstract ``Job`` (``models``): status, progress, message, lease,
+worker, heartbeat, attempts, task id and times.
 
 The life of a job:
 

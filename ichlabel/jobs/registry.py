@@ -68,6 +68,12 @@ KINDS = (
         noun="saliency run",
         resumable=True,  # each mapped slice is kept; the next worker maps the rest
     ),
+    JobKind(
+        "modelops.ScanSaliencyRun",
+        task="modelops.tasks.scan_saliency_execute",
+        noun="scan's maps",
+        resumable=True,  # one pass over one scan: computed again from the start
+    ),
 )
 
 

@@ -45,6 +45,7 @@ NORMGRAD = "normgrad"
 GRADCAM = "gradcam"
 METHODS = (NORMGRAD, GRADCAM)
 LEVELS = ("scan", "slice")
+SCALES = ("slice", "scan")
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,16 @@ class SaliencyModel:
     def image_size(self) -> int:
         return int(self.backbone.input_shape[1])
 
-    def maps(self, images: np.ndarray, target: Target, *, selective: bool = False) -> ScanSaliency:
+    def maps(
+        self, images: np.ndarray, target: Target, *, selective: bool = False, scale: str = "slice"
+    ) -> ScanSaliency:
         """``images`` (slices, size, size, 3) as the model takes them, right-padded slices all
-        PAD_VALUE allowed. ``selective`` takes NormGrad's selective variant."""
+        PAD_VALUE allowed. ``selective`` takes NormGrad's selective variant. ``scale`` "slice"
+        scales each slice's map to 0-1 (a sampled slice scored on its own); "scan" scales over
+        the whole scan, so a slice the output hardly depends on keeps a faint map (what a
+        viewer scrolling through the scan should see)."""
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
         images = np.asarray(images, dtype=np.float32)
         real = _real_slices(images)
         if target.slice_index is not None and not 0 <= target.slice_index < real:
@@ -141,14 +149,22 @@ class SaliencyModel:
                 for n in self.layers.normgrad
             ],
             self.image_size,
+            per_slice=scale == "slice",
         )
         gradcam = combine(
             [gradcam_map(activations[self.layers.gradcam], gradients[self.layers.gradcam])],
             self.image_size,
+            per_slice=scale == "slice",
         )
         return ScanSaliency(
             normgrad=_pad(normgrad, len(images)), gradcam=_pad(gradcam, len(images)), score=score
         )
+
+    def scan_scores(self, images: np.ndarray) -> np.ndarray:
+        """The model's scan-level score of every class (``LABELS`` order) for one scan."""
+        images = np.asarray(images, dtype=np.float32)
+        features = self._features(images[: _real_slices(images)])
+        return keras.ops.convert_to_numpy(self.head(features[None])["scan"])[0]
 
     def slice_scorer(
         self, images: np.ndarray, target: Target, slice_index: int
@@ -270,20 +286,22 @@ def gradcam_map(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
     return np.maximum((activations.astype(np.float32) * weights).sum(axis=-1), 0.0)
 
 
-def combine(layer_maps: Sequence[np.ndarray], size: int) -> np.ndarray:
+def combine(layer_maps: Sequence[np.ndarray], size: int, *, per_slice: bool = True) -> np.ndarray:
     """Maps of one or more layers, each (n, h, w) -> (n, size, size) in 0-1: each upsampled to
-    the input and min-max scaled per slice, then multiplied (NormGrad's combination), and the
-    product scaled again so every method's map spans the same range."""
+    the input and min-max scaled (per slice, or over all slices), then multiplied (NormGrad's
+    combination), and the product scaled again so every method's map spans the same range."""
     product = np.ones((len(layer_maps[0]), size, size), dtype=np.float32)
     for maps in layer_maps:
-        product *= normalise(resize(maps[..., None], size)[..., 0])
-    return normalise(product)
+        product *= normalise(resize(maps[..., None], size)[..., 0], per_slice=per_slice)
+    return normalise(product, per_slice=per_slice)
 
 
-def normalise(maps: np.ndarray) -> np.ndarray:
-    """Each slice's map (n, h, w) min-max scaled to 0-1; a constant map becomes all zero."""
-    low = maps.min(axis=(1, 2), keepdims=True)
-    span = maps.max(axis=(1, 2), keepdims=True) - low
+def normalise(maps: np.ndarray, *, per_slice: bool = True) -> np.ndarray:
+    """Maps (n, h, w) min-max scaled to 0-1, each slice on its own or all together; a
+    constant map becomes all zero."""
+    axes = (1, 2) if per_slice else (0, 1, 2)
+    low = maps.min(axis=axes, keepdims=True)
+    span = maps.max(axis=axes, keepdims=True) - low
     safe = np.where(span > 0, span, 1.0)
     return np.where(span > 0, (maps - low) / safe, 0.0).astype(np.float32)
 

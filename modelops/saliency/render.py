@@ -39,13 +39,22 @@ def overlay_png(values: np.ndarray) -> bytes:
 
 
 def save_map(values: np.ndarray, directory: Path, token: str) -> None:
-    """``<token>.npy`` (float16) and ``<token>.png`` in ``directory``, each written whole."""
+    """``<token>.npy`` (float16) and ``<token>.png`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    for suffix, write in (
-        (".npy", lambda handle: np.save(handle, values.astype(np.float16))),
-        (".png", lambda handle: handle.write(overlay_png(values))),
-    ):
-        partial = directory / f"{token}{suffix}.partial"
-        with open(partial, "wb") as handle:
-            write(handle)
-        partial.replace(directory / f"{token}{suffix}")
+    write_whole(directory / f"{token}.npy", npy_bytes(values))
+    write_whole(directory / f"{token}.png", overlay_png(values))
+
+
+def npy_bytes(values: np.ndarray) -> bytes:
+    """The map(s) as a float16 ``.npy`` file."""
+    buffer = io.BytesIO()
+    np.save(buffer, values.astype(np.float16))
+    return buffer.getvalue()
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` so that a reader finds the whole file or none (a dying worker leaves only
+    a ``.partial``)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)

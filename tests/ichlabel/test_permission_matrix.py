@@ -67,6 +67,8 @@ MODEL = {"version_id": "model_version"}
 SALIENCY = {"run_id": "saliency_run"}
 # A Likert case's token is its own, not its map's.
 LIKERT_CASE = {"token": "likert_case"}
+# The maps of the owner's scan, computed for the ML engineer (not released to readers).
+SCAN_MAPS = {"run_id": "scan_saliency_run"}
 
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
@@ -179,6 +181,20 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("likert-study-results", "get"): Row(403, 403, 403, 200, 200, 200),
     ("likert-case-overlay", "get"): Row(403, 200, 404, 200, 200, 200, kwargs=LIKERT_CASE),
     ("likert-case-slice", "get"):  Row(403, 200, 404, 200, 200, 200, kwargs=LIKERT_CASE),
+    # The viewer's overlay: ML engineers on every scan; a reader on a scan they read, and only
+    # what a coordinator released (nothing is released here: the model is a candidate);
+    # coordinators see the scan, never the model's output on it.
+    ("scan-model-output", "get"):  Row(403, 200, 404, 200, 200, 200),
+    ("scan-saliency-request", "post"): Row(403, 400, 404, 400, 400, 400,
+                                           body={"model_version": "x"}),
+    ("scan-saliency-detail", "get"): Row(403, 404, 404, 404, 200, 200, kwargs=SCAN_MAPS),
+    ("scan-saliency-overlay", "get"): Row(403, 404, 404, 404, 200, 200, kwargs=SCAN_MAPS),
+    # Releases of a model's output to readers: coordinators release and withdraw.
+    ("model-release-list", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
+    ("model-release-list", "post"): Row(403, 403, 403, 400, 403, 400, body={"split": "x"},
+                                        kwargs=MODEL),
+    ("model-release-withdraw", "post"): Row(403, 403, 403, 400, 403, 400, body={"split": "x"},
+                                            kwargs=MODEL),
 }
 # fmt: on
 
@@ -308,6 +324,7 @@ def _build_world() -> dict:
     assert model.pk != version.pk
     saliency_run, overlay = _saliency_run(model, first, users["ml_engineer"])
     likert_study, likert_case = _likert_study(overlay, users)
+    scan_maps = _scan_saliency_run(model, first, users["ml_engineer"])
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -332,6 +349,8 @@ def _build_world() -> dict:
             "token": overlay.token,
             "study_id": likert_study.pk,
             "likert_case": likert_case.token,
+            "scan_saliency_run": scan_maps.pk,
+            "method": "gradcam",
         },
     }
 
@@ -366,6 +385,20 @@ def _saliency_run(model, slice_, user):
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{overlay.token}.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     return run, overlay
+
+
+def _scan_saliency_run(model, slice_, user):
+    """The model's finished maps of the slice's scan, its first slice's overlay stored."""
+    from modelops.models import ScanSaliencyRun
+    from modelops.scan_saliency.selectors import scan_saliency_png
+
+    run = ScanSaliencyRun.objects.create(
+        model_version=model, scan=slice_.scan, label="any", created_by=user, status="succeeded"
+    )
+    path = scan_saliency_png(run, "gradcam", slice_.position_index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    return run
 
 
 def rows_now() -> dict[str, list]:

@@ -125,6 +125,21 @@ def test_a_padded_scan_has_the_maps_of_the_unpadded_scan(scan_model, scan):
     np.testing.assert_allclose(with_padding.gradcam[:5], plain.gradcam, atol=1e-4)
 
 
+def test_scan_scaled_maps_keep_the_slices_relative_strength(scan_model, scan):
+    saliency = SaliencyModel(scan_model)
+    per_slice = saliency.maps(scan, Target("any", level="scan"))
+    per_scan = saliency.maps(scan, Target("any", level="scan"), scale="scan")
+
+    # One scale over the scan: its peak is 1, a weaker slice's peak below it.
+    peaks = per_scan.gradcam.max(axis=(1, 2))
+    assert peaks.max() == pytest.approx(1.0) and peaks.min() < 1.0
+    assert np.allclose(per_slice.gradcam.max(axis=(1, 2)), 1.0)
+    # A min-max scale is affine: scaled again per slice, Grad-CAM's map is the per-slice one.
+    np.testing.assert_allclose(normalise(per_scan.gradcam), per_slice.gradcam, atol=1e-4)
+    with pytest.raises(ValueError, match="unknown scale"):
+        saliency.maps(scan, Target("any"), scale="volume")
+
+
 def test_a_map_is_deterministic_and_independent_of_the_chunk_size(scan_model, scan):
     first = SaliencyModel(scan_model, chunk_slices=1).maps(scan, Target("any"))
     second = SaliencyModel(scan_model, chunk_slices=8).maps(scan, Target("any"))
