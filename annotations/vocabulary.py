@@ -70,6 +70,7 @@ ACTION_KEYS: dict[str, str] = {
     "u": "undo",
     "r": "reset",
     "d": "done",
+    "t": "overlay",
     "h": "help",
     "?": "help",
 }

@@ -188,6 +188,7 @@ SPECTACULAR_SETTINGS = {
         "ReadStatusEnum": "annotations.models.ReadStatus",
         "ModelStatusEnum": "modelops.models.ModelStatus",
         "AdjudicationStatusEnum": "annotations.models.AdjudicationStatus",
+        "SaliencyMethodEnum": "modelops.models.SaliencyMethod",
     },
 }
 

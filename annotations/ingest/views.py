@@ -1,5 +1,6 @@
 """The coordinator's pages of ingest: study overview, scans, imports."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -65,7 +66,8 @@ class ScanDetailView(RoleRequiredMixin, View):
             scan = scan_get(scan_id=scan_id)
         except Scan.DoesNotExist:
             raise Http404("No such scan.") from None
-        return render(request, "annotations/scan_detail.html", {"scan": scan})
+        context = {"scan": scan, "window_presets": settings.WINDOW_PRESETS}
+        return render(request, "annotations/scan_detail.html", context)
 
 
 class ImportNewView(RoleRequiredMixin, View):

@@ -38,9 +38,13 @@ class ScanSaliencyRunOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     progress = serializers.FloatField()
     scores = serializers.DictField(child=serializers.FloatField())
+    url = serializers.SerializerMethodField(help_text="Where this run's state is")
     overlay_url = serializers.SerializerMethodField(
         help_text="The overlay of one slice: replace {method} and {index} (its position index)."
     )
+
+    def get_url(self, run) -> str:
+        return reverse("scan-saliency-detail", kwargs={"run_id": run.pk})
 
     def get_overlay_url(self, run) -> str:
         url = reverse(

@@ -9,7 +9,7 @@
  */
 import { Enums, getEnabledElement, getShouldUseCPURendering, type Types } from "@cornerstonejs/core";
 import { ApiError, apiErrorFrom } from "../api/client";
-import { cornerMatrix, cssMatrix, imageCornersInWorld, type Point2 } from "./geometry";
+import { cornerMatrix, cssMatrix, imageCornersInWorld, type Point2 } from "../viewer/geometry";
 
 export class OverlayLayer {
   readonly image: HTMLImageElement;

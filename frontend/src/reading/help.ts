@@ -15,6 +15,7 @@ const ROWS: [string, string][] = [
   ["Middle drag", "Pan"],
   ["R", "Reset zoom, pan and window"],
   ...WINDOW_PRESETS.map((p): [string, string] => [p.key.toUpperCase(), `${p.name} window ${p.center}/${p.width}`]),
+  ["T", "Model output released for this scan: saliency overlay on / off"],
   ["D", "Done: finish this read"],
   ["? or H", "Show / hide this help"],
 ];

@@ -3,11 +3,14 @@
  * autosave, progress reports, scan flags and completion. Built inside `<section id="reader">`
  * from its data-* URLs.
  */
-import { ApiError } from "../api/client";
+import { ApiError, getJson } from "../api/client";
 import { readComplete, readGet, labelsSave, scanLabelSave, type ReadWithLabels } from "../api/reads";
 import { askToConfirm } from "../confirm";
 import { dataAttribute, showMessage } from "../dom";
 import { WINDOW_PRESETS } from "../viewer/presets";
+import { SaliencyPanel } from "../saliency/panel";
+import type { ScanModelOutput } from "../saliency/maps";
+import { StackOverlay } from "../viewer/map-overlay";
 import { StackViewer, imageIdsFor } from "../viewer/stack";
 import { FlagsForm } from "./flags";
 import { createHelp } from "./help";
@@ -27,6 +30,8 @@ export interface ReaderUrls {
   scanLabel: string;
   slice: string;
   worklist: string;
+  /** The model output released for the scan (models and maps for the overlay). */
+  modelOutput: string;
 }
 
 export function readerUrls(section: HTMLElement): ReaderUrls {
@@ -39,6 +44,7 @@ export function readerUrls(section: HTMLElement): ReaderUrls {
     scanLabel: dataAttribute(section, "scanLabelUrl"),
     slice: dataAttribute(section, "sliceUrl"),
     worklist: dataAttribute(section, "worklistUrl"),
+    modelOutput: dataAttribute(section, "modelOutputUrl"),
   };
 }
 
@@ -64,6 +70,8 @@ export class Reader {
   private readonly message = el("p", { className: "message", id: "reader-message" });
   private readonly labelButtons = new Map<LabelField, HTMLButtonElement>();
   private viewer: StackViewer | null = null;
+  private readonly overlay = new StackOverlay(this.viewerElement);
+  private panel: SaliencyPanel | null = null;
   private current = 0;
   private anchor: number | null = null;
   private completing = false;
@@ -120,6 +128,22 @@ export class Reader {
       this.loadProgress.textContent = done < total ? `Loading ${done}/${total}` : `${total} slices loaded`;
     });
     this.section.dataset.prefetched = "true";
+    await this.offerModelOutput();
+  }
+
+  /** A panel for the model output a coordinator released for this scan; none when nothing is. */
+  private async offerModelOutput(): Promise<void> {
+    try {
+      const output = await getJson<ScanModelOutput>(this.urls.modelOutput);
+      if (!SaliencyPanel.offers(output)) return;
+      this.panel = new SaliencyPanel(output, this.overlay, {
+        sliceCount: this.sliceCount,
+        current: () => this.current,
+      });
+      this.section.querySelector(".side")?.append(this.panel.element);
+    } catch (error) {
+      showMessage(this.message, `The model output could not be loaded: ${(error as Error).message}`, "error");
+    }
   }
 
   private build(): void {
@@ -150,7 +174,7 @@ export class Reader {
     });
 
     const wrap = el("div", { className: "viewer-wrap" });
-    wrap.append(this.viewerElement, this.position, this.windowInfo, this.labelInfo);
+    wrap.append(this.viewerElement, this.overlay.canvas, this.position, this.windowInfo, this.labelInfo);
     const side = el("div", { className: "side" });
     side.append(buttons, this.strip.element, this.flags.element);
     const layout = el("div", { className: "reader-layout" });
@@ -238,6 +262,9 @@ export class Reader {
         return;
       case "done":
         void this.complete();
+        return;
+      case "overlay":
+        this.panel?.toggle();
         return;
       case "help":
         this.toggleHelp();
