@@ -22,6 +22,7 @@ from modelops.pages import (
 from modelops.registry.evaluation import split_names
 from modelops.registry.selectors import model_version_list, model_version_summaries
 from modelops.registry.services import TRANSITIONS
+from modelops.releases.views import release_card_context
 from modelops.saliency.views import saliency_form_context
 
 # The paper's Table 2 columns, in its order: (key in ClassReportRow.as_dict, heading).
@@ -171,7 +172,8 @@ def _ids(text: str) -> list[int]:
 
 class ModelVersionView(ModelOpsPage):
     """A model's evaluation report laid out like the paper's Table 2, its thresholds, confusion
-    matrices and ROC curves (drawn by the script), and Approve / Retire for ML engineers."""
+    matrices and ROC curves (drawn by the script), Approve / Retire for ML engineers, and the
+    release of its output to readers for coordinators."""
 
     def get(self, request, version_id: int):
         version = get_object_or_404(model_version_list(), pk=version_id)
@@ -195,6 +197,7 @@ class ModelVersionView(ModelOpsPage):
             "roc_data": roc,
             "transitions": sorted(TRANSITIONS[ModelStatus(version.status)]),
             **saliency_form_context(version),
+            **release_card_context(version=version, user=request.user),
         }
         return render_page(request, "modelops/version.html", context)
 

@@ -75,3 +75,12 @@ export const runCancel = (url: string): Promise<TrainingRun> => postJson<Trainin
 export const runLog = (url: string): Promise<Schemas["TrainingRunLogOutput"]> => getJson(url);
 export const versionSetStatus = (url: string, status: ModelStatus): Promise<ModelVersion> =>
   postJson<ModelVersion>(url, { status } satisfies Schemas["ModelVersionStatusInput"]);
+
+/** Which scans a release or withdrawal names: a split (of one center), or scan ids. */
+export type ReleaseScans = Schemas["ReleaseScansInput"];
+/** POST models/<id>/releases/ (approved models only; 409 otherwise). */
+export const outputRelease = (url: string, scans: ReleaseScans): Promise<Schemas["ReleaseCounts"]> =>
+  postJson<Schemas["ReleaseCounts"]>(url, scans);
+/** POST models/<id>/releases/withdraw/. */
+export const outputWithdraw = (url: string, scans: ReleaseScans): Promise<Schemas["WithdrawCounts"]> =>
+  postJson<Schemas["WithdrawCounts"]>(url, scans);

@@ -1,5 +1,5 @@
 """Statements per request of the model list (the registry's API and the models workspace that
-shows it with the snapshots and runs), pinned.
+shows it with the snapshots and runs) and of a model version's page, pinned.
 
 Each request costs the same for 2 model versions as for 6 (each from its own run on its own
 snapshot): a query per row (an N+1) changes the figure and fails here. The figures were
@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 
 from annotations.models import GroundTruthVersion
 from modelops.models import ModelVersion
+from tests.annotations.study_factories import make_scan
 from tests.conftest import user_with_role
-from tests.modelops.registry_factories import make_run, make_snapshot
+from tests.modelops.registry_factories import make_run, make_snapshot, seed_registry
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,10 @@ MODEL_LIST_API = 3
 # Session, user, roles; the snapshots; the runs' count; the versions; the runs' page (with
 # their snapshots and model versions).
 WORKSPACE_PAGE = 7
+# Session, user, roles; the version (with run, snapshot, ground truth); the saliency form's
+# three splits; the output card's released scans and its scans per split and center; the
+# saliency runs.
+VERSION_PAGE = 10
 
 
 @pytest.fixture
@@ -76,3 +81,18 @@ def test_models_workspace_page(engineer, rows, client, django_assert_num_queries
 
     assert response.status_code == 200
     assert all(f"model-{index}".encode() in response.content for index in range(rows))
+
+
+@pytest.mark.parametrize("centers", ROWS)
+def test_version_page(centers, client, django_assert_num_queries):
+    """The output card's rows (one per split and center) cost no statement each."""
+    registry = seed_registry()
+    for index in range(centers):
+        make_scan(center=f"Center {index}", split="test")
+    client.force_login(registry["coordinator"])
+
+    with django_assert_num_queries(VERSION_PAGE):
+        response = client.get(f"/models/versions/{registry['models'][0].pk}/")
+
+    assert response.status_code == 200
+    assert response.content.decode().count('<tr data-split="test"') == centers
