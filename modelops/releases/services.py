@@ -1,17 +1,18 @@
 """Release and withdraw a model version's output for scans.
 
-Only an approved model's output reaches readers. Each release is a row per scan (kept when
-withdrawn, with who withdrew it and when). Releasing queues the maps of ``any`` for each newly
-released scan, so a reader who turns the overlay on rarely waits for them.
+Only an approved model's output reaches readers, and not while one of the scans' readers scores
+that model's maps blind in an open Likert study (the overlay names its methods). Each release is
+a row per scan (kept when withdrawn, with who withdrew it and when). Releasing queues the maps
+of ``any`` for each newly released scan, so a reader who turns the overlay on rarely waits.
 """
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from annotations.models import Scan
+from annotations.models import ACTIVE_READ_STATUSES, Read, Scan
 from ichlabel.errors import Conflict, InvalidInput
-from modelops.models import ModelOutputRelease, ModelStatus, ModelVersion
+from modelops.models import LikertStudy, ModelOutputRelease, ModelStatus, ModelVersion
 
 PRECOMPUTED_LABEL = "any"
 
@@ -31,6 +32,7 @@ def model_output_release(
     scan_ids = list(scans.values_list("pk", flat=True))
     if not scan_ids:
         raise InvalidInput("No scan matches: nothing to release.")
+    _refuse_unblinding(model_version, scan_ids)
     with transaction.atomic():
         active = _active(model_version).filter(scan_id__in=scan_ids)
         already = set(active.values_list("scan_id", flat=True))
@@ -51,6 +53,24 @@ def model_output_release(
                 requested_by=released_by,
             )
     return {"released": len(new), "already_released": len(already)}
+
+
+def _refuse_unblinding(model_version: ModelVersion, scan_ids: list[int]) -> None:
+    """A reader of these scans who scores this model's maps blind would learn from the overlay
+    which method makes which map."""
+    readers = Read.objects.filter(scan_id__in=scan_ids, status__in=ACTIVE_READ_STATUSES)
+    studies = LikertStudy.objects.filter(
+        saliency_run__model_version=model_version,
+        closed_at__isnull=True,
+        readers__in=readers.values("reader_id"),
+    ).distinct()
+    names = sorted(studies.values_list("name", flat=True))
+    if names:
+        raise Conflict(
+            f"Readers of these scans score {model_version.name}'s maps blind in the open "
+            f"saliency study {', '.join(names)}; the overlay names each map's method. Close "
+            "the study first, or release for other scans."
+        )
 
 
 def model_output_withdraw(

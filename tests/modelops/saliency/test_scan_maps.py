@@ -172,3 +172,31 @@ def test_a_release_names_its_scans_by_id_or_by_split_and_center(model_version):
     rows = released_by_split(model_version)
     assert sum(row["scans"] for row in rows) == Scan.objects.count()
     assert all(row["released"] == 0 for row in rows)
+
+
+def test_no_release_to_readers_who_score_the_models_maps_blind(model_version, jobs_queued):
+    from django.utils import timezone
+
+    from modelops.models import LikertStudy, SaliencyRun
+
+    scan = _scan(model_version)
+    reader = user_with_role("reader-x", "neuroradiologist")
+    coordinator = user_with_role("coord-x", "coordinator")
+    read_assign(scan=scan, reader=reader)
+    model_version.status = ModelStatus.APPROVED
+    model_version.save()
+    run = SaliencyRun.objects.create(
+        model_version=model_version, split="train", per_subtype=1, created_by=coordinator
+    )
+    study = LikertStudy.objects.create(name="Round 1", saliency_run=run, created_by=coordinator)
+    study.readers.set([reader])
+    scans = Scan.objects.filter(pk=scan.pk)
+
+    with pytest.raises(Conflict, match="blind in the open saliency study Round 1"):
+        model_output_release(model_version=model_version, scans=scans, released_by=coordinator)
+    assert not ModelOutputRelease.objects.exists()
+
+    study.closed_at = timezone.now()
+    study.save()
+    counts = model_output_release(model_version=model_version, scans=scans, released_by=coordinator)
+    assert counts["released"] == 1
