@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import ConsoleLog, canvas_is_drawn, log_in
+from tests.e2e.browser import ConsoleLog, canvas_is_drawn, log_in, wait_for_chart
 
 SCANS = 3
 CASES = 2 * SCANS  # both maps of one slice per scan
@@ -366,6 +366,10 @@ def test_two_readers_score_a_blinded_study(live_server, study, browser, console)
                 expect(cells.nth(column)).to_contain_text(f"{mean:.1f}")
                 expect(cells.nth(column)).to_contain_text(f"(n={SCANS})")
         expect(results.locator("tbody tr", has_text="All readers")).to_be_visible()
+        # The score distributions as a chart, one series per method.
+        wait_for_chart(page, "likert-histogram-chart")
+        expect(page.locator("#likert-histogram-figure")).to_have_attribute("data-drawn", "true")
+        expect(page.locator("#likert-histograms")).to_be_hidden()
         response = page.request.get(
             f"{live_server.url}/api/v1/modelops/likert-studies/{study.pk}/scores.csv"
         )

@@ -1,4 +1,5 @@
-/** Charts of the modelops pages (Chart.js, only the parts used): loss curves and ROC curves. */
+/** Charts of the modelops pages (Chart.js, only the parts used): loss curves, ROC curves and
+ * the Likert study's score distributions. */
 import { Chart, type ChartDataset } from "../charts";
 import { CLASS_NAMES } from "../generated/vocabulary";
 import type { HistoryEntry, RocData, StepLoss } from "./api";
@@ -111,6 +112,49 @@ function draw(canvas: HTMLCanvasElement, datasets: ChartDataset<"line", Point[]>
       parsing: false,
       scales,
       plugins: { legend: { position: "bottom" }, tooltip: { mode: "nearest", intersect: false } },
+    },
+  });
+}
+
+/** One method's score counts as the results page carries them (modelops/likert/results.py). */
+export interface ScoreHistogram {
+  method: string;
+  bars: { score: number; count: number; percent: number }[];
+}
+
+const SCORE_NAMES: Record<number, string> = { 1: "1 bad", 2: "2 acceptable", 3: "3 good", 4: "4 excellent" };
+
+/** The share of each Likert score per method, side by side (counts in the tooltip). */
+export function scoreHistogramChart(canvas: HTMLCanvasElement, histograms: readonly ScoreHistogram[]): Chart {
+  const scores = histograms[0]?.bars.map((bar) => bar.score) ?? [];
+  Chart.getChart(canvas)?.destroy();
+  return new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: scores.map((score) => SCORE_NAMES[score] ?? String(score)),
+      datasets: histograms.map((histogram, index) => ({
+        label: histogram.method,
+        data: histogram.bars.map((bar) => bar.percent),
+        backgroundColor: PALETTE[index % PALETTE.length]!,
+      })),
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: {
+        x: { title: { display: true, text: "score" } },
+        y: { beginAtZero: true, max: 100, title: { display: true, text: "share of the method's scores (%)" } },
+      },
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (item) => {
+              const bar = histograms[item.datasetIndex]?.bars[item.dataIndex];
+              return `${item.dataset.label ?? ""}: ${bar?.percent ?? 0}% (${bar?.count ?? 0} scores)`;
+            },
+          },
+        },
+      },
     },
   });
 }

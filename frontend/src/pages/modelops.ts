@@ -1,8 +1,10 @@
 /**
  * Page script of the ML engineer's pages: the workspace (/models/), a training run
- * (/models/runs/<id>/) and a model version (/models/versions/<id>/). The compare page needs
- * none. The page's root gets data-ready="true" once its controls are live.
+ * (/models/runs/<id>/), a model version (/models/versions/<id>/) and a saliency study's results
+ * (/likert/<id>/results/: the score distributions as a chart). The compare page needs none. The
+ * page's root gets data-ready="true" once its controls are live.
  */
+import { scoreHistogramChart, type ScoreHistogram } from "../modelops/charts";
 import { initRun } from "../modelops/run";
 import { initVersion } from "../modelops/version";
 import { initWorkspace } from "../modelops/workspace";
@@ -19,3 +21,14 @@ if (run) {
 }
 const version = document.getElementById("model-version");
 if (version) initVersion(version);
+const histograms = document.getElementById("likert-histogram-data");
+if (histograms?.textContent) {
+  const figure = document.getElementById("likert-histogram-figure");
+  const canvas = document.getElementById("likert-histogram-chart") as HTMLCanvasElement | null;
+  if (figure && canvas) {
+    figure.hidden = false;
+    scoreHistogramChart(canvas, JSON.parse(histograms.textContent) as ScoreHistogram[]);
+    document.getElementById("likert-histograms")?.setAttribute("hidden", "");
+    figure.dataset["drawn"] = "true";
+  }
+}
