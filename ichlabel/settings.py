@@ -53,6 +53,13 @@ def _installation_secret(name: str, env_name: str) -> str:
 SECRET_KEY = _installation_secret("secret_key", "SECRET_KEY")
 # Keyed UID remapping, patient pseudonyms and date shifts all derive from this secret.
 DEID_SECRET = _installation_secret("deid_secret", "ICHLABEL_DEID_SECRET")
+# The Ed25519 key that signs model builds (a PEM file, made on first use when absent): outside
+# the database and the repository; inference nodes pin its public key.
+BUILD_SIGNING_KEY_FILE = Path(
+    os.environ.get("ICHLABEL_BUILD_SIGNING_KEY_FILE", DATA_DIR / "build_signing_key.pem")
+)
+# How long a build stays valid for the nodes (days), unless its request says otherwise.
+BUILD_VALID_DAYS = int(os.environ.get("ICHLABEL_BUILD_VALID_DAYS", "180"))
 
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -220,6 +227,7 @@ CELERY_TASK_ROUTES = {
     # Saliency maps run the model: on the training workers too.
     "modelops.tasks.saliency_run_execute": {"queue": "train"},
     "modelops.tasks.scan_saliency_execute": {"queue": "train"},
+    "modelops.tasks.model_build_execute": {"queue": "train"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 

@@ -22,6 +22,10 @@ SaliencyRun, SaliencySlice, SaliencyMap
 ScanSaliencyRun
     Both methods' maps of every slice of one scan for one class of a model version (a job),
     scaled over the scan: the overlay of the viewer. Computed once per model, scan and class.
+ModelBuild
+    An approved model version packaged for the inference nodes (a job): the model as ONNX checked
+    against Keras, a test scan with its expected scores, and a manifest signed with Ed25519.
+    Build numbers only grow.
 ModelOutputRelease
     A coordinator's release of a model version's output (its maps and scores) for one scan to
     the readers of that scan; until then nothing of the model reaches a reader.
@@ -290,6 +294,31 @@ class ScanSaliencyRun(Job):
 
     def __str__(self) -> str:
         return f"Scan maps {self.pk} ({self.label}) of scan {self.scan_id}"
+
+
+class ModelBuild(Job):
+    """A job (``ichlabel.jobs.Job``) that writes the build's files (``modelops.builds``); when
+    it succeeds, ``manifest`` is what was signed and ``signature`` its Ed25519 signature."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="builds")
+    number = models.PositiveIntegerField(unique=True)
+    expires_at = models.DateTimeField()
+    manifest = models.JSONField(default=dict, blank=True)
+    signature = models.TextField(blank=True)
+    key_id = models.CharField(max_length=16, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(Job.Meta):
+        ordering = ["-number"]
+        constraints = [
+            *Job.Meta.constraints,
+            models.CheckConstraint(condition=Q(number__gte=1), name="model_build_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Build {self.number} of {self.model_version_id}"
 
 
 class ModelOutputRelease(models.Model):

@@ -30,3 +30,10 @@ def scan_saliency_execute(run_id: int) -> None:
     from modelops.scan_saliency.services import scan_saliency_execute as service
 
     service(run_id=run_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def model_build_execute(build_id: int) -> None:
+    from modelops.builds.services import model_build_execute as service
+
+    service(build_id=build_id)

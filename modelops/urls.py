@@ -5,6 +5,7 @@ The project mounts ``urlpatterns`` at /models/ and ``api_urlpatterns`` at /api/v
 
 from django.urls import include, path
 
+from modelops.builds import urls as builds
 from modelops.likert import urls as likert
 from modelops.registry import urls as registry
 from modelops.releases import urls as releases
@@ -14,7 +15,7 @@ from modelops.snapshots import urls as snapshots
 from modelops.training import urls as training
 from modelops.workspace import ModelsWorkspaceView
 
-FEATURES = (snapshots, training, registry, saliency, likert, scan_saliency, releases)
+FEATURES = (snapshots, training, registry, saliency, likert, scan_saliency, releases, builds)
 
 urlpatterns = [
     path("", ModelsWorkspaceView.as_view(), name="models-page"),

@@ -17,6 +17,7 @@ def _point_settings_at(settings, data_dir: Path) -> None:
     settings.MEDIA_ROOT = data_dir / "store"
     settings.UPLOAD_DIR = data_dir / "uploads"
     settings.QUARANTINE_DIR = data_dir / "quarantine"
+    settings.BUILD_SIGNING_KEY_FILE = data_dir / "build_signing_key.pem"
     for path in (settings.MEDIA_ROOT, settings.UPLOAD_DIR, settings.QUARANTINE_DIR):
         path.mkdir(parents=True, exist_ok=True)
 

@@ -21,6 +21,9 @@ DJANGO_FREE = {
     "annotations.vocabulary": ML_FRAMEWORKS,
     "modelops.metrics": ML_FRAMEWORKS,
     "modelops.ml": (),  # Keras is its business
+    # What a node verifies a build with, and the export (Keras and onnxruntime, no Django).
+    "modelops.builds.manifest": ML_FRAMEWORKS,
+    "modelops.builds.export": (),
 }
 
 # Imports the modules one by one and names the first that loaded a forbidden package.

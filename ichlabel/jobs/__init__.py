@@ -3,9 +3,10 @@
 The kinds of job (``registry.KINDS``): import batches (``annotations.ImportBatch``, the
 ``ingest`` queue), dataset snapshot builds (``modelops.DatasetSnapshot``), training runs
 (``modelops.TrainingRun``), saliency maps of a sample (``modelops.SaliencyRun``) and of a
-whole scan for the viewer (``modelops.ScanSaliencyRun``), the last four on the ``train``
-queue. Each model inherits the abstract ``Job`` (``models``): status, progress, message, lease,
-worker, heartbeat, attempts, task id and times.
+whole scan for the viewer (``modelops.ScanSaliencyRun``) and builds for the inference nodes
+(``modelops.ModelBuild``), the last five on the ``train`` queue. Each model inherits the
+abstract ``Job`` (``models``): status, progress, message, lease, worker, heartbeat, attempts,
+task id and times.
 
 The life of a job:
 

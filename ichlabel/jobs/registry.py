@@ -74,6 +74,12 @@ KINDS = (
         noun="scan's maps",
         resumable=True,  # one pass over one scan: computed again from the start
     ),
+    JobKind(
+        "modelops.ModelBuild",
+        task="modelops.tasks.model_build_execute",
+        noun="build",
+        resumable=True,  # made again from the start in a clean folder
+    ),
 )
 
 

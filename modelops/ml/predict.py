@@ -33,7 +33,8 @@ def load_model(path: Path) -> keras.Model:
     return keras.saving.load_model(Path(path), compile=False)
 
 
-def _predict_padded(model: keras.Model, scans: list[np.ndarray]) -> tuple[np.ndarray, list]:
+def predict_padded(model: keras.Model, scans: list[np.ndarray]) -> tuple[np.ndarray, list]:
+    """Scan scores (scans, classes) and each scan's slice scores, the scans in one padded batch."""
     x, _ = pad_steps(scans, padded_length(max(len(s) for s in scans), None))
     out = model.predict_on_batch(x)
     slices = np.asarray(out["slice"], dtype=np.float32)
@@ -64,7 +65,7 @@ def predict_split(
     scan_scores = np.zeros((len(split), len(LABELS)), dtype=np.float32)
     slice_scores: list[np.ndarray] = [np.empty((0, len(LABELS)), np.float32)] * len(split)
     for group in _batches(split, max_slices, batch_scans):
-        scans, slices = _predict_padded(model, [split.scan_images(i) for i in group])
+        scans, slices = predict_padded(model, [split.scan_images(i) for i in group])
         for row, i in enumerate(group):
             scan_scores[i] = scans[row]
             slice_scores[i] = slices[row]
@@ -103,7 +104,7 @@ def predict_scan(
     """One scan of raw HU -> {"labels", "scan": {label: score}, "slices": [[6 scores], ...],
     "z_mm": [...]} (slices after resampling, inferior to superior)."""
     images, z = prepare_scan(hu, z_mm, image_size=image_size, windows=windows, slice_mm=slice_mm)
-    scans, slices = _predict_padded(model, [images])
+    scans, slices = predict_padded(model, [images])
     return {
         "labels": list(LABELS),
         "scan": {label: float(score) for label, score in zip(LABELS, scans[0], strict=True)},

@@ -351,12 +351,13 @@ def test_every_job_model_is_a_registered_kind_with_its_task():
         assert callable(import_string(kind.task).apply_async)
         if kind.on_stopped:
             assert callable(import_string(kind.on_stopped))
-    # Jobs whose finished steps are kept (epochs, mapped slices), and a scan's maps (one pass,
-    # written whole), carry on after a worker dies.
+    # Jobs whose finished steps are kept (epochs, mapped slices), a scan's maps (one pass,
+    # written whole) and builds (made again in a clean folder) carry on after a worker dies.
     assert [kind.model for kind in jobs.KINDS if kind.resumable] == [
         "modelops.TrainingRun",
         "modelops.SaliencyRun",
         "modelops.ScanSaliencyRun",
+        "modelops.ModelBuild",
     ]
 
 

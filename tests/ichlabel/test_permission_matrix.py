@@ -195,6 +195,13 @@ MATRIX: dict[tuple[str, str], Row] = {
                                         kwargs=MODEL),
     ("model-release-withdraw", "post"): Row(403, 403, 403, 400, 403, 400, body={"split": "x"},
                                             kwargs=MODEL),
+    # Builds for the inference nodes: ML engineers make them, coordinators watch.
+    ("build-list", "get"):         Row(403, 403, 403, 200, 200, 200),
+    ("build-list", "post"):        Row(403, 403, 403, 403, 400, 400,
+                                       body={"model_version": "x"}),
+    ("build-public-key", "get"):   Row(403, 403, 403, 200, 200, 200),
+    ("build-detail", "get"):       Row(403, 403, 403, 200, 200, 200),
+    ("build-file", "get"):         Row(403, 403, 403, 200, 200, 200),
 }
 # fmt: on
 
@@ -325,6 +332,7 @@ def _build_world() -> dict:
     saliency_run, overlay = _saliency_run(model, first, users["ml_engineer"])
     likert_study, likert_case = _likert_study(overlay, users)
     scan_maps = _scan_saliency_run(model, first, users["ml_engineer"])
+    build = _build(model, users["ml_engineer"])
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -351,6 +359,8 @@ def _build_world() -> dict:
             "likert_case": likert_case.token,
             "scan_saliency_run": scan_maps.pk,
             "method": "gradcam",
+            "build_id": build.pk,
+            "name": "manifest.json",
         },
     }
 
@@ -399,6 +409,22 @@ def _scan_saliency_run(model, slice_, user):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x89PNG\r\n\x1a\n")
     return run
+
+
+def _build(model, user):
+    """A finished build of the model with its manifest stored."""
+    from django.utils import timezone
+
+    from modelops.builds.selectors import build_dir
+    from modelops.models import ModelBuild
+
+    build = ModelBuild.objects.create(
+        model_version=model, number=1, expires_at=timezone.now(), created_by=user,
+        status="succeeded",
+    )  # fmt: skip
+    build_dir(build.number).mkdir(parents=True, exist_ok=True)
+    (build_dir(build.number) / "manifest.json").write_text("{}")
+    return build
 
 
 def rows_now() -> dict[str, list]:

@@ -1,0 +1,1 @@
+"""Builds: an approved model packaged and signed for the inference nodes."""
