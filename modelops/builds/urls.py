@@ -1,10 +1,13 @@
-"""URLs of builds (API; the list and the Build button are on the model version's page)."""
+"""URLs of builds: the version page's Build form, and the API."""
 
 from django.urls import path
 
 from modelops.builds.api import BuildDetailApi, BuildFileApi, BuildListApi, BuildPublicKeyApi
+from modelops.builds.views import BuildRequestView
 
-urlpatterns: list = []
+urlpatterns = [
+    path("versions/<int:version_id>/builds/", BuildRequestView.as_view(), name="build-request"),
+]
 
 api_urlpatterns = [
     path("builds/", BuildListApi.as_view(), name="build-list"),

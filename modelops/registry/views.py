@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 
 from django.shortcuts import get_object_or_404
 
+from modelops.builds.views import build_card_context
 from modelops.metrics import HEMORRHAGE_CLASSES
 from modelops.models import ModelStatus
 from modelops.pages import (
@@ -198,6 +199,7 @@ class ModelVersionView(ModelOpsPage):
             "transitions": sorted(TRANSITIONS[ModelStatus(version.status)]),
             **saliency_form_context(version),
             **release_card_context(version=version, user=request.user),
+            **build_card_context(version),
         }
         return render_page(request, "modelops/version.html", context)
 

@@ -28,8 +28,8 @@ MODEL_LIST_API = 3
 WORKSPACE_PAGE = 7
 # Session, user, roles; the version (with run, snapshot, ground truth); the saliency form's
 # three splits; the output card's released scans and its scans per split and center; the
-# saliency runs.
-VERSION_PAGE = 10
+# saliency runs; the builds (with who made each).
+VERSION_PAGE = 11
 
 
 @pytest.fixture
