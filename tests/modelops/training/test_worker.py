@@ -1,6 +1,6 @@
 """Training end to end through real Celery workers on the ``train`` queue: the snapshot, the
-run, evaluation and registration, fine-tuning and saliency maps of the model; and a run whose
-worker is killed resumes from its checkpoint on a new worker."""
+run, evaluation and registration, fine-tuning, saliency maps and a signed build of the model;
+and a run whose worker is killed resumes from its checkpoint on a new worker."""
 
 import os
 import signal
@@ -10,7 +10,8 @@ import pytest
 
 from annotations.models import JobStatus
 from ichlabel import jobs
-from modelops.models import DatasetSnapshot, SaliencyRun, TrainingRun
+from modelops.builds.services import model_build_request
+from modelops.models import DatasetSnapshot, ModelBuild, SaliencyRun, TrainingRun
 from modelops.paths import run_dir
 from modelops.registry.services import model_version_verify
 from modelops.saliency.services import saliency_run_request
@@ -132,6 +133,15 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     assert saliency.status == JobStatus.SUCCEEDED, saliency.message
     assert saliency.slices_done == saliency.slices_total > 0
     assert saliency.localization["outlined_maps"] == 2 * saliency.slices_total
+
+    # Approved, the trained model becomes a signed build for the nodes, on the same workers.
+    model.status = "approved"
+    model.save()
+    build = model_build_request(model_version=model, created_by=users["mlengineer"])
+    build = _wait(lambda: ModelBuild.objects.get(pk=build.pk), lambda b: b.finished, 300, "build")
+    assert build.status == JobStatus.SUCCEEDED, build.message
+    check = build.manifest["runtime"]["check"]
+    assert check["max_abs_diff"] <= check["tolerance"] and check["scans"] >= 2
 
 
 def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
