@@ -60,6 +60,8 @@ BUILD_SIGNING_KEY_FILE = Path(
 )
 # How long a build stays valid for the nodes (days), unless its request says otherwise.
 BUILD_VALID_DAYS = int(os.environ.get("ICHLABEL_BUILD_VALID_DAYS", "180"))
+# An inference node silent this long is reported as not heart-beating.
+NODE_HEARTBEAT_TIMEOUT_S = int(os.environ.get("ICHLABEL_NODE_HEARTBEAT_TIMEOUT_S", "300"))
 
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")

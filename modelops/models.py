@@ -26,6 +26,11 @@ ModelBuild
     An approved model version packaged for the inference nodes (a job): the model as ONNX checked
     against Keras, a test scan with its expected scores, and a manifest signed with Ed25519.
     Build numbers only grow.
+EdgeNode, Rollout
+    The inference nodes beside the sites' PACS: enrolment with a one-time token for a node token
+    (both stored hashed), the node's last heartbeat, the build it should run; a rollout takes a
+    build to one canary node, then to the rest once the canary runs it healthy, and can be
+    rolled back.
 ModelOutputRelease
     A coordinator's release of a model version's output (its maps and scores) for one scan to
     the readers of that scan; until then nothing of the model reaches a reader.
@@ -39,7 +44,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
-from annotations.models import GroundTruthVersion, Scan, Slice, Split
+from annotations.models import Center, GroundTruthVersion, Scan, Slice, Split
 from annotations.vocabulary import HEMORRHAGE_CLASSES, SUBTYPES
 from ichlabel.jobs.models import ACTIVE_STATUSES, Job  # noqa: F401 (ACTIVE_STATUSES re-exported)
 
@@ -319,6 +324,92 @@ class ModelBuild(Job):
 
     def __str__(self) -> str:
         return f"Build {self.number} of {self.model_version_id}"
+
+
+class NodeHealth(models.TextChoices):
+    NEW = "new", "Not enrolled"
+    OK = "ok", "Healthy"
+    DEGRADED = "degraded", "Degraded"
+    FAILING = "failing", "Failing"
+
+
+class EdgeNode(models.Model):
+    """An inference node at a site. Its tokens are stored as SHA-256 hashes only: the one-time
+    enrolment token until the node enrols, then the node token (revoking it clears it)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="edge_nodes")
+    enrolment_token_hash = models.CharField(max_length=64, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    hardware = models.JSONField(default=dict, blank=True)
+    desired_build = models.ForeignKey(
+        ModelBuild, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    active_build = models.PositiveIntegerField(null=True, blank=True)
+    previous_build = models.PositiveIntegerField(null=True, blank=True)
+    health = models.CharField(max_length=16, choices=NodeHealth.choices, default=NodeHealth.NEW)
+    heartbeat = models.JSONField(default=dict, blank=True, help_text="The last heartbeat's body")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_hash"], condition=~Q(token_hash=""), name="edge_node_token_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["enrolment_token_hash"],
+                condition=~Q(enrolment_token_hash=""),
+                name="edge_node_enrolment_token_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(health__in=NodeHealth.values), name="edge_node_health_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Node {self.name}"
+
+
+class RolloutStatus(models.TextChoices):
+    CANARY = "canary", "On the canary"
+    EXPANDED = "expanded", "On every node"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+
+
+class Rollout(models.Model):
+    """``build`` to the ``canary`` node first; to every other enrolled node once the canary
+    reports it active and healthy; ``previous`` per node is what a rollback restores."""
+
+    build = models.ForeignKey(ModelBuild, on_delete=models.PROTECT, related_name="rollouts")
+    canary = models.ForeignKey(EdgeNode, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=16, choices=RolloutStatus.choices, default=RolloutStatus.CANARY
+    )
+    previous = models.JSONField(default=dict, help_text="Node id -> desired build id before")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RolloutStatus.values), name="rollout_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rollout of build {self.build_id}"
 
 
 class ModelOutputRelease(models.Model):

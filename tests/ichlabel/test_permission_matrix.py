@@ -202,6 +202,21 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("build-public-key", "get"):   Row(403, 403, 403, 200, 200, 200),
     ("build-detail", "get"):       Row(403, 403, 403, 200, 200, 200),
     ("build-file", "get"):         Row(403, 403, 403, 200, 200, 200),
+    # Inference nodes. The node's own endpoints take a node token and nothing else (no user
+    # reaches them; tests/modelops/nodes hold that a node token reaches nothing else); enrolment
+    # needs only the one-time token (an empty one: 400 for everyone).
+    ("node-enrol", "post"):        Row(400, 400, 400, 400, 400, 400,
+                                       body={"enrolment_token": ""}),
+    ("node-heartbeat", "post"):    Row(401, 403, 403, 403, 403, 403, body={}),
+    ("node-build-file", "get"):    Row(401, 403, 403, 403, 403, 403),
+    # The ML engineer's: nodes, enrolment tokens, revocation, rollouts; coordinators watch.
+    ("node-list", "get"):          Row(403, 403, 403, 200, 200, 200),
+    ("node-list", "post"):         Row(403, 403, 403, 403, 400, 400, body={"name": ""}),
+    ("node-revoke", "post"):       Row(403, 403, 403, 403, 200, 200),
+    ("node-enrolment", "post"):    Row(403, 403, 403, 403, 200, 200),
+    ("rollout-list", "get"):       Row(403, 403, 403, 200, 200, 200),
+    ("rollout-list", "post"):      Row(403, 403, 403, 403, 400, 400, body={"build": "x"}),
+    ("rollout-rollback", "post"):  Row(403, 403, 403, 403, 200, 200, body={}),
 }
 # fmt: on
 
@@ -333,6 +348,7 @@ def _build_world() -> dict:
     likert_study, likert_case = _likert_study(overlay, users)
     scan_maps = _scan_saliency_run(model, first, users["ml_engineer"])
     build = _build(model, users["ml_engineer"])
+    node, rollout = _node_and_rollout(build, train.center, users["ml_engineer"])
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -361,6 +377,9 @@ def _build_world() -> dict:
             "method": "gradcam",
             "build_id": build.pk,
             "name": "manifest.json",
+            "number": build.number,
+            "node_id": node.pk,
+            "rollout_id": rollout.pk,
         },
     }
 
@@ -425,6 +444,20 @@ def _build(model, user):
     build_dir(build.number).mkdir(parents=True, exist_ok=True)
     (build_dir(build.number) / "manifest.json").write_text("{}")
     return build
+
+
+def _node_and_rollout(build, center, user):
+    """An enrolled node, the canary of a rollout of the build."""
+    from django.utils import timezone
+
+    from modelops.models import EdgeNode, Rollout
+
+    node = EdgeNode.objects.create(
+        name="jetson-1", center=center, created_by=user, enrolled_at=timezone.now(),
+        token_hash="0" * 64, desired_build=build,
+    )  # fmt: skip
+    rollout = Rollout.objects.create(build=build, canary=node, created_by=user)
+    return node, rollout
 
 
 def rows_now() -> dict[str, list]:

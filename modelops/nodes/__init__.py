@@ -1,0 +1,1 @@
+"""Inference nodes: enrolment, node tokens, heartbeats, and rollouts of builds to them."""

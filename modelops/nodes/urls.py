@@ -1,0 +1,26 @@
+"""URLs of the inference nodes: the node's own API, and the ML engineer's."""
+
+from django.urls import path
+
+from modelops.nodes import api
+
+urlpatterns: list = []
+
+api_urlpatterns = [
+    path("node/enrol/", api.NodeEnrolApi.as_view(), name="node-enrol"),
+    path("node/heartbeat/", api.NodeHeartbeatApi.as_view(), name="node-heartbeat"),
+    path(
+        "node/builds/<int:number>/files/<str:name>",
+        api.NodeBuildFileApi.as_view(),
+        name="node-build-file",
+    ),
+    path("nodes/", api.NodeListApi.as_view(), name="node-list"),
+    path("nodes/<int:node_id>/revoke/", api.NodeRevokeApi.as_view(), name="node-revoke"),
+    path("nodes/<int:node_id>/enrolment/", api.NodeEnrolmentApi.as_view(), name="node-enrolment"),
+    path("rollouts/", api.RolloutListApi.as_view(), name="rollout-list"),
+    path(
+        "rollouts/<int:rollout_id>/rollback/",
+        api.RolloutRollbackApi.as_view(),
+        name="rollout-rollback",
+    ),
+]
