@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 
 from annotations.models import JobStatus
 from modelops.models import ACTIVE_STATUSES, ModelStatus
+from modelops.nodes.selectors import node_alerts
 from modelops.pages import PAGE_SIZE, ModelOpsPage, number_or_none, percent, render_page
 from modelops.registry.evaluation import split_names
 from modelops.registry.selectors import model_version_summaries
@@ -50,6 +51,7 @@ class ModelsWorkspaceView(ModelOpsPage):
         versions = list(model_version_summaries())
         context = {
             "may_act": self.may_act(),
+            "node_alerts": node_alerts(),
             "snapshots": [_snapshot_row(snapshot) for snapshot in snapshots],
             "ready_snapshots": [s for s in snapshots if s.status == JobStatus.SUCCEEDED],
             "snapshots_active": any(s.status in ACTIVE_STATUSES for s in snapshots),

@@ -1,10 +1,14 @@
-"""URLs of the inference nodes: the node's own API, and the ML engineer's."""
+"""URLs of the inference nodes: their page, the node's own API, and the ML engineer's."""
 
 from django.urls import path
 
 from modelops.nodes import api
+from modelops.nodes.views import NodeActionView, NodesView
 
-urlpatterns: list = []
+urlpatterns = [
+    path("nodes/", NodesView.as_view(), name="nodes-page"),
+    path("nodes/<str:action>/", NodeActionView.as_view(), name="nodes-action"),
+]
 
 api_urlpatterns = [
     path("node/enrol/", api.NodeEnrolApi.as_view(), name="node-enrol"),

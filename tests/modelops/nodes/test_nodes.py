@@ -202,3 +202,33 @@ def test_silent_and_failing_nodes_raise_alerts(world, settings):
         heartbeat_at=timezone.now() - timedelta(seconds=settings.NODE_HEARTBEAT_TIMEOUT_S + 1)
     )
     assert "no heartbeat since" in {a.node: a.text for a in node_alerts()}["jetson-3"]
+
+
+def test_the_nodes_page_adds_a_node_shows_its_token_once_and_rolls_out(client, world):
+    client.force_login(world["engineer"])
+    client.post("/models/nodes/add/", {"name": "jetson-9", "center": world["center"].pk})
+    page = client.get("/models/nodes/").content.decode()
+    assert "one-time enrolment token (shown once)" in page and 'data-node="jetson-9"' in page
+    assert "one-time enrolment token" not in client.get("/models/nodes/").content.decode()
+    node, _ = _enrolled(world, "jetson-1")
+
+    client.post("/models/nodes/rollout/", {"build": "1", "canary": str(node.pk)})
+
+    page = client.get("/models/nodes/").content.decode()
+    assert "Build 1 goes to jetson-1 first." in page and "On the canary" in page
+    assert 'id="node-alerts"' in page and "no heartbeat since it enrolled" in page
+    assert "1 node needs attention" in client.get("/models/").content.decode()
+    rollout = Rollout.objects.get()
+    client.post("/models/nodes/rollback/", {"rollout": str(rollout.pk)})
+    assert Rollout.objects.get().status == "rolled_back"
+    client.post("/models/nodes/revoke/", {"node": str(node.pk)})
+    assert EdgeNode.objects.get(pk=node.pk).revoked_at is not None
+
+
+def test_coordinators_watch_the_nodes_and_may_not_act(client, world):
+    node, _ = _enrolled(world, "jetson-1")
+    client.force_login(world["coordinator"])
+    page = client.get("/models/nodes/").content.decode()
+    assert 'data-node="jetson-1"' in page and 'id="node-form"' not in page
+    assert client.post("/models/nodes/revoke/", {"node": str(node.pk)}).status_code == 403
+    assert EdgeNode.objects.get(pk=node.pk).revoked_at is None

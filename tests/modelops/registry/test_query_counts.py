@@ -23,9 +23,9 @@ ROWS = (2, 6)
 
 # Roles; the page's count; the versions with their run, snapshot and ground truth.
 MODEL_LIST_API = 3
-# Session, user, roles; the snapshots; the runs' count; the versions; the runs' page (with
-# their snapshots and model versions).
-WORKSPACE_PAGE = 7
+# Session, user, roles; the inference nodes (for their alerts); the snapshots; the runs' count;
+# the versions; the runs' page (with their snapshots and model versions).
+WORKSPACE_PAGE = 8
 # Session, user, roles; the version (with run, snapshot, ground truth); the saliency form's
 # three splits; the output card's released scans and its scans per split and center; the
 # saliency runs; the builds (with who made each).
