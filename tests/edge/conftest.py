@@ -1,0 +1,76 @@
+"""Fixtures of the edge agent's tests: the agent imported from ``edge/`` (its own package, not
+installed in the app's environment), a real ONNX scan model made once, and a node with a pinned
+key in a temporary data folder. No Django settings or database."""
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROOT = Path(__file__).resolve().parents[2]
+EDGE = ROOT / "edge"
+if str(EDGE) not in sys.path:
+    sys.path.append(str(EDGE))  # appended: edge/ holds ichlabel_edge only, nothing it could shadow
+
+from ichlabel_edge.config import NodeConfig, load_config  # noqa: E402
+from ichlabel_edge.slots import Slots  # noqa: E402
+
+from modelops.builds.manifest import public_key_pem  # noqa: E402
+from tests.edge.builds import ModelFiles, make_model_files, write_build  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def data_dir():
+    """Overrides the project-wide fixture: the agent has no Django settings to point."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def model_files(tmp_path_factory) -> ModelFiles:
+    """A small untrained scan model at 32 px as ONNX, its test scan and the scores it gives."""
+    return make_model_files(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="session")
+def key() -> Ed25519PrivateKey:
+    """ICHLabel's build-signing key, as far as these tests are concerned."""
+    return Ed25519PrivateKey.generate()
+
+
+@dataclass
+class Node:
+    config: NodeConfig
+    slots: Slots
+    builds: Path  # where downloaded builds are written before their install
+
+    @property
+    def config_path(self) -> Path:
+        return self.config.path
+
+
+@pytest.fixture
+def node(tmp_path, key) -> Node:
+    """A node whose config pins ``key``'s public half and keeps its builds under tmp_path."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "build-signing.pem").write_text(public_key_pem(key.public_key()))
+    (tmp_path / "etc" / "config.toml").write_text(
+        'data_dir = "../var"\npublic_key = "build-signing.pem"\n'
+    )
+    config = load_config(tmp_path / "etc" / "config.toml")
+    (tmp_path / "downloads").mkdir()
+    return Node(config, Slots(config.data_dir, config.public_key()), tmp_path / "downloads")
+
+
+@pytest.fixture
+def build(node, model_files, key) -> Callable[..., Path]:
+    """``build(number, **changes)``: a signed build in the node's downloads folder."""
+
+    def make(number: int, **options) -> Path:
+        directory = node.builds / f"build-{number}-{len(list(node.builds.iterdir()))}"
+        write_build(directory, model_files, options.pop("key", key), number=number, **options)
+        return directory
+
+    return make
