@@ -1,5 +1,8 @@
 """The agent's command line: ``python -m ichlabel_edge --config FILE install DIR | rollback |
-status``.
+status | enrol --token T | sync | run [--interval S]``.
+
+``enrol``, ``sync`` and ``run`` talk to ICHLabel (the config's ``[ichlabel]`` table): enrol with
+the one-time token; one round of heartbeat and update; rounds forever (the service).
 
 Every command prints one JSON object on stdout, so a script or the future agent loop reads the
 outcome without parsing prose; a refusal or failure also says why on stderr, one line. Exit
@@ -14,7 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ichlabel_edge.config import ConfigError, load_config
+from ichlabel_edge.agent import agent_of, enrol
+from ichlabel_edge.client import NotEnrolled, ServerUnreachable
+from ichlabel_edge.config import ConfigError, NodeConfig, load_config
 from ichlabel_edge.slots import NodeError, Slots
 from modelops.builds.manifest import BuildRefused
 
@@ -33,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     install.add_argument("build_dir", type=Path, help="a folder holding the build's files")
     commands.add_parser("rollback", help="switch back to the previous build")
     commands.add_parser("status", help="the active and previous builds, verified again")
+    enrol_command = commands.add_parser("enrol", help="enrol with ICHLabel's one-time token")
+    enrol_command.add_argument("--token", required=True, help="the one-time enrolment token")
+    commands.add_parser("sync", help="one heartbeat; install or roll back as ICHLabel says")
+    run = commands.add_parser("run", help="heartbeat and update forever (the service)")
+    run.add_argument("--interval", type=float, default=30.0, help="seconds between rounds")
     args = parser.parse_args(argv)
 
     try:
@@ -41,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _fail({"error": str(error)}, str(error), USAGE)
     try:
+        if args.command in ("enrol", "sync", "run"):
+            return _talk(args, config)
         if args.command == "install":
             switch = slots.install(args.build_dir)
             return _print({"installed": True, **switch.as_dict()}, 0)
@@ -54,6 +66,24 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_outcome(args.command, False, str(error)), str(error), REFUSED)
     except NodeError as error:
         return _fail(_outcome(args.command, False, str(error)), str(error), NODE_ERROR)
+
+
+def _talk(args: argparse.Namespace, config: NodeConfig) -> int:
+    """The commands that talk to ICHLabel."""
+    try:
+        if args.command == "enrol":
+            return _print(enrol(config, args.token), 0)
+        agent = agent_of(config)
+        if args.command == "run":
+            agent.run(args.interval)
+        outcome = agent.sync()
+        return _print(outcome, REFUSED if outcome["action"] in ("refused", "failed") else 0)
+    except ConfigError as error:
+        return _fail({"error": str(error)}, str(error), USAGE)
+    except NotEnrolled as error:
+        return _fail({"error": str(error)}, str(error), REFUSED)
+    except (ServerUnreachable, ValueError) as error:
+        return _fail({"error": str(error)}, str(error), NODE_ERROR)
 
 
 def _outcome(command: str, done: bool, reason: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The node's config file (TOML): where the node keeps its builds, the public key it pins, and
-the ICHLabel server it will talk to.
+the ICHLabel server it talks to.
 
 One file, read once at start, so an operator sees in one place everything the node trusts.
 Unknown keys are refused rather than ignored: a misspelt ``public_key`` must not leave a node
@@ -9,7 +9,7 @@ file's folder, so a config and its key can travel together.
     data_dir = "/var/lib/ichlabel-edge"                  # build slots and state (node-written)
     public_key = "/etc/ichlabel-edge/build-signing.pem"  # PEM of ICHLabel's build-signing key
 
-    [ichlabel]                                           # optional; not used yet (fetch and report)
+    [ichlabel]                                           # for enrol, sync and run
     url = "https://ichlabel.example.org"
     token_file = "/etc/ichlabel-edge/token"
 """
@@ -34,7 +34,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Server:
-    """The ICHLabel server the node will fetch builds from and report to (not used yet)."""
+    """The ICHLabel server the node enrols with, reports to and fetches builds from."""
 
     url: str
     token_file: Path

@@ -3,11 +3,9 @@ checked against Keras on the snapshot's scans (padded batch included), the test 
 scores the node's health check expects, and a manifest signed with the installation's key that a
 node verifies with the public key alone."""
 
-import hashlib
 import stat
 from datetime import timedelta
 
-import keras
 import numpy as np
 import pytest
 from django.utils import timezone
@@ -19,41 +17,13 @@ from modelops.builds.manifest import load_public_key, public_key_pem, verify_bui
 from modelops.builds.selectors import build_dir
 from modelops.builds.services import model_build_execute, model_build_request
 from modelops.builds.signing import verifying_key
-from modelops.ml.model import build_backbone, build_scan_model, build_sequence_head
 from modelops.models import ModelStatus
-from modelops.paths import data_path
-from modelops.snapshots.services import snapshot_build, snapshot_request
-from tests.modelops.conftest import demo_users, seed_cohort
-from tests.modelops.registry_factories import make_run, make_version
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def approved(jobs_queued):
-    """A small untrained scan model at 32 px on a built snapshot of the phantom cohort."""
-    users = demo_users()
-    truth = seed_cohort().version
-    snapshot, _ = snapshot_request(
-        ground_truth_id=truth.pk, image_size=32, created_by=users["mlengineer"]
-    )
-    snapshot = snapshot_build(snapshot_id=snapshot.pk)
-    assert snapshot.status == JobStatus.SUCCEEDED, snapshot.message
-    version = make_version(run=make_run(snapshot=snapshot, user=users["mlengineer"]), name="b-1")
-    keras.utils.set_random_seed(0)
-    model = build_scan_model(
-        build_backbone("small", 32), build_sequence_head(256, rnn_units=8, attention_units=8)
-    )
-    model.save(data_path(version.artifact))
-    version.artifact_sha256 = hashlib.sha256(data_path(version.artifact).read_bytes()).hexdigest()
-    version.status = ModelStatus.APPROVED
-    version.save()
-    version.engineer = users["mlengineer"]
-    return version
-
-
-def test_a_build_is_checked_against_keras_signed_and_verifies(approved, settings):
-    build = model_build_request(model_version=approved, created_by=approved.engineer)
+def test_a_build_is_checked_against_keras_signed_and_verifies(approved_model, settings):
+    build = model_build_request(model_version=approved_model, created_by=approved_model.engineer)
 
     build = model_build_execute(build_id=build.pk)
 
@@ -63,12 +33,12 @@ def test_a_build_is_checked_against_keras_signed_and_verifies(approved, settings
     assert check["scans"] == 3 and check["batched_with_padding"]
     assert check["max_abs_diff"] <= check["tolerance"] == 1e-4
     assert manifest["model"] == {
-        "id": approved.pk,
+        "id": approved_model.pk,
         "name": "b-1",
-        "artifact_sha256": approved.artifact_sha256,
+        "artifact_sha256": approved_model.artifact_sha256,
     }
-    assert manifest["snapshot"]["key_sha256"] == approved.snapshot.key_sha256
-    assert manifest["ground_truth"]["sha256"] == approved.snapshot.ground_truth.content_sha256
+    assert manifest["snapshot"]["key_sha256"] == approved_model.snapshot.key_sha256
+    assert manifest["ground_truth"]["sha256"] == approved_model.snapshot.ground_truth.content_sha256
     assert manifest["preprocessing"]["image_size"] == 32
     assert set(manifest["thresholds"]) == set(manifest["classes"])
     # A node pins the public key (PEM) and verifies the build with it alone.
@@ -86,18 +56,18 @@ def test_a_build_is_checked_against_keras_signed_and_verifies(approved, settings
     assert build.key_id == manifest["key_id"]
 
 
-def test_only_an_approved_model_is_built_and_numbers_only_grow(approved, jobs_queued):
-    engineer = approved.engineer
-    first = model_build_request(model_version=approved, created_by=engineer, valid_days=30)
-    second = model_build_request(model_version=approved, created_by=engineer)
+def test_only_an_approved_model_is_built_and_numbers_only_grow(approved_model, jobs_queued):
+    engineer = approved_model.engineer
+    first = model_build_request(model_version=approved_model, created_by=engineer, valid_days=30)
+    second = model_build_request(model_version=approved_model, created_by=engineer)
 
     assert second.number == first.number + 1
     assert first.expires_at - first.created_at == pytest.approx(
         timedelta(days=30), abs=timedelta(seconds=60)
     )
     with pytest.raises(InvalidInput, match="valid_days"):
-        model_build_request(model_version=approved, created_by=engineer, valid_days=0)
-    approved.status = ModelStatus.RETIRED
-    approved.save()
+        model_build_request(model_version=approved_model, created_by=engineer, valid_days=0)
+    approved_model.status = ModelStatus.RETIRED
+    approved_model.save()
     with pytest.raises(Conflict, match="only an approved model is built"):
-        model_build_request(model_version=approved, created_by=engineer)
+        model_build_request(model_version=approved_model, created_by=engineer)
