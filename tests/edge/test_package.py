@@ -100,7 +100,14 @@ def test_the_wheel_carries_the_shared_modules_and_runs_alone(tmp_path, build, ke
         for line in metadata.decode().splitlines()
         if line.startswith("Requires-Dist:")
     ]
-    assert sorted(r.split(">")[0] for r in requires) == ["cryptography", "numpy", "onnxruntime"]
+    assert sorted(r.split(">")[0] for r in requires) == [
+        "cryptography",
+        "dicomweb-client",
+        "highdicom",
+        "numpy",
+        "onnxruntime",
+        "pydicom",
+    ]
 
     # Only the unpacked wheel on the path, started elsewhere: it installs a build.
     site = str(tmp_path / "site")
