@@ -1,6 +1,7 @@
 """How a node authenticates: ``Authorization: Node <token>``. Only the node API's views accept
 it, so a node token reaches nothing else; those views accept nothing but it."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from modelops.models import EdgeNode
@@ -40,3 +41,18 @@ class NodeTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class NodeTokenScheme(OpenApiAuthenticationExtension):
+    """The node token in the API schema: ``Authorization: Node <token>``."""
+
+    target_class = "modelops.nodes.authentication.NodeTokenAuthentication"
+    name = "nodeTokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Node <token>: an inference node's own token",
+        }
