@@ -412,6 +412,37 @@ class Rollout(models.Model):
         return f"Rollout of build {self.build_id}"
 
 
+class Prediction(models.Model):
+    """A node's result for one series, reported once (``key``: the node's idempotency key, so
+    a result sent again after a lost answer is recorded once). ``error`` says why a series the
+    rules chose could not be scored; then there are no scores."""
+
+    node = models.ForeignKey(EdgeNode, on_delete=models.PROTECT, related_name="predictions")
+    build = models.ForeignKey(ModelBuild, on_delete=models.PROTECT, related_name="predictions")
+    key = models.CharField(max_length=64)
+    scan = models.ForeignKey(
+        Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    scores = models.JSONField(default=dict, blank=True, help_text="Scan score per class")
+    decision = models.JSONField(default=dict, blank=True, help_text="Class -> positive")
+    slice_scores = models.JSONField(default=list, blank=True)
+    thresholds = models.JSONField(default=dict, blank=True)
+    timings_ms = models.JSONField(default=dict, blank=True, help_text="Stage -> milliseconds")
+    error = models.TextField(blank=True)
+    scored_at = models.DateTimeField(help_text="When the node finished, by its clock")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scored_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["node", "key"], name="prediction_once_per_key"),
+        ]
+        indexes = [models.Index(fields=["node", "scored_at"])]
+
+    def __str__(self) -> str:
+        return f"Prediction {self.key} of {self.node_id}"
+
+
 class ModelOutputRelease(models.Model):
     """Readers of ``scan`` may see ``model_version``'s output for it (the saliency overlay in
     the reading view) while it is not withdrawn. Rows are kept: they say who released what to

@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from modelops.builds import urls as builds
 from modelops.likert import urls as likert
+from modelops.monitoring import urls as monitoring
 from modelops.nodes import urls as nodes
 from modelops.registry import urls as registry
 from modelops.releases import urls as releases
@@ -16,7 +17,18 @@ from modelops.snapshots import urls as snapshots
 from modelops.training import urls as training
 from modelops.workspace import ModelsWorkspaceView
 
-FEATURES = (snapshots, training, registry, saliency, likert, scan_saliency, releases, builds, nodes)
+FEATURES = (
+    snapshots,
+    training,
+    registry,
+    saliency,
+    likert,
+    scan_saliency,
+    releases,
+    builds,
+    nodes,
+    monitoring,
+)
 
 urlpatterns = [
     path("", ModelsWorkspaceView.as_view(), name="models-page"),

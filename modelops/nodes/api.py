@@ -22,6 +22,7 @@ from ichlabel.pagination import paginated
 from modelops.builds.api import BUILD_FILES
 from modelops.builds.selectors import build_dir, build_list
 from modelops.models import EdgeNode, NodeHealth, RolloutStatus
+from modelops.monitoring.services import prediction_record
 from modelops.nodes.authentication import NodeTokenAuthentication
 from modelops.nodes.selectors import node_build, node_list, rollout_list
 from modelops.nodes.services import (
@@ -141,6 +142,52 @@ class NodeBuildFileApi(NodeView):
         if build is None or name not in BUILD_FILES or not path.is_file():
             raise NotFound(f"No file {name!r} of build {number} for this node.")
         return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+
+
+class NodePredictionApi(NodeView):
+    class InputSerializer(serializers.Serializer):
+        key = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", help_text="Idempotency key")
+        build = serializers.IntegerField(**ID)
+        scored_at = serializers.DateTimeField()
+        scores = serializers.DictField(
+            child=serializers.FloatField(min_value=0, max_value=1), required=False
+        )
+        decision = serializers.DictField(child=serializers.BooleanField(), required=False)
+        slice_scores = serializers.ListField(
+            child=serializers.ListField(
+                child=serializers.FloatField(min_value=0, max_value=1), max_length=16
+            ),
+            max_length=4000,
+            required=False,
+        )
+        thresholds = serializers.DictField(
+            child=serializers.FloatField(allow_null=True), required=False
+        )
+        timings_ms = serializers.DictField(
+            child=serializers.FloatField(min_value=0, max_value=86_400_000), required=False
+        )
+        error = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "NodePredictionInput"
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        key = serializers.CharField()
+
+        class Meta:
+            ref_name = "NodePredictionOutput"
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
+    )
+    def post(self, request):
+        """A series' result: 201 recorded now, 200 when this key was recorded before (sent again
+        after a lost answer: the first report stands)."""
+        report = validated(self.InputSerializer, request.data)
+        prediction, created = prediction_record(node=request.auth, report=report)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response({"id": prediction.pk, "key": prediction.key}, status=code)
 
 
 # --- the ML engineer's endpoints --------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The inference nodes' page (/models/nodes/): alerts, every node's health and builds, the
-rollouts; for ML engineers the forms that add a node (its enrolment token shown once), revoke
-one, renew its enrolment, start a rollout and roll one back."""
+"""The inference nodes' page (/models/nodes/): alerts, every node's health and builds, their
+predictions and latency, the rollouts; for ML engineers the forms that add a node (its
+enrolment token shown once), revoke one, renew its enrolment, start a rollout and roll one
+back."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,8 @@ from annotations.pages import query_number
 from ichlabel.errors import DomainError
 from modelops.builds.selectors import build_list
 from modelops.models import ModelStatus
+from modelops.monitoring.selectors import monitoring_rows
+from modelops.monitoring.services import STAGES
 from modelops.nodes.selectors import node_alerts, node_list, rollout_list
 from modelops.nodes.services import (
     heartbeat_is_fresh,
@@ -22,6 +25,8 @@ from modelops.nodes.services import (
     rollout_start,
 )
 from modelops.pages import ModelOpsPage, render_page
+
+MONITORING_DAYS = 30
 
 
 class NodesView(ModelOpsPage):
@@ -43,6 +48,9 @@ class NodesView(ModelOpsPage):
             )
             .order_by("-number")[:20],
             "rollouts": rollout_list()[:20],
+            "monitoring": monitoring_rows(days=MONITORING_DAYS),
+            "monitoring_days": MONITORING_DAYS,
+            "stages": STAGES,
         }
         return render_page(request, "modelops/nodes.html", context)
 

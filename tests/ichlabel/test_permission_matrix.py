@@ -209,6 +209,9 @@ MATRIX: dict[tuple[str, str], Row] = {
                                        body={"enrolment_token": ""}),
     ("node-heartbeat", "post"):    Row(401, 403, 403, 403, 403, 403, body={}),
     ("node-build-file", "get"):    Row(401, 403, 403, 403, 403, 403),
+    ("node-prediction", "post"):   Row(401, 403, 403, 403, 403, 403, body={}),
+    # What the nodes predicted, as CSV: ML engineers; coordinators watch.
+    ("prediction-csv", "get"):     Row(403, 403, 403, 200, 200, 200),
     # The ML engineer's: nodes, enrolment tokens, revocation, rollouts; coordinators watch.
     ("node-list", "get"):          Row(403, 403, 403, 200, 200, 200),
     ("node-list", "post"):         Row(403, 403, 403, 403, 400, 400, body={"name": ""}),

@@ -1,0 +1,1 @@
+"""Prospective monitoring: what the nodes predicted, how fast, and what failed."""
