@@ -18,6 +18,7 @@ from typing import Any
 
 from ichlabel_edge.client import Client, NotEnrolled, ServerUnreachable
 from ichlabel_edge.config import ConfigError, NodeConfig, Server
+from ichlabel_edge.outbox import Outbox
 from ichlabel_edge.slots import NodeError, Slots
 from modelops.builds.manifest import BuildRefused
 
@@ -34,8 +35,13 @@ class Agent:
     last_error: str = ""
 
     def sync(self) -> dict[str, Any]:
-        """One round; what it did, JSON-ready."""
+        """One round; what it did, JSON-ready. Results waiting in the outbox go out first."""
         desired = self.client.heartbeat(self._report())
+        delivered = Outbox(self.config.data_dir).deliver(self.client)
+        outcome = self._update(desired)
+        return {**outcome, "results": delivered}
+
+    def _update(self, desired: dict[str, Any] | None) -> dict[str, Any]:
         if desired is None:
             return {"action": "none", "reason": "ICHLabel names no build for this node yet"}
         number = int(desired["number"])

@@ -42,6 +42,11 @@ class Client:
         answer: dict[str, Any] = self._json("POST", "node/heartbeat/", report)
         return answer.get("desired_build")
 
+    def report(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A series' result (``outbox``); ICHLabel records each ``key`` once."""
+        answer: dict[str, Any] = self._json("POST", "node/predictions/", result)
+        return answer
+
     def download(self, files: dict[str, str], into: Path) -> None:
         """Each file of a build into ``into`` (made empty first)."""
         into.mkdir(parents=True, exist_ok=True)

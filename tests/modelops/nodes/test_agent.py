@@ -89,7 +89,11 @@ def test_a_build_goes_from_the_app_to_a_node_and_a_tampered_one_is_refused(
     assert node.active_build == first.number and node.health == "ok"
     assert "CPUExecutionProvider" in node.hardware["accelerator"]
     assert Rollout.objects.get(build=first).status == "expanded"
-    assert _agent(node_config, "sync")[1] == {"action": "none", "active_build": first.number}
+    assert _agent(node_config, "sync")[1] == {
+        "action": "none",
+        "active_build": first.number,
+        "results": {"delivered": 0, "waiting": 0},
+    }
 
     # A second build whose model file was changed on the server after it was signed.
     second = _build(approved_model)
@@ -118,3 +122,41 @@ def test_a_revoked_node_is_refused(approved_model, node_config, jobs_queued):
     EdgeNode.objects.filter(pk=node.pk).update(token_hash="")
     code, answer = _agent(node_config, "sync")
     assert code == 1 and "refused the node" in answer["error"]
+
+
+def test_results_wait_on_disk_while_ichlabel_is_down_and_arrive_once(
+    approved_model, node_config, jobs_queued, tmp_path, live_server
+):
+    """The outbox of the agent (its own module, in this process): ICHLabel unreachable, the
+    result waits; back, it arrives; sent again (an answer lost), it is still one prediction."""
+    sys.path.append(str(ROOT / "edge"))
+    from ichlabel_edge.client import Client
+    from ichlabel_edge.outbox import Outbox
+
+    from modelops.models import Prediction
+
+    build = _build(approved_model)
+    node, enrolment = node_create(
+        name="jetson-3", center=_site(approved_model), created_by=approved_model.engineer
+    )
+    assert _agent(node_config, "enrol", "--token", enrolment)[0] == 0
+    token = (node_config.parent / "token").read_text()
+    result = {
+        "key": "series-1",
+        "build": build.number,
+        "scored_at": "2026-12-04T12:00:00+00:00",
+        "scores": {c: 0.2 for c in ("any", "iph", "ivh", "sah", "sdh", "edh")},
+        "decision": {c: False for c in ("any", "iph", "ivh", "sah", "sdh", "edh")},
+        "timings_ms": {"total": 12000.0},
+    }
+    outbox = Outbox(tmp_path / "node")
+    outbox.put(result)
+
+    down = Client("http://127.0.0.1:9", token, timeout_s=2)  # nothing listens there
+    assert outbox.deliver(down) == {"delivered": 0, "waiting": 1}
+    assert not Prediction.objects.exists()
+
+    up = Client(live_server.url, token)
+    up.report(result)  # delivered once, but the node never heard back: it sends it again
+    assert outbox.deliver(up) == {"delivered": 1, "waiting": 0}
+    assert Prediction.objects.filter(node=node, key="series-1").count() == 1
