@@ -74,3 +74,29 @@ def build(node, model_files, key) -> Callable[..., Path]:
         return directory
 
     return make
+
+
+@pytest.fixture(scope="session")
+def orthanc_server(tmp_path_factory):
+    """Debian's Orthanc with its DICOMweb plugin, on a free 127.0.0.1 port, for the session
+    (``tests/edge/orthanc.py``). Skipped where it is not installed, except under CI: there a
+    missing Orthanc fails, so the PACS tests never silently stop running."""
+    import os
+
+    from tests.edge.orthanc import OrthancMissing, start_orthanc
+
+    try:
+        server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
+    except OrthancMissing as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{error}; scripts/test installs it")
+        pytest.skip(f"{error}; scripts/test installs it")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def orthanc(orthanc_server):
+    """The session's Orthanc, emptied for this test."""
+    orthanc_server.clear()
+    return orthanc_server
