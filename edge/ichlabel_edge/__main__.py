@@ -1,8 +1,9 @@
 """The agent's command line: ``python -m ichlabel_edge --config FILE install DIR | rollback |
-status | enrol --token T | sync | run [--interval S]``.
+status | enrol --token T | sync | scan | run [--interval S]``.
 
 ``enrol``, ``sync`` and ``run`` talk to ICHLabel (the config's ``[ichlabel]`` table): enrol with
-the one-time token; one round of heartbeat and update; rounds forever (the service).
+the one-time token; one round of heartbeat and update; ``scan`` one round on the PACS (the
+``[pacs]`` table); rounds of both forever (the service).
 
 Every command prints one JSON object on stdout, so a script or the future agent loop reads the
 outcome without parsing prose; a refusal or failure also says why on stderr, one line. Exit
@@ -20,6 +21,7 @@ from typing import Any
 from ichlabel_edge.agent import agent_of, enrol
 from ichlabel_edge.client import NotEnrolled, ServerUnreachable
 from ichlabel_edge.config import ConfigError, NodeConfig, load_config
+from ichlabel_edge.pacs import PacsError, PacsUnreachable
 from ichlabel_edge.slots import NodeError, Slots
 from modelops.builds.manifest import BuildRefused
 
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     enrol_command = commands.add_parser("enrol", help="enrol with ICHLabel's one-time token")
     enrol_command.add_argument("--token", required=True, help="the one-time enrolment token")
     commands.add_parser("sync", help="one heartbeat; install or roll back as ICHLabel says")
+    commands.add_parser("scan", help="score the PACS's new series once; deliver the results")
     run = commands.add_parser("run", help="heartbeat and update forever (the service)")
     run.add_argument("--interval", type=float, default=30.0, help="seconds between rounds")
     args = parser.parse_args(argv)
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _fail({"error": str(error)}, str(error), USAGE)
     try:
-        if args.command in ("enrol", "sync", "run"):
+        if args.command in ("enrol", "sync", "scan", "run"):
             return _talk(args, config)
         if args.command == "install":
             switch = slots.install(args.build_dir)
@@ -76,13 +79,15 @@ def _talk(args: argparse.Namespace, config: NodeConfig) -> int:
         agent = agent_of(config)
         if args.command == "run":
             agent.run(args.interval)
+        if args.command == "scan":
+            return _print(agent.scan(), 0)
         outcome = agent.sync()
         return _print(outcome, REFUSED if outcome["action"] in ("refused", "failed") else 0)
     except ConfigError as error:
         return _fail({"error": str(error)}, str(error), USAGE)
     except NotEnrolled as error:
         return _fail({"error": str(error)}, str(error), REFUSED)
-    except (ServerUnreachable, ValueError) as error:
+    except (ServerUnreachable, PacsUnreachable, PacsError, ValueError) as error:
         return _fail({"error": str(error)}, str(error), NODE_ERROR)
 
 

@@ -19,6 +19,9 @@ from typing import Any
 from ichlabel_edge.client import Client, NotEnrolled, ServerUnreachable
 from ichlabel_edge.config import ConfigError, NodeConfig, Server
 from ichlabel_edge.outbox import Outbox
+from ichlabel_edge.pacs import PacsError, PacsUnreachable, PacsWatcher, dicomweb_client
+from ichlabel_edge.scanning import Scanner
+from ichlabel_edge.selection import load_rules
 from ichlabel_edge.slots import NodeError, Slots
 from modelops.builds.manifest import BuildRefused
 
@@ -30,9 +33,17 @@ class Agent:
     config: NodeConfig
     slots: Slots
     client: Client
+    scanner: Scanner | None = None  # the PACS side; None without a [pacs] table
     # Build number -> why it was refused: reported, and never fetched again.
     refused: dict[int, str] = field(default_factory=dict)
     last_error: str = ""
+
+    def scan(self) -> dict[str, Any]:
+        """One round on the PACS with the active build, then the results to ICHLabel."""
+        if self.scanner is None:
+            raise ConfigError(f"{self.config.path}: the [pacs] table is needed to scan")
+        series = self.scanner.round(self.slots.active())
+        return {"series": series, "results": Outbox(self.config.data_dir).deliver(self.client)}
 
     def sync(self) -> dict[str, Any]:
         """One round; what it did, JSON-ready. Results waiting in the outbox go out first."""
@@ -79,7 +90,9 @@ class Agent:
         while True:
             try:
                 print(self.sync(), flush=True)
-            except (ServerUnreachable, NodeError, ValueError) as error:
+                if self.scanner is not None:
+                    print(self.scan(), flush=True)
+            except (ServerUnreachable, PacsUnreachable, PacsError, NodeError, ValueError) as error:
                 self.last_error = str(error)
                 print({"action": "failed", "reason": str(error)}, flush=True)
             time.sleep(interval_s)
@@ -151,7 +164,18 @@ def enrol(config: NodeConfig, enrolment_token: str) -> dict[str, Any]:
 def agent_of(config: NodeConfig) -> Agent:
     server = _server(config)
     client = Client(server.url, read_token(config))
-    return Agent(config=config, slots=Slots(config.data_dir, config.public_key()), client=client)
+    scanner = None
+    if config.pacs is not None:
+        rules = load_rules(config.pacs.rules) if config.pacs.rules else None
+        watcher = PacsWatcher(
+            dicomweb_client(config.pacs.dicomweb_url),
+            config.data_dir,
+            rules=rules,
+            stable_s=config.pacs.stable_s,
+        )
+        scanner = Scanner(watcher, Outbox(config.data_dir), config.data_dir)
+    slots = Slots(config.data_dir, config.public_key())
+    return Agent(config=config, slots=slots, client=client, scanner=scanner)
 
 
 def _server(config: NodeConfig) -> Server:

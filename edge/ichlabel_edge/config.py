@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from modelops.builds.manifest import BuildRefused, load_public_key
 
-TOP_LEVEL = {"data_dir", "public_key", "ichlabel"}
+TOP_LEVEL = {"data_dir", "public_key", "ichlabel", "pacs"}
 ICHLABEL_KEYS = {"url", "token_file"}
+PACS_KEYS = {"dicomweb_url", "rules", "stable_s"}
 
 
 class ConfigError(Exception):
@@ -41,11 +42,22 @@ class Server:
 
 
 @dataclass(frozen=True)
+class Pacs:
+    """The PACS the node watches over DICOMweb; ``rules``: a MONAI Deploy series-selection
+    file (None: the agent's default rules); ``stable_s``: how long a series must not grow."""
+
+    dicomweb_url: str
+    rules: Path | None
+    stable_s: float
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     path: Path
     data_dir: Path
     public_key_file: Path
     server: Server | None
+    pacs: Pacs | None = None
 
     def public_key(self) -> Ed25519PublicKey:
         """The pinned build-signing key, read from its PEM file."""
@@ -90,7 +102,22 @@ def load_config(path: Path) -> NodeConfig:
         data_dir=_path(path, raw, "data_dir", ""),
         public_key_file=_path(path, raw, "public_key", ""),
         server=server,
+        pacs=_pacs(path, raw["pacs"]) if "pacs" in raw else None,
     )
+
+
+def _pacs(path: Path, table: Any) -> Pacs:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [pacs] must be a table")
+    _only(path, table, PACS_KEYS, "pacs.")
+    url = _text(path, table, "dicomweb_url", "pacs.")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"{path}: pacs.dicomweb_url must be an http(s) URL, not {url!r}")
+    stable_s = table.get("stable_s", 60)
+    if isinstance(stable_s, bool) or not isinstance(stable_s, int | float) or stable_s < 0:
+        raise ConfigError(f"{path}: pacs.stable_s must be a number of seconds, 0 or more")
+    rules = _path(path, table, "rules", "pacs.") if "rules" in table else None
+    return Pacs(dicomweb_url=url.rstrip("/"), rules=rules, stable_s=float(stable_s))
 
 
 def _only(path: Path, table: dict[str, Any], allowed: set[str], prefix: str) -> None:

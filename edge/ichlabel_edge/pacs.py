@@ -25,7 +25,7 @@ Errors say whether to retry: ``PacsUnreachable`` (no answer, a timeout, 5xx) may
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -143,6 +143,11 @@ class PacsWatcher:
             return self.client.retrieve_series(
                 series.study_instance_uid, series.series_instance_uid
             )
+
+    def store(self, datasets: Sequence[Dataset]) -> None:
+        """Write objects (the node's SR and captures) into the PACS over STOW-RS."""
+        with _calling(self.client.base_url):
+            self.client.store_instances(list(datasets))
 
     def mark_handled(self, series: Series, outcome: str) -> None:
         """Records ``series`` as handled (``outcome``: e.g. "scored", or why it failed), so

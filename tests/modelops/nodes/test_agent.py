@@ -5,10 +5,12 @@ rollout then expands. A tampered build is refused by the node, which keeps servi
 and the rollout rolls back on that report.
 """
 
+import io
 import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,87 @@ def test_results_wait_on_disk_while_ichlabel_is_down_and_arrive_once(
     up.report(result)  # delivered once, but the node never heard back: it sends it again
     assert outbox.deliver(up) == {"delivered": 1, "waiting": 0}
     assert Prediction.objects.filter(node=node, key="series-1").count() == 1
+
+
+@pytest.fixture
+def pacs(tmp_path):
+    """Debian's Orthanc with DICOMweb on a free 127.0.0.1 port (``tests/edge/orthanc.py``)."""
+    from tests.edge.orthanc import OrthancMissing, start_orthanc
+
+    try:
+        server = start_orthanc(tmp_path / "orthanc")
+    except OrthancMissing as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"{error}; scripts/test installs it")
+        pytest.skip(str(error))
+    yield server
+    server.stop()
+
+
+def _phantom_series_of_today(tmp_path) -> list[Path]:
+    """One phantom head CT, dated today as a new scan in a PACS is."""
+    import datetime
+
+    import pydicom
+
+    from annotations.phantoms import write_phantoms
+
+    write_phantoms(tmp_path / "phantom", scans=1, seed=21, size=64)
+    files = sorted((tmp_path / "phantom").rglob("*.dcm"))
+    today = datetime.date.today().strftime("%Y%m%d")
+    for file in files:
+        ds = pydicom.dcmread(file)
+        ds.StudyDate = ds.SeriesDate = ds.AcquisitionDate = ds.ContentDate = today
+        ds.save_as(file)
+    return files
+
+
+def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
+    approved_model, node_config, jobs_queued, tmp_path, pacs
+):
+    """The node's whole round: a new series in Orthanc is found by the rules once stable,
+    scored by the active build, its SR and key-slice captures stored back in Orthanc, and its
+    result (with each stage's time) recorded by ICHLabel; a second round scores nothing."""
+    import pydicom
+    from highdicom.sr import Comprehensive3DSR
+
+    from modelops.models import Prediction
+
+    node_config.write_text(
+        node_config.read_text() + f'\n[pacs]\ndicomweb_url = "{pacs.dicomweb_url}"\nstable_s = 0\n'
+    )
+    build = _build(approved_model)
+    node, enrolment = node_create(
+        name="jetson-4", center=_site(approved_model), created_by=approved_model.engineer
+    )
+    assert _agent(node_config, "enrol", "--token", enrolment)[0] == 0
+    rollout_start(build=build, canary=node, created_by=approved_model.engineer)
+    assert _agent(node_config, "sync")[1]["action"] == "installed"
+    files = _phantom_series_of_today(tmp_path)
+    pacs.upload(files)
+
+    code, scanned = _agent(node_config, "scan")
+
+    assert code == 0, scanned
+    assert len(scanned["series"]) == 1 and scanned["results"] == {"delivered": 1, "waiting": 0}
+    prediction = Prediction.objects.get(node=node)
+    assert prediction.build == build and set(prediction.scores) == set(prediction.decision)
+    assert len(prediction.slice_scores) == len(files)
+    stages = {"stability_wait", "transfer", "preprocess", "inference", "write_back", "total"}
+    assert set(prediction.timings_ms) == stages and prediction.timings_ms["total"] > 0
+    source_uid = pydicom.dcmread(files[0]).SeriesInstanceUID
+    assert source_uid not in prediction.key and source_uid not in json.dumps(prediction.scores)
+    # The SR is in the PACS, in the scan's study, and reads back as the model's unverified result.
+    series = pacs.rest("GET", "/series?expand")
+    assert len(series) >= 2
+    sr_series = [s for s in series if s["MainDicomTags"].get("Modality") == "SR"]
+    assert len(sr_series) == 1
+    instance = sr_series[0]["Instances"][0]
+    with urllib.request.urlopen(f"{pacs.url}/instances/{instance}/file") as answer:  # noqa: S310
+        sr = pydicom.dcmread(io.BytesIO(answer.read()))
+    assert sr.StudyInstanceUID == pydicom.dcmread(files[0]).StudyInstanceUID
+    assert sr.VerificationFlag == "UNVERIFIED"
+    assert Comprehensive3DSR.from_dataset(sr) is not None
+    # Handled: the next round finds nothing new.
+    assert _agent(node_config, "scan")[1]["series"] == []
+    assert Prediction.objects.filter(node=node).count() == 1

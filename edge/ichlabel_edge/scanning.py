@@ -1,0 +1,123 @@
+"""The node's work on its PACS: every new, selected, stable series is scored by the active build,
+its SR and key-slice captures are written back into the PACS, and its result goes to the outbox.
+
+A series is marked handled once its result is in the outbox (or once it was refused, with the
+reason), so a restart never scores it twice; the result then reaches ICHLabel exactly once
+(``outbox``). The idempotency key is an HMAC of the series' UID with a secret that never leaves
+the node: ICHLabel can count a result once without ever holding an identifier of the hospital.
+
+Timings (ms): ``stability_wait`` is the configured wait for a series to stop growing (the node
+polls, so the real wait is at least that); ``transfer`` the WADO-RS retrieval; ``preprocess``
+and ``inference`` the runner's; ``write_back`` the STOW-RS of the SR and captures; ``total``
+their sum: from the last instance's arrival to the result stored back in the PACS.
+"""
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ichlabel_edge.outbox import Outbox
+from ichlabel_edge.pacs import PacsWatcher, Series
+from ichlabel_edge.results import comprehensive_3d_sr, key_slice_captures
+from ichlabel_edge.runner import SeriesRefused, score_series
+from ichlabel_edge.runtime import open_session
+from ichlabel_edge.slots import InstalledBuild
+
+SECRET_NAME = "series_key_secret"
+LOOKBACK_DAYS = 2
+
+
+class Scanner:
+    def __init__(self, watcher: PacsWatcher, outbox: Outbox, data_dir: Path) -> None:
+        self.watcher = watcher
+        self.outbox = outbox
+        self.secret = _node_secret(data_dir)
+        self._sessions: dict[int, Any] = {}  # build number -> onnxruntime session
+
+    def round(self, build: InstalledBuild | None) -> list[dict[str, Any]]:
+        """Score every series that is ready; what happened to each, JSON-ready."""
+        if build is None:
+            return []  # nothing may serve: the series wait in the PACS for a build
+        since = date.today() - timedelta(days=LOOKBACK_DAYS)
+        return [self._score(series, build) for series in self.watcher.new_series(since)]
+
+    def _score(self, series: Series, build: InstalledBuild) -> dict[str, Any]:
+        key = self.key_of(series, build)
+        timings = {"stability_wait": self.watcher.stable_s * 1000}
+        started = time.perf_counter()
+        datasets = self.watcher.retrieve(series)
+        timings["transfer"] = _ms(started)
+        try:
+            scored = score_series(datasets, build, session=self._session(build))
+        except SeriesRefused as error:
+            self.outbox.put(_refusal(key, build, str(error)))
+            self.watcher.mark_handled(series, f"refused: {error}")
+            return {"series": key, "refused": str(error)}
+        written = time.perf_counter()
+        objects = [
+            comprehensive_3d_sr(datasets, scored, build.manifest),
+            *key_slice_captures(datasets, scored, build.manifest),
+        ]
+        self.watcher.store(objects)
+        timings["write_back"] = _ms(written)
+        for stage in ("preprocess", "inference"):
+            timings[stage] = scored.timings_ms.get(stage, 0.0)
+        timings["total"] = sum(timings.values())
+        self.outbox.put(
+            {
+                "key": key,
+                "build": build.number,
+                "scored_at": datetime.now(UTC).isoformat(),
+                "scores": scored.scan_scores,
+                "decision": scored.decision,
+                "slice_scores": [[s.scores[c] for c in scored.classes] for s in scored.slices],
+                "thresholds": scored.thresholds,
+                "timings_ms": {k: round(v, 1) for k, v in timings.items()},
+            }
+        )
+        self.watcher.mark_handled(series, "scored")
+        return {"series": key, "decision": scored.decision, "stored": len(objects)}
+
+    def key_of(self, series: Series, build: InstalledBuild) -> str:
+        """The result's idempotency key: nothing of the series' UID can be read from it."""
+        digest = hmac.new(self.secret, series.series_instance_uid.encode(), hashlib.sha256)
+        return f"{digest.hexdigest()[:40]}-b{build.number}"
+
+    def _session(self, build: InstalledBuild) -> Any:
+        if build.number not in self._sessions:
+            model = build.directory / build.manifest["runtime"]["file"]
+            self._sessions = {build.number: open_session(model)}  # one build at a time
+        return self._sessions[build.number]
+
+
+def _refusal(key: str, build: InstalledBuild, reason: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "build": build.number,
+        "scored_at": datetime.now(UTC).isoformat(),
+        "error": reason[:2000],
+    }
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+def _node_secret(data_dir: Path) -> bytes:
+    """The node's own key for result keys, made once (mode 0600)."""
+    path = data_dir / SECRET_NAME
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
