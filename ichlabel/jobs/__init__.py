@@ -29,7 +29,7 @@ Settings: ``JOBS_*`` in ``ichlabel/settings.py``.
 """
 
 from ichlabel.jobs.errors import JobCanceled, JobLost, RetriableError, is_retriable
-from ichlabel.jobs.lease import Lease, cancel, claim, fail, finish, held, run
+from ichlabel.jobs.lease import Lease, cancel, claim, fail, finish, held, restart, run
 from ichlabel.jobs.models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
@@ -70,5 +70,6 @@ __all__ = [
     "kind_of",
     "recover",
     "requeue_lost",
+    "restart",
     "run",
 ]

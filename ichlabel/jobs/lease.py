@@ -96,6 +96,23 @@ def fail(job: Job, message: str, **fields) -> bool:
     return finish(job, JobStatus.FAILED, message, **fields)
 
 
+def restart(job: Job, **reset_fields) -> bool:
+    """A failed or canceled job back in the queue with its tries anew (``reset_fields`` too, e.g.
+    progress); True if it was one. The caller enqueues it; what it finished is its own to keep."""
+    return bool(
+        type(job)
+        ._default_manager.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELED])
+        .update(
+            status=JobStatus.PENDING,
+            message="Queued again.",
+            finished_at=None,
+            lease=None,
+            attempts=0,
+            **reset_fields,
+        )
+    )
+
+
 def cancel(job: J, *, running_message: str = "", **canceled_fields) -> J:
     """Ask a job to stop: a queued one is canceled at once (``canceled_fields`` are written
     with it), a running one is told to stop after its current step (its worker reads the

@@ -72,26 +72,11 @@ def saliency_run_request(
             )
     except IntegrityError:  # another request created it first
         run, created = SaliencyRun.objects.get(**fields, seed=seed), False
-    restarted = not created and _restart(run)
+    restarted = not created and jobs.restart(run)
     if created or restarted:
         jobs.enqueue(SaliencyRun, run.pk)
         run.refresh_from_db()
     return run, created or restarted
-
-
-def _restart(run: SaliencyRun) -> bool:
-    """A failed or canceled run back in the queue, keeping its maps, with its tries anew."""
-    return bool(
-        SaliencyRun.objects.filter(
-            pk=run.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELED]
-        ).update(
-            status=JobStatus.PENDING,
-            message="Queued again.",
-            finished_at=None,
-            lease=None,
-            attempts=0,
-        )
-    )
 
 
 def saliency_run_cancel(*, run: SaliencyRun) -> SaliencyRun:

@@ -36,26 +36,11 @@ def scan_saliency_request(
             )
     except IntegrityError:  # another request created it first
         run, created = ScanSaliencyRun.objects.get(**fields), False
-    queued = created or _restart(run)
+    queued = created or jobs.restart(run, progress=0.0)
     if queued:
         jobs.enqueue(ScanSaliencyRun, run.pk)
         run.refresh_from_db()
     return run, queued
-
-
-def _restart(run: ScanSaliencyRun) -> bool:
-    return bool(
-        ScanSaliencyRun.objects.filter(
-            pk=run.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELED]
-        ).update(
-            status=JobStatus.PENDING,
-            message="Queued again.",
-            progress=0.0,
-            finished_at=None,
-            lease=None,
-            attempts=0,
-        )
-    )
 
 
 def scan_saliency_execute(*, run_id: int) -> ScanSaliencyRun | None:

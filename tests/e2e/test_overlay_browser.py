@@ -167,9 +167,11 @@ def test_a_reader_lays_released_maps_over_their_scan(
     page.select_option("#model-output-method", "gradcam")
     expect(panel).not_to_have_attribute("data-loaded", first_loaded)
     _wait_for_overlay(page)
+    gradcam_any = panel.get_attribute("data-loaded")
     page.select_option("#model-output-class", "sdh")
     _wait_for_overlay(page)
     expect(panel).to_have_attribute("data-loaded", re.compile(r"\|gradcam$"))
+    assert panel.get_attribute("data-loaded") != gradcam_any  # the maps of SDH, computed now
     page.locator("#model-output-opacity").fill("40")
     assert page.locator("#map-overlay").evaluate("e => e.style.opacity") == "0.4"
     page.keyboard.press("t")

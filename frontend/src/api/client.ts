@@ -101,6 +101,21 @@ async function send(url: string, options: RequestOptions, accept: string): Promi
   }
 }
 
+/** GET an image (or any file) as a Blob; a refusal arrives as JSON and becomes an ApiError. */
+export async function getBlob(url: string, accept = "image/png"): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", headers: { Accept: `${accept}, application/json` } });
+  } catch {
+    throw new ApiError("Could not reach the server", 0);
+  }
+  if (!response.ok) {
+    const body: unknown = await response.json().catch(() => null);
+    throw apiErrorFrom(response.status, response.statusText, body);
+  }
+  return response.blob();
+}
+
 export const getJson = <T>(url: string, signal?: AbortSignal): Promise<T> =>
   request<T>(url, signal ? { signal } : {});
 

@@ -7,9 +7,9 @@
  * Overlays are fetched as blobs (the page names them by case token only) and kept for the visit;
  * a case's overlay is shown only once its own slice is on screen.
  */
-import { Enums, getEnabledElement, getShouldUseCPURendering, type Types } from "@cornerstonejs/core";
-import { ApiError, apiErrorFrom } from "../api/client";
-import { cornerMatrix, cssMatrix, imageCornersInWorld, type Point2 } from "../viewer/geometry";
+import { Enums } from "@cornerstonejs/core";
+import { getBlob } from "../api/client";
+import { layOverImage, stackViewportOf } from "../viewer/placement";
 
 export class OverlayLayer {
   readonly image: HTMLImageElement;
@@ -91,7 +91,7 @@ export class OverlayLayer {
 
   /** Lay the overlay on the image as it is drawn now, or hide it until it can be. */
   align(): void {
-    const viewport = this.viewport();
+    const viewport = stackViewportOf(this.viewerElement);
     const ready =
       this.visible &&
       this.wanted !== null &&
@@ -104,48 +104,21 @@ export class OverlayLayer {
       this.image.dataset.shown = "false";
       return;
     }
-    const world = imageCornersInWorld(data, getShouldUseCPURendering());
-    const canvas = (point: readonly number[]): Point2 => {
-      const [x, y] = viewport.worldToCanvas([point[0]!, point[1]!, point[2]!] as Types.Point3);
-      return [x, y];
-    };
-    const [columns = 1, rows = 1] = data.dimensions;
-    const corners = { topLeft: canvas(world.topLeft), topRight: canvas(world.topRight), bottomLeft: canvas(world.bottomLeft) };
-    this.image.style.width = `${columns}px`;
-    this.image.style.height = `${rows}px`;
-    this.image.style.transform = cssMatrix(cornerMatrix(corners, columns, rows));
+    layOverImage(this.image, viewport, data);
     this.image.hidden = false;
     this.image.dataset.shown = "true";
   }
 
-  private viewport(): Types.IStackViewport | null {
-    const enabled = getEnabledElement(this.viewerElement as HTMLDivElement);
-    return (enabled?.viewport as Types.IStackViewport | undefined) ?? null;
-  }
 
   private blob(url: string): Promise<string> {
     let blob = this.blobs.get(url);
     if (!blob) {
-      blob = fetchObjectUrl(url);
+      blob = getBlob(url).then((data) => URL.createObjectURL(data));
       blob.catch(() => this.blobs.delete(url)); // tried again next time
       this.blobs.set(url, blob);
     }
     return blob;
   }
-}
-
-async function fetchObjectUrl(url: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "image/png, application/json" } });
-  } catch {
-    throw new ApiError("Could not reach the server", 0);
-  }
-  if (!response.ok) {
-    const body: unknown = await response.json().catch(() => null);
-    throw apiErrorFrom(response.status, response.statusText, body);
-  }
-  return URL.createObjectURL(await response.blob());
 }
 
 function messageOf(error: unknown): string {

@@ -3,7 +3,7 @@
  * maps, following them until they are computed, and loading every slice's overlay decoded
  * (ImageBitmap), the slice on screen and its neighbours first.
  */
-import { ApiError, apiErrorFrom, getJson, requestWithStatus } from "../api/client";
+import { getBlob, getJson, requestWithStatus } from "../api/client";
 import type { Schemas } from "../api/types";
 import { CLASS_NAMES } from "../generated/vocabulary";
 
@@ -96,15 +96,5 @@ export async function loadOverlays(
 }
 
 async function fetchBitmap(url: string): Promise<ImageBitmap> {
-  let response: Response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "image/png, application/json" } });
-  } catch {
-    throw new ApiError("Could not reach the server", 0);
-  }
-  if (!response.ok) {
-    const body: unknown = await response.json().catch(() => null);
-    throw apiErrorFrom(response.status, response.statusText, body);
-  }
-  return createImageBitmap(await response.blob());
+  return createImageBitmap(await getBlob(url));
 }

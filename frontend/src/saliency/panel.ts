@@ -103,6 +103,7 @@ export class SaliencyPanel {
       this.toggle();
     });
     this.opacity.addEventListener("input", () => this.overlay.setOpacity(Number(this.opacity.value) / 100));
+    this.opacity.addEventListener("change", () => this.opacity.blur()); // keys back to the viewer
     const row = (text: string, control: HTMLElement): HTMLLabelElement => {
       const label = el("label", { textContent: text });
       label.append(control);
@@ -139,6 +140,7 @@ export class SaliencyPanel {
     const generation = ++this.generation;
     this.stopPolling();
     this.showScores();
+    delete this.element.dataset.loaded; // set again once this choice's maps are on
     if (!this.on) return;
     this.overlay.setImages([]);
     const { model, cls, method } = this.choice;

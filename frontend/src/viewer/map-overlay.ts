@@ -7,8 +7,8 @@
  * needed, so drawing one is a synchronous copy of a few hundred pixels squared, and the canvas
  * is only re-aligned when the camera or the image's geometry changes.
  */
-import { Enums, getEnabledElement, getShouldUseCPURendering, type Types } from "@cornerstonejs/core";
-import { cornerMatrix, cssMatrix, imageCornersInWorld, type Point2 } from "./geometry";
+import { Enums, type Types } from "@cornerstonejs/core";
+import { layOverImage, stackViewportOf } from "./placement";
 
 export class StackOverlay {
   readonly canvas: HTMLCanvasElement;
@@ -83,7 +83,7 @@ export class StackOverlay {
   paint(): void {
     const index = this.drawnIndex;
     const image = index === null ? undefined : this.images[index];
-    const viewport = this.viewport();
+    const viewport = stackViewportOf(this.viewerElement);
     if (!this.visible || !image || !viewport || viewport.getCurrentImageIdIndex() !== index) {
       this.hide();
       return;
@@ -114,22 +114,8 @@ export class StackOverlay {
     if (!data) return false;
     const key = `${data.dimensions.join("x")}|${data.origin.join(",")}|${data.spacing.join(",")}`;
     if (key === this.alignedTo) return true;
-    const world = imageCornersInWorld(data, getShouldUseCPURendering());
-    const canvas = (point: readonly number[]): Point2 => {
-      const [x, y] = viewport.worldToCanvas([point[0]!, point[1]!, point[2]!] as Types.Point3);
-      return [x, y];
-    };
-    const [columns = 1, rows = 1] = data.dimensions;
-    const corners = { topLeft: canvas(world.topLeft), topRight: canvas(world.topRight), bottomLeft: canvas(world.bottomLeft) };
-    this.canvas.style.width = `${columns}px`;
-    this.canvas.style.height = `${rows}px`;
-    this.canvas.style.transform = cssMatrix(cornerMatrix(corners, columns, rows));
+    layOverImage(this.canvas, viewport, data);
     this.alignedTo = key;
     return true;
-  }
-
-  private viewport(): Types.IStackViewport | null {
-    const enabled = getEnabledElement(this.viewerElement as HTMLDivElement);
-    return (enabled?.viewport as Types.IStackViewport | undefined) ?? null;
   }
 }
