@@ -420,8 +420,11 @@ class Prediction(models.Model):
     node = models.ForeignKey(EdgeNode, on_delete=models.PROTECT, related_name="predictions")
     build = models.ForeignKey(ModelBuild, on_delete=models.PROTECT, related_name="predictions")
     key = models.CharField(max_length=64)
-    scan = models.ForeignKey(
-        Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    series_link = models.CharField(
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text="The series' link (annotations/dicom/link.py): its scan once imported",
     )
     scores = models.JSONField(default=dict, blank=True, help_text="Scan score per class")
     decision = models.JSONField(default=dict, blank=True, help_text="Class -> positive")

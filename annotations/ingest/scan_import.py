@@ -34,6 +34,7 @@ from annotations.dicom.instances import (
     read_full,
     read_header,
 )
+from annotations.dicom.link import center_link_key, series_link
 from annotations.dicom.series import OrderedSeries, order_series
 from annotations.dicom.sources import Source, SourceProblem, iter_sources
 from annotations.dicom.writer import part10_bytes
@@ -146,6 +147,7 @@ class _ImportRun:
         self.batch = batch
         self.report = ImportReport()
         self.deidentifier = Deidentifier(settings.DEID_SECRET)
+        self.link_key = center_link_key(settings.DEID_SECRET, center.name)
         self.on_progress = on_progress
         self.should_cancel = should_cancel
         self.total = 0
@@ -301,7 +303,8 @@ class _ImportRun:
         written: list[str] = []
         try:
             files = self._write_files(headers, ordered, series_uid, written)
-            scan = self._record(files, ordered, series_uid)
+            link = series_link(self.link_key, headers[0].series_instance_uid)
+            scan = self._record(files, ordered, series_uid, link)
         except _SeriesRefused as exc:
             _delete_files(written)
             self._reject_series(headers, exc.reason, culprit=exc.culprit)
@@ -373,7 +376,9 @@ class _ImportRun:
         assert files is not None
         return files
 
-    def _record(self, files: "_SeriesFiles", ordered: OrderedSeries, series_uid: str) -> Scan:
+    def _record(
+        self, files: "_SeriesFiles", ordered: OrderedSeries, series_uid: str, link: str
+    ) -> Scan:
         first = files.slices[0]
         with transaction.atomic():
             patient, _ = Patient.objects.get_or_create(pseudonym=files.result.pseudonym)
@@ -384,6 +389,7 @@ class _ImportRun:
                 import_batch=self.batch,
                 study_instance_uid=files.study_instance_uid,
                 series_instance_uid=series_uid,
+                source_link=link,
                 series_description=files.result.series_description,
                 manufacturer=files.manufacturer,
                 acquisition_date=files.result.acquisition_date,

@@ -85,6 +85,12 @@ class Scan(models.Model):
     )
     study_instance_uid = models.CharField(max_length=64, db_index=True)
     series_instance_uid = models.CharField(max_length=64, unique=True)
+    source_link = models.CharField(
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text="Keyed hash of the original series UID (annotations/dicom/link.py)",
+    )
     series_description = models.CharField(max_length=64, blank=True)
     manufacturer = models.CharField(max_length=64, blank=True)
     acquisition_date = models.DateField(null=True, blank=True, help_text="Shifted per patient")

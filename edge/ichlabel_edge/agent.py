@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ichlabel_edge.client import Client, NotEnrolled, ServerUnreachable
-from ichlabel_edge.config import ConfigError, NodeConfig, Server
+from ichlabel_edge.config import ConfigError, NodeConfig, Pacs, Server
+from ichlabel_edge.dimse import DimseWatcher
 from ichlabel_edge.outbox import Outbox
 from ichlabel_edge.pacs import PacsError, PacsUnreachable, PacsWatcher, dicomweb_client
-from ichlabel_edge.scanning import Scanner
+from ichlabel_edge.scanning import LINK_KEY, Scanner
 from ichlabel_edge.selection import load_rules
 from ichlabel_edge.slots import NodeError, Slots
+from ichlabel_edge.watching import SeriesWatcher
 from modelops.builds.manifest import BuildRefused
 
 DOWNLOADS = "downloads"
@@ -149,16 +151,23 @@ def read_token(config: NodeConfig) -> str:
 
 
 def enrol(config: NodeConfig, enrolment_token: str) -> dict[str, Any]:
-    """Exchange the one-time token for the node token, kept in the config's token file (0600)."""
+    """Exchange the one-time token for the node token, kept in the config's token file, and the
+    center's link key (``scanning.LINK_KEY``), both 0600."""
     server = _server(config)
     answer = Client(server.url).enrol(enrolment_token, hardware())
-    server.token_file.parent.mkdir(parents=True, exist_ok=True)
-    partial = server.token_file.with_name(server.token_file.name + ".partial")
+    _write_secret(config.data_dir / LINK_KEY, answer["link_key"])
+    _write_secret(server.token_file, answer["token"])
+    return {"enrolled": True, "node": answer["node"], "center": answer["center"]}
+
+
+def _write_secret(path: Path, text: str) -> None:
+    """``text`` into ``path``, readable by this user only, replaced whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(answer["token"])
-    os.replace(partial, server.token_file)
-    return {"enrolled": True, "node": answer["node"], "center": answer["center"]}
+        handle.write(text)
+    os.replace(partial, path)
 
 
 def agent_of(config: NodeConfig) -> Agent:
@@ -166,16 +175,21 @@ def agent_of(config: NodeConfig) -> Agent:
     client = Client(server.url, read_token(config))
     scanner = None
     if config.pacs is not None:
-        rules = load_rules(config.pacs.rules) if config.pacs.rules else None
-        watcher = PacsWatcher(
-            dicomweb_client(config.pacs.dicomweb_url),
-            config.data_dir,
-            rules=rules,
-            stable_s=config.pacs.stable_s,
-        )
+        watcher = _watcher(config.pacs, config.data_dir)
         scanner = Scanner(watcher, Outbox(config.data_dir), config.data_dir)
     slots = Slots(config.data_dir, config.public_key())
     return Agent(config=config, slots=slots, client=client, scanner=scanner)
+
+
+def _watcher(pacs: Pacs, data_dir: Path) -> SeriesWatcher:
+    """The watcher the [pacs] table asks for: over DIMSE or over DICOMweb (it names one)."""
+    rules = load_rules(pacs.rules) if pacs.rules else None
+    if pacs.dimse is not None:
+        return DimseWatcher(pacs.dimse, data_dir, rules=rules, stable_s=pacs.stable_s)
+    if pacs.dicomweb_url is None:
+        raise ConfigError("[pacs] names neither dicomweb_url nor dimse")
+    client = dicomweb_client(pacs.dicomweb_url)
+    return PacsWatcher(client, data_dir, rules=rules, stable_s=pacs.stable_s)
 
 
 def _server(config: NodeConfig) -> Server:

@@ -3,8 +3,10 @@ its SR and key-slice captures are written back into the PACS, and its result goe
 
 A series is marked handled once its result is in the outbox (or once it was refused, with the
 reason), so a restart never scores it twice; the result then reaches ICHLabel exactly once
-(``outbox``). The idempotency key is an HMAC of the series' UID with a secret that never leaves
-the node: ICHLabel can count a result once without ever holding an identifier of the hospital.
+(``outbox``). A result is keyed by the series' link (``annotations/dicom/link.py``): an HMAC of
+its UID under the center's link key, which the node got when it enrolled. ICHLabel's import
+computes the same value for the scan it makes of that series, so the prediction finds its
+de-identified scan, and ICHLabel never holds an identifier of the hospital.
 
 Timings (ms): ``stability_wait`` is the configured wait for a series to stop growing (the node
 polls, so the real wait is at least that); ``transfer`` the WADO-RS retrieval; ``preprocess``
@@ -12,31 +14,28 @@ and ``inference`` the runner's; ``write_back`` the STOW-RS of the SR and capture
 their sum: from the last instance's arrival to the result stored back in the PACS.
 """
 
-import hashlib
-import hmac
-import os
-import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from annotations.dicom.link import series_link
 from ichlabel_edge.outbox import Outbox
-from ichlabel_edge.pacs import PacsWatcher, Series
 from ichlabel_edge.results import comprehensive_3d_sr, key_slice_captures
 from ichlabel_edge.runner import SeriesRefused, score_series
 from ichlabel_edge.runtime import open_session
-from ichlabel_edge.slots import InstalledBuild
+from ichlabel_edge.slots import InstalledBuild, NodeError
+from ichlabel_edge.watching import Series, SeriesWatcher
 
-SECRET_NAME = "series_key_secret"
+LINK_KEY = "link_key"  # in the data folder: the center's link key (hex), written at enrolment
 LOOKBACK_DAYS = 2
 
 
 class Scanner:
-    def __init__(self, watcher: PacsWatcher, outbox: Outbox, data_dir: Path) -> None:
+    def __init__(self, watcher: SeriesWatcher, outbox: Outbox, data_dir: Path) -> None:
         self.watcher = watcher
         self.outbox = outbox
-        self.secret = _node_secret(data_dir)
+        self.link_key = read_link_key(data_dir)
         self._sessions: dict[int, Any] = {}  # build number -> onnxruntime session
 
     def round(self, build: InstalledBuild | None) -> list[dict[str, Any]]:
@@ -47,7 +46,8 @@ class Scanner:
         return [self._score(series, build) for series in self.watcher.new_series(since)]
 
     def _score(self, series: Series, build: InstalledBuild) -> dict[str, Any]:
-        key = self.key_of(series, build)
+        link = series_link(self.link_key, series.series_instance_uid)
+        key = f"{link}-b{build.number}"
         timings = {"stability_wait": self.watcher.stable_s * 1000}
         started = time.perf_counter()
         datasets = self.watcher.retrieve(series)
@@ -55,7 +55,7 @@ class Scanner:
         try:
             scored = score_series(datasets, build, session=self._session(build))
         except SeriesRefused as error:
-            self.outbox.put(_refusal(key, build, str(error)))
+            self.outbox.put(_refusal(key, link, build, str(error)))
             self.watcher.mark_handled(series, f"refused: {error}")
             return {"series": key, "refused": str(error)}
         written = time.perf_counter()
@@ -71,6 +71,7 @@ class Scanner:
         self.outbox.put(
             {
                 "key": key,
+                "series": link,
                 "build": build.number,
                 "scored_at": datetime.now(UTC).isoformat(),
                 "scores": scored.scan_scores,
@@ -83,11 +84,6 @@ class Scanner:
         self.watcher.mark_handled(series, "scored")
         return {"series": key, "decision": scored.decision, "stored": len(objects)}
 
-    def key_of(self, series: Series, build: InstalledBuild) -> str:
-        """The result's idempotency key: nothing of the series' UID can be read from it."""
-        digest = hmac.new(self.secret, series.series_instance_uid.encode(), hashlib.sha256)
-        return f"{digest.hexdigest()[:40]}-b{build.number}"
-
     def _session(self, build: InstalledBuild) -> Any:
         if build.number not in self._sessions:
             model = build.directory / build.manifest["runtime"]["file"]
@@ -95,9 +91,10 @@ class Scanner:
         return self._sessions[build.number]
 
 
-def _refusal(key: str, build: InstalledBuild, reason: str) -> dict[str, Any]:
+def _refusal(key: str, link: str, build: InstalledBuild, reason: str) -> dict[str, Any]:
     return {
         "key": key,
+        "series": link,
         "build": build.number,
         "scored_at": datetime.now(UTC).isoformat(),
         "error": reason[:2000],
@@ -108,16 +105,12 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
-def _node_secret(data_dir: Path) -> bytes:
-    """The node's own key for result keys, made once (mode 0600)."""
-    path = data_dir / SECRET_NAME
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+def read_link_key(data_dir: Path) -> bytes:
+    """The center's link key, kept by ``enrol``."""
+    path = data_dir / LINK_KEY
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        raise NodeError(f"no link key at {path}: enrol the node (again)") from None
+    except (OSError, ValueError) as error:
+        raise NodeError(f"the link key at {path} cannot be read: {error}") from error

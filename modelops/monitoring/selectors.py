@@ -62,3 +62,23 @@ def _row(name: str, predictions: list[Prediction]) -> dict:
         "stages": [latency.get(stage) for stage in STAGES],  # in STAGES order, for tables
         "latest_failures": [(p.scored_at, p.error) for p in failures[-5:]],
     }
+
+
+def monitoring_chart(rows: list[dict]) -> dict:
+    """What the nodes page's charts draw: predictions per day and the median seconds of each
+    stage (``total`` left out: it is their sum), per node."""
+    nodes = [row for row in rows if row["node"] != "All nodes"]
+    days = sorted({day for row in nodes for day, _ in row["per_day"]})
+    stages = [stage for stage in STAGES if stage != "total"]
+    return {
+        "days": days,
+        "stages": stages,
+        "nodes": [
+            {
+                "node": row["node"],
+                "per_day": [dict(row["per_day"]).get(day, 0) for day in days],
+                "median_s": [(row["latency"].get(s) or {}).get("median_s", 0) for s in stages],
+            }
+            for row in nodes
+        ],
+    }

@@ -39,4 +39,5 @@ def _check(report: dict) -> None:
 
 def _fields(report: dict) -> dict:
     keys = ("key", "scores", "decision", "slice_scores", "thresholds", "timings_ms", "error")
-    return {key: report[key] for key in keys if key in report} | {"scored_at": report["scored_at"]}
+    fixed = {"scored_at": report["scored_at"], "series_link": report["series"]}
+    return {key: report[key] for key in keys if key in report} | fixed

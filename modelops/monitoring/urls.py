@@ -1,11 +1,26 @@
-"""URLs of the monitoring (its tables are on the inference nodes' page)."""
+"""URLs of the monitoring: a model version's prospective page and the CSV of every table (the
+node tables are on the inference nodes' page)."""
 
 from django.urls import path
 
-from modelops.monitoring.api import PredictionCsvApi
+from modelops.monitoring import api
+from modelops.monitoring.views import ProspectiveView
 
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "versions/<int:version_id>/prospective/",
+        ProspectiveView.as_view(),
+        name="prospective-page",
+    ),
+]
 
 api_urlpatterns = [
-    path("predictions.csv", PredictionCsvApi.as_view(), name="prediction-csv"),
+    path("predictions.csv", api.PredictionCsvApi.as_view(), name="prediction-csv"),
+    path("monitoring.csv", api.MonitoringCsvApi.as_view(), name="monitoring-csv"),
+    path(
+        "models/<int:version_id>/prospective.csv",
+        api.ProspectiveCsvApi.as_view(),
+        name="prospective-csv",
+    ),
+    path("models/<int:version_id>/drift.csv", api.DriftCsvApi.as_view(), name="drift-csv"),
 ]

@@ -31,6 +31,7 @@ from modelops.nodes.services import (
     node_enrol,
     node_enrolment_renew,
     node_heartbeat,
+    node_link_key,
     node_revoke,
     rollout_rollback,
     rollout_start,
@@ -70,6 +71,10 @@ class NodeEnrolApi(APIView):
         node = serializers.CharField()
         center = serializers.CharField()
         token = serializers.CharField(help_text="The node token: shown this once")
+        link_key = serializers.CharField(
+            help_text="Hex key of the node's center: the node keys its results by it, the "
+            "import keys that center's scans, so a prediction finds its scan"
+        )
 
         class Meta:
             ref_name = "NodeEnrolOutput"
@@ -78,7 +83,14 @@ class NodeEnrolApi(APIView):
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         node, token = node_enrol(enrolment_token=data["enrolment_token"], hardware=data["hardware"])
-        return Response({"node": node.name, "center": node.center.name, "token": token})
+        return Response(
+            {
+                "node": node.name,
+                "center": node.center.name,
+                "token": token,
+                "link_key": node_link_key(node).hex(),
+            }
+        )
 
 
 class DesiredBuildSerializer(serializers.Serializer):
@@ -147,6 +159,9 @@ class NodeBuildFileApi(NodeView):
 class NodePredictionApi(NodeView):
     class InputSerializer(serializers.Serializer):
         key = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", help_text="Idempotency key")
+        series = serializers.RegexField(
+            r"^[0-9a-f]{40}$", help_text="The series' link under the center's link key"
+        )
         build = serializers.IntegerField(**ID)
         scored_at = serializers.DateTimeField()
         scores = serializers.DictField(

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from annotations.dicom.link import center_link_key
 from annotations.models import Center, JobStatus
 from ichlabel.errors import Conflict, InvalidInput, NotAllowed
 from modelops.models import (
@@ -87,6 +88,11 @@ def node_enrol(*, enrolment_token: str, hardware: dict) -> tuple[EdgeNode, str]:
     node.hardware = {str(k)[:64]: str(v)[:256] for k, v in list(hardware.items())[:32]}
     node.save()
     return node, token
+
+
+def node_link_key(node: EdgeNode) -> bytes:
+    """The link key of the node's center (``annotations/dicom/link.py``)."""
+    return center_link_key(settings.DEID_SECRET, node.center.name)
 
 
 def node_revoke(*, node: EdgeNode) -> None:

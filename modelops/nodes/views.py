@@ -12,8 +12,8 @@ from annotations.models import Center, JobStatus
 from annotations.pages import query_number
 from ichlabel.errors import DomainError
 from modelops.builds.selectors import build_list
-from modelops.models import ModelStatus
-from modelops.monitoring.selectors import monitoring_rows
+from modelops.models import ModelStatus, ModelVersion
+from modelops.monitoring.selectors import monitoring_chart, monitoring_rows
 from modelops.monitoring.services import STAGES
 from modelops.nodes.selectors import node_alerts, node_list, rollout_list
 from modelops.nodes.services import (
@@ -32,6 +32,7 @@ MONITORING_DAYS = 30
 class NodesView(ModelOpsPage):
     def get(self, request):
         nodes = list(node_list())
+        monitoring = monitoring_rows(days=MONITORING_DAYS)
         for node in nodes:
             node.fresh = heartbeat_is_fresh(node)
         context = {
@@ -48,7 +49,11 @@ class NodesView(ModelOpsPage):
             )
             .order_by("-number")[:20],
             "rollouts": rollout_list()[:20],
-            "monitoring": monitoring_rows(days=MONITORING_DAYS),
+            "monitoring": monitoring,
+            "monitoring_chart": monitoring_chart(monitoring),
+            "prospective_versions": ModelVersion.objects.filter(builds__predictions__isnull=False)
+            .distinct()
+            .order_by("-created_at"),
             "monitoring_days": MONITORING_DAYS,
             "stages": STAGES,
         }

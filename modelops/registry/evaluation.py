@@ -44,12 +44,36 @@ def evaluation_report(
     ``HEMORRHAGE_CLASSES`` order. Returns a JSON-ready report."""
     if threshold_split not in splits:
         raise ValueError(f"thresholds are chosen on {threshold_split!r}, which has no scans")
-    if proportion_method not in (WILSON, CLOPPER_PEARSON):
-        raise ValueError(f"unknown proportion method {proportion_method!r}")
     thresholds = _thresholds(
         *splits[threshold_split], criterion=criterion, target_sensitivity=target_sensitivity
     )
-    cuts = {name: entry["value"] for name, entry in thresholds.items()}
+    methods = {"proportion_method": proportion_method, "auroc_method": auroc_method, "seed": seed}
+    report = frozen_threshold_report(
+        splits, {name: entry["value"] for name, entry in thresholds.items()}, **methods
+    )
+    # The threshold split's scan scores: the reference a deployed model's scores are held
+    # against (drift, modelops.metrics.drift).
+    reference = np.asarray(splits[threshold_split][1], dtype=float)
+    return {
+        **report,
+        "threshold_split": threshold_split,
+        "thresholds": thresholds,
+        "reference_scores": {"split": threshold_split, "scores": reference.round(5).tolist()},
+    }
+
+
+def frozen_threshold_report(
+    splits: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    cuts: Mapping[str, float],
+    *,
+    proportion_method: str = WILSON,
+    auroc_method: str = DELONG,
+    seed: int = 0,
+) -> dict:
+    """The report of ``splits`` at thresholds frozen before (``cuts``: class -> value), e.g. a
+    deployed model's prospective scans at the thresholds it was chosen with."""
+    if proportion_method not in (WILSON, CLOPPER_PEARSON):
+        raise ValueError(f"unknown proportion method {proportion_method!r}")
     report_splits = {}
     for name in split_names(splits):
         labels, scores = (np.asarray(a) for a in splits[name])
@@ -77,8 +101,6 @@ def evaluation_report(
             "f1": "bootstrap",
             "confidence": 0.95,
         },
-        "threshold_split": threshold_split,
-        "thresholds": thresholds,
         "splits": report_splits,
     }
 

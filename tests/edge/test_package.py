@@ -16,6 +16,8 @@ FORBIDDEN = ("django", "keras", "tensorflow", "jax", "torch", "scipy")
 SHARED = [
     "annotations/__init__.py",
     "annotations/vocabulary.py",
+    "annotations/dicom/__init__.py",
+    "annotations/dicom/link.py",
     "modelops/builds/__init__.py",
     "modelops/builds/manifest.py",
     "modelops/ml/__init__.py",

@@ -1,10 +1,12 @@
 /**
  * Page script of the ML engineer's pages: the workspace (/models/), a training run
  * (/models/runs/<id>/), a model version (/models/versions/<id>/) and a saliency study's results
- * (/likert/<id>/results/: the score distributions as a chart). The compare page needs none. The
+ * (/likert/<id>/results/: the score distributions as a chart), the inference nodes (/models/nodes/)
+ * and a model's prospective page (their charts). The compare page needs none. The
  * page's root gets data-ready="true" once its controls are live.
  */
 import { scoreHistogramChart, type ScoreHistogram } from "../modelops/charts";
+import { initMonitoringCharts } from "../modelops/monitoring";
 import { initRun } from "../modelops/run";
 import { initVersion } from "../modelops/version";
 import { initWorkspace } from "../modelops/workspace";
@@ -32,3 +34,4 @@ if (histograms?.textContent) {
     figure.dataset["drawn"] = "true";
   }
 }
+initMonitoringCharts();

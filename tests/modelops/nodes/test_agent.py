@@ -2,7 +2,8 @@
 HTTP to a live server) enrols with its one-time token, is told to run the canary build, fetches
 it, verifies and health-checks it against the key it pinned, switches to it, and reports; the
 rollout then expands. A tampered build is refused by the node, which keeps serving its build,
-and the rollout rolls back on that report.
+and the rollout rolls back on that report. A series in the PACS goes through the node's round
+and back to ICHLabel, where its imported scan is found by the series link.
 """
 
 import io
@@ -15,12 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from annotations.ingest.services import import_batch_import_paths
+from annotations.models import Center, ImportBatch, Scan
 from modelops.builds.manifest import public_key_pem
 from modelops.builds.selectors import build_dir
 from modelops.builds.services import model_build_execute, model_build_request
 from modelops.builds.signing import verifying_key
 from modelops.models import EdgeNode, Rollout
+from modelops.monitoring.prospective import linked_scans
 from modelops.nodes.services import node_create, rollout_start
+from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,53 +120,15 @@ def test_a_build_goes_from_the_app_to_a_node_and_a_tampered_one_is_refused(
     assert code == 0 and status["active"]["build"] == first.number
 
 
-def test_a_revoked_node_is_refused(approved_model, node_config, jobs_queued):
-    node, enrolment = node_create(
-        name="jetson-2", center=_site(approved_model), created_by=approved_model.engineer
-    )
+def test_a_revoked_node_is_refused(node_config, jobs_queued):
+    engineer = user_with_role("mlengineer", "ml_engineer")
+    center = Center.objects.create(name="Center R", split="test")
+    node, enrolment = node_create(name="jetson-2", center=center, created_by=engineer)
     assert _agent(node_config, "enrol", "--token", enrolment)[0] == 0
     assert _agent(node_config, "enrol", "--token", enrolment)[0] == 1  # one-time
     EdgeNode.objects.filter(pk=node.pk).update(token_hash="")
     code, answer = _agent(node_config, "sync")
     assert code == 1 and "refused the node" in answer["error"]
-
-
-def test_results_wait_on_disk_while_ichlabel_is_down_and_arrive_once(
-    approved_model, node_config, jobs_queued, tmp_path, live_server
-):
-    """The outbox of the agent (its own module, in this process): ICHLabel unreachable, the
-    result waits; back, it arrives; sent again (an answer lost), it is still one prediction."""
-    sys.path.append(str(ROOT / "edge"))
-    from ichlabel_edge.client import Client
-    from ichlabel_edge.outbox import Outbox
-
-    from modelops.models import Prediction
-
-    build = _build(approved_model)
-    node, enrolment = node_create(
-        name="jetson-3", center=_site(approved_model), created_by=approved_model.engineer
-    )
-    assert _agent(node_config, "enrol", "--token", enrolment)[0] == 0
-    token = (node_config.parent / "token").read_text()
-    result = {
-        "key": "series-1",
-        "build": build.number,
-        "scored_at": "2026-12-04T12:00:00+00:00",
-        "scores": {c: 0.2 for c in ("any", "iph", "ivh", "sah", "sdh", "edh")},
-        "decision": {c: False for c in ("any", "iph", "ivh", "sah", "sdh", "edh")},
-        "timings_ms": {"total": 12000.0},
-    }
-    outbox = Outbox(tmp_path / "node")
-    outbox.put(result)
-
-    down = Client("http://127.0.0.1:9", token, timeout_s=2)  # nothing listens there
-    assert outbox.deliver(down) == {"delivered": 0, "waiting": 1}
-    assert not Prediction.objects.exists()
-
-    up = Client(live_server.url, token)
-    up.report(result)  # delivered once, but the node never heard back: it sends it again
-    assert outbox.deliver(up) == {"delivered": 1, "waiting": 0}
-    assert Prediction.objects.filter(node=node, key="series-1").count() == 1
 
 
 @pytest.fixture
@@ -198,11 +165,13 @@ def _phantom_series_of_today(tmp_path) -> list[Path]:
 
 
 def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
-    approved_model, node_config, jobs_queued, tmp_path, pacs
+    approved_model, node_config, jobs_queued, tmp_path, pacs, live_server
 ):
     """The node's whole round: a new series in Orthanc is found by the rules once stable,
-    scored by the active build, its SR and key-slice captures stored back in Orthanc, and its
-    result (with each stage's time) recorded by ICHLabel; a second round scores nothing."""
+    scored by the active build, its SR and key-slice captures stored back in Orthanc; its
+    result (with each stage's time) waits on disk while ICHLabel is unreachable and is recorded
+    once when it is back, however often it is sent; a second round scores nothing. The series
+    imported into ICHLabel later is the prediction's scan."""
     import pydicom
     from highdicom.sr import Comprehensive3DSR
 
@@ -212,19 +181,26 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
         node_config.read_text() + f'\n[pacs]\ndicomweb_url = "{pacs.dicomweb_url}"\nstable_s = 0\n'
     )
     build = _build(approved_model)
+    center = _site(approved_model)
     node, enrolment = node_create(
-        name="jetson-4", center=_site(approved_model), created_by=approved_model.engineer
+        name="jetson-4", center=center, created_by=approved_model.engineer
     )
     assert _agent(node_config, "enrol", "--token", enrolment)[0] == 0
     rollout_start(build=build, canary=node, created_by=approved_model.engineer)
     assert _agent(node_config, "sync")[1]["action"] == "installed"
     files = _phantom_series_of_today(tmp_path)
     pacs.upload(files)
+    offline = node_config.with_name("offline.toml")  # ICHLabel where nothing listens
+    offline.write_text(node_config.read_text().replace(live_server.url, "http://127.0.0.1:9"))
 
-    code, scanned = _agent(node_config, "scan")
+    code, scanned = _agent(offline, "scan")
 
     assert code == 0, scanned
-    assert len(scanned["series"]) == 1 and scanned["results"] == {"delivered": 1, "waiting": 0}
+    assert len(scanned["series"]) == 1 and scanned["results"] == {"delivered": 0, "waiting": 1}
+    assert not Prediction.objects.exists()
+    waiting = json.loads(next((tmp_path / "node" / "outbox").glob("*.json")).read_text())
+    code, scanned = _agent(node_config, "scan")  # ICHLabel back: the result arrives
+    assert code == 0 and scanned == {"series": [], "results": {"delivered": 1, "waiting": 0}}
     prediction = Prediction.objects.get(node=node)
     assert prediction.build == build and set(prediction.scores) == set(prediction.decision)
     assert len(prediction.slice_scores) == len(files)
@@ -232,11 +208,20 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     assert set(prediction.timings_ms) == stages and prediction.timings_ms["total"] > 0
     source_uid = pydicom.dcmread(files[0]).SeriesInstanceUID
     assert source_uid not in prediction.key and source_uid not in json.dumps(prediction.scores)
+    # Sent again (its answer lost): still one prediction.
+    token = (node_config.parent / "token").read_text()
+    resent = urllib.request.Request(
+        f"{live_server.url}/api/v1/modelops/node/predictions/",
+        data=json.dumps(waiting).encode(),
+        headers={"Authorization": f"Node {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(resent) as answer:  # noqa: S310
+        assert answer.status == 200
+    assert Prediction.objects.filter(node=node).count() == 1
     # The SR is in the PACS, in the scan's study, and reads back as the model's unverified result.
     series = pacs.rest("GET", "/series?expand")
-    assert len(series) >= 2
     sr_series = [s for s in series if s["MainDicomTags"].get("Modality") == "SR"]
-    assert len(sr_series) == 1
+    assert len(series) >= 2 and len(sr_series) == 1
     instance = sr_series[0]["Instances"][0]
     with urllib.request.urlopen(f"{pacs.url}/instances/{instance}/file") as answer:  # noqa: S310
         sr = pydicom.dcmread(io.BytesIO(answer.read()))
@@ -246,3 +231,10 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     # Handled: the next round finds nothing new.
     assert _agent(node_config, "scan")[1]["series"] == []
     assert Prediction.objects.filter(node=node).count() == 1
+    # The series imported into ICHLabel (de-identified) is the prediction's scan.
+    batch, _ = import_batch_import_paths(
+        paths=[files[0].parent], center=center, split=None, source=ImportBatch.Source.UPLOAD
+    )
+    scan = Scan.objects.get(import_batch=batch)
+    assert scan.series_instance_uid != source_uid
+    assert linked_scans([prediction]) == {prediction.pk: scan.pk}

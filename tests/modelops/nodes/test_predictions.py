@@ -3,6 +3,7 @@ is not counted twice), checked at the edge, and shown per node with the latency 
 the failures with their reasons, and as CSV."""
 
 import csv
+import hashlib
 import io
 from datetime import timedelta
 
@@ -50,9 +51,14 @@ def _node(name: str) -> APIClient:
     return client
 
 
+def _link(key: str) -> str:
+    return hashlib.sha1(key.encode()).hexdigest()  # 40 hex digits, as a series' link is
+
+
 def _report(key: str, total_ms: float, positive: bool = False, **extra) -> dict:
     return {
         "key": key,
+        "series": _link(key),
         "build": 3,
         "scored_at": timezone.now().isoformat(),
         "scores": {c: (0.9 if positive else 0.1) for c in CLASSES},
@@ -85,6 +91,7 @@ def test_a_result_is_recorded_once_per_key(world):
         ({"scores": {**{c: 0.1 for c in CLASSES}, "any": 1.5}}, "less than or equal"),
         ({"timings_ms": {"coffee": 3}}, "Unknown stages"),
         ({"key": "../../x"}, "key"),
+        ({"series": "1.2.840.113619.2.55"}, "series"),  # a UID, not a link
         ({"build": 99}, "No build 99"),
     ],
 )
@@ -98,7 +105,8 @@ def test_the_nodes_page_shows_latency_failures_and_the_csv(client, world):
     for index, total in enumerate((8000, 10000, 12000, 30000)):
         _node("jetson-1").post(URL, _report(f"a{index}", total), format="json")
     _node("jetson-2").post(URL, _report("b0", 5000, positive=True), format="json")
-    failed = {"key": "b1", "build": 3, "scored_at": timezone.now().isoformat()}
+    failed = {"key": "b1", "series": _link("b1"), "build": 3}
+    failed["scored_at"] = timezone.now().isoformat()
     failed["error"] = "series has 2 slices: too few to score"
     assert _node("jetson-2").post(URL, failed, format="json").status_code == 201
     client.force_login(world["engineer"])
