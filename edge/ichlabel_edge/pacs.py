@@ -1,34 +1,21 @@
-"""Watching the PACS over DICOMweb: which new series to score, once they are complete.
+"""Watching the PACS over DICOMweb (``dicomweb-client``): QIDO-RS to list and sample series,
+WADO-RS to retrieve them, STOW-RS to store the node's results.
 
 ``PacsWatcher.new_series(since)`` asks the PACS (QIDO-RS, ``/series``) for the series of studies
-dated ``since`` or later, with the attributes the rules look at, and returns those that
-
-1. meet the series selection rules (``selection.py``: MONAI Deploy's JSON format); an attribute
-   the PACS does not answer for the series (ImageType often) is read from one instance's
-   metadata (QIDO-RS for its UID, then WADO-RS metadata), once per series;
-2. name no contrast agent (``selection.contrast_given``), unless the watcher is told otherwise;
-3. are stable: their instance count has not changed for ``stable_s`` seconds, as seen by this
-   watcher's own polls (a series seen once is never stable yet; a restart waits anew);
-4. are not handled yet: ``mark_handled`` records a series in ``<data_dir>/pacs/handled.json``
-   (replaced whole, synced), so a restarted agent does not score it again.
-
-The rules are applied to each series on its own (the SDK's ``all_matched``): a PACS never says
-that a study is complete. ``retrieve`` fetches a series' instances (WADO-RS) as pydicom datasets,
-uncompressed (Explicit VR Little Endian, the PACS transcodes). Handled series are forgotten
-after ``keep_days``, and ``since`` is raised to the day after that horizon, so a forgotten series
-(handled on or after its StudyDate) is never asked for again.
+dated ``since`` or later, with the attributes the rules look at; what it returns (selected,
+without contrast, stable, not handled yet) and the record of handled series are the same for
+every protocol (``watching.py``). An attribute the PACS does not answer for the series is read
+from one instance's metadata (QIDO-RS for its UID, then WADO-RS metadata). ``retrieve`` fetches
+a series' instances (WADO-RS) as pydicom datasets, uncompressed (Explicit VR Little Endian, the
+PACS transcodes).
 
 Errors say whether to retry: ``PacsUnreachable`` (no answer, a timeout, 5xx) may pass;
 ``PacsError`` (a 4xx: a wrong URL, a refused request) will not by itself.
 """
 
-import json
-import os
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,106 +23,19 @@ import requests
 from dicomweb_client import DICOMwebClient
 from pydicom import Dataset
 
-from ichlabel_edge.selection import Rules, SeriesAttributes, contrast_given, default_rules
-from ichlabel_edge.slots import NodeError
+from ichlabel_edge.watching import PacsError, PacsUnreachable, Series, SeriesWatcher
 
-HANDLED = Path("pacs") / "handled.json"
-# What the watcher itself needs of each series, besides what the rules look at.
-FIELDS = (
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "StudyDate",
-    "Modality",
-    "SeriesDescription",
-    "SeriesNumber",
-    "NumberOfSeriesRelatedInstances",
-    "ContrastBolusAgent",
-)
+# Importers of this module find the watcher's common names here too.
+__all__ = ["PacsError", "PacsUnreachable", "PacsWatcher", "Series", "dicomweb_client"]
 
 
-class PacsUnreachable(Exception):
-    """No usable answer from the PACS; trying again later may succeed."""
+class PacsWatcher(SeriesWatcher):
+    """Watches the PACS that ``client`` talks to; keeps its record under ``data_dir``
+    (the options: ``SeriesWatcher``'s)."""
 
-
-class PacsError(Exception):
-    """The PACS refused the request (4xx); trying again will not help by itself."""
-
-
-@dataclass(frozen=True)
-class Series:
-    """A series to score: selected by the rule named ``selection``, with ``instances`` images."""
-
-    study_instance_uid: str
-    series_instance_uid: str
-    selection: str
-    series_description: str
-    instances: int
-
-
-@dataclass
-class _Seen:
-    instances: int
-    since: float  # the watcher's clock when it first saw this many instances
-    selection: str | None  # None: not for the model (decided once per series)
-
-
-class PacsWatcher:
-    """Watches the PACS that ``client`` talks to; keeps its record under ``data_dir``."""
-
-    def __init__(
-        self,
-        client: DICOMwebClient,
-        data_dir: Path,
-        *,
-        rules: Rules | None = None,
-        stable_s: float = 60.0,
-        exclude_contrast: bool = True,
-        keep_days: int = 30,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, client: DICOMwebClient, data_dir: Path, **options: Any) -> None:
+        super().__init__(data_dir, **options)
         self.client = client
-        self.rules = rules or default_rules()
-        self.stable_s = stable_s
-        self.exclude_contrast = exclude_contrast
-        if keep_days < 1:
-            raise ValueError("keep_days must be 1 or more")
-        self.keep_days = keep_days
-        self.clock = clock
-        self.record = Path(data_dir) / HANDLED
-        self._seen: dict[str, _Seen] = {}
-        self._handled = self._read_record()
-
-    def new_series(self, since: date) -> list[Series]:
-        """Series of studies dated ``since`` or later (a study without StudyDate is not found)
-        that meet the rules, are stable and are not handled yet, in the order the PACS lists
-        them. Instances that arrive after a series was handled are not looked at."""
-        since = max(since, date.today() - timedelta(days=self.keep_days - 1))
-        fields = sorted(set(FIELDS) | self.rules.keywords())
-        with _calling(self.client.base_url):
-            found = self.client.search_for_series(
-                search_filters={"StudyDate": f"{since:%Y%m%d}-"}, fields=fields, get_remaining=True
-            )
-        now = self.clock()
-        ready, listed = [], set()
-        for answer in found:
-            values = _dataset(answer)
-            uid = str(values.get("SeriesInstanceUID", ""))
-            study = str(values.get("StudyInstanceUID", ""))
-            listed.add(uid)
-            if not uid or not study or uid in self._handled:
-                continue
-            instances = self._count(values, study, uid)
-            seen = self._seen.get(uid)
-            if seen is None:
-                seen = _Seen(instances, now, self._select(values, study, uid, instances))
-                self._seen[uid] = seen
-            elif seen.instances != instances:
-                seen.instances, seen.since = instances, now
-            if seen.selection is not None and now - seen.since >= self.stable_s:
-                description = str(values.get("SeriesDescription", "") or "")
-                ready.append(Series(study, uid, seen.selection, description, instances))
-        self._seen = {uid: seen for uid, seen in self._seen.items() if uid in listed}
-        return ready
 
     def retrieve(self, series: Series) -> list[Dataset]:
         """Every instance of ``series``, uncompressed."""
@@ -149,39 +49,12 @@ class PacsWatcher:
         with _calling(self.client.base_url):
             self.client.store_instances(list(datasets))
 
-    def mark_handled(self, series: Series, outcome: str) -> None:
-        """Records ``series`` as handled (``outcome``: e.g. "scored", or why it failed), so
-        ``new_series`` never returns it again, after a restart too."""
-        now = datetime.now(UTC)
-        horizon = now - timedelta(days=self.keep_days)
-        self._handled = {
-            uid: entry
-            for uid, entry in self._handled.items()
-            if datetime.fromisoformat(entry["handled_at"]) >= horizon
-        }
-        self._handled[series.series_instance_uid] = {
-            "study_instance_uid": series.study_instance_uid,
-            "selection": series.selection,
-            "outcome": outcome,
-            "handled_at": now.isoformat(),
-        }
-        self._write_record()
-        self._seen.pop(series.series_instance_uid, None)
-
-    def handled(self) -> dict[str, dict[str, str]]:
-        """Series instance UID -> what the record says of it."""
-        return dict(self._handled)
-
-    # The rules
-
-    def _select(self, values: Dataset, study: str, uid: str, instances: int) -> str | None:
-        series = SeriesAttributes(
-            values, lambda: self._first_instance(study, uid), instances=instances
-        )
-        selection = self.rules.match(series)
-        if selection is not None and self.exclude_contrast and contrast_given(series):
-            return None
-        return selection
+    def _find_series(self, since: date, fields: list[str]) -> list[Dataset]:
+        with _calling(self.client.base_url):
+            found = self.client.search_for_series(
+                search_filters={"StudyDate": f"{since:%Y%m%d}-"}, fields=fields, get_remaining=True
+            )
+        return [_dataset(answer) for answer in found]
 
     def _first_instance(self, study: str, uid: str) -> Dataset | None:
         with _calling(self.client.base_url):
@@ -191,48 +64,9 @@ class PacsWatcher:
             sop = str(_dataset(found[0]).get("SOPInstanceUID", ""))
             return _dataset(self.client.retrieve_instance_metadata(study, uid, sop))
 
-    def _count(self, values: Dataset, study: str, uid: str) -> int:
-        count = values.get("NumberOfSeriesRelatedInstances")
-        if count not in (None, ""):
-            return int(count)
+    def _count_instances(self, study: str, uid: str) -> int:
         with _calling(self.client.base_url):  # a PACS that does not count: list the instances
             return len(self.client.search_for_instances(study, uid, get_remaining=True))
-
-    # The record of handled series
-
-    def _read_record(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.record.read_text())
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as error:
-            raise NodeError(f"the record of handled series {self.record}: {error}") from error
-        series = data.get("series") if isinstance(data, dict) else None
-        if not isinstance(series, dict):
-            raise NodeError(f"the record of handled series {self.record} has no series")
-        for uid, entry in series.items():
-            try:
-                datetime.fromisoformat(entry["handled_at"])
-            except (TypeError, KeyError, ValueError) as error:
-                raise NodeError(f"{self.record}: series {uid} has no valid handled_at") from error
-        return series
-
-    def _write_record(self) -> None:
-        partial = self.record.with_name(self.record.name + ".partial")
-        try:
-            self.record.parent.mkdir(parents=True, exist_ok=True)
-            with open(partial, "w") as handle:
-                json.dump({"series": self._handled}, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, self.record)
-            directory = os.open(self.record.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        except OSError as error:
-            raise NodeError(f"cannot write {self.record}: {error}") from error
 
 
 def dicomweb_client(url: str, *, timeout_s: float = 30.0, attempts: int = 3) -> DICOMwebClient:

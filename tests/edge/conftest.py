@@ -20,6 +20,7 @@ from ichlabel_edge.slots import Slots  # noqa: E402
 
 from modelops.builds.manifest import public_key_pem  # noqa: E402
 from tests.edge.builds import ModelFiles, make_model_files, write_build  # noqa: E402
+from tests.edge.series import PacsSeries, pacs_series  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +101,10 @@ def orthanc(orthanc_server):
     """The session's Orthanc, emptied for this test."""
     orthanc_server.clear()
     return orthanc_server
+
+
+@pytest.fixture(scope="module")
+def series_files(tmp_path_factory) -> PacsSeries:
+    """The series a PACS test pushes into its Orthanc (``series.pacs_series``), made once per
+    module."""
+    return pacs_series(tmp_path_factory.mktemp("pacs"))

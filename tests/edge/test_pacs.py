@@ -5,103 +5,22 @@ their instance count has held still, retrieves every instance, and after a resta
 find the series it handled."""
 
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from ichlabel_edge.pacs import PacsUnreachable, PacsWatcher, dicomweb_client
 from ichlabel_edge.slots import NodeError
-from pydicom import dcmread
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian
 
-from annotations.phantoms import write_phantoms
 from tests.edge.orthanc import free_port
+from tests.edge.series import stable_series
 
 STABLE_S = 1.0
 
 
-@dataclass(frozen=True)
-class SeriesFiles:
-    study_instance_uid: str
-    series_instance_uid: str
-    files: list[Path]
-
-    @property
-    def sop_instance_uids(self) -> set[str]:
-        return {str(dcmread(f, stop_before_pixels=True).SOPInstanceUID) for f in self.files}
-
-
-@dataclass(frozen=True)
-class Pacs:
-    phantoms: list[SeriesFiles]  # to be scored
-    others: list[SeriesFiles]  # localizer, contrast by description, contrast by agent
-
-    @property
-    def all(self) -> list[SeriesFiles]:
-        return self.phantoms + self.others
-
-
-def _derived(source: list[Path], directory: Path, **changes) -> SeriesFiles:
-    """A new series in the same study made of copies of ``source`` slices with ``changes``."""
-    directory.mkdir()
-    series_uid = generate_uid()
-    for index, file in enumerate(source):
-        ds = dcmread(file)
-        ds.SeriesInstanceUID = series_uid
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        ds.SeriesNumber = 90 + len(list(directory.parent.iterdir()))
-        for keyword, value in changes.items():
-            setattr(ds, keyword, value)
-        ds.save_as(directory / f"{index}.dcm")
-    return SeriesFiles(str(ds.StudyInstanceUID), series_uid, sorted(directory.iterdir()))
-
-
-@pytest.fixture(scope="module")
-def series_files(tmp_path_factory) -> Pacs:
-    """Two phantom series dated today (a watcher looks at recent studies), and beside them a
-    localizer (ImageType LOCALIZER), a contrast series (by its description) and one whose only
-    hint is its ContrastBolusAgent."""
-    root = tmp_path_factory.mktemp("pacs")
-    write_phantoms(root / "phantoms", scans=2, seed=11, size=64)
-    today = date.today().strftime("%Y%m%d")
-    phantoms = []
-    for folder in sorted(p for p in (root / "phantoms").iterdir() if p.is_dir()):
-        files = sorted(folder.iterdir())
-        for file in files:
-            ds = dcmread(file)
-            ds.StudyDate = today
-            ds.save_as(file)
-        first = dcmread(files[0], stop_before_pixels=True)
-        phantoms.append(
-            SeriesFiles(str(first.StudyInstanceUID), str(first.SeriesInstanceUID), files)
-        )
-    made = root / "made"
-    made.mkdir()
-    one, two = phantoms[0].files, phantoms[1].files
-    others = [
-        _derived(one[:2], made / "localizer", ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"]),
-        _derived(
-            two[:4],
-            made / "contrast",
-            SeriesDescription="HEAD W/ CONTRAST 5mm",
-            ContrastBolusAgent="IOPAMIDOL",
-        ),
-        _derived(one[:4], made / "agent", ContrastBolusAgent="OMNIPAQUE 350"),
-    ]
-    return Pacs(phantoms, others)
-
-
 def watcher(orthanc, data_dir: Path) -> PacsWatcher:
     return PacsWatcher(dicomweb_client(orthanc.dicomweb_url), data_dir, stable_s=STABLE_S)
-
-
-def stable_series(watcher: PacsWatcher, since: date | None = None) -> list:
-    """``new_series`` after the series have had time to settle (a first poll, a wait, a poll)."""
-    since = since or date.today()
-    watcher.new_series(since)
-    time.sleep(STABLE_S + 0.2)
-    return watcher.new_series(since)
 
 
 def test_the_rules_find_the_phantom_series_and_not_the_localizer_or_contrast(
