@@ -12,6 +12,10 @@ file's folder, so a config and its key can travel together.
     [ichlabel]                                           # for enrol, sync and run
     url = "https://ichlabel.example.org"
     token_file = "/etc/ichlabel-edge/token"
+
+    [pacs]                                               # for scan and run: DICOMweb ...
+    dicomweb_url = "http://pacs.example.org/dicom-web"
+    # dimse = { host = "pacs.example.org", port = 104, called_ae = "PACS" }   # ... or DIMSE
 """
 
 import tomllib
@@ -26,7 +30,12 @@ from modelops.builds.manifest import BuildRefused, load_public_key
 
 TOP_LEVEL = {"data_dir", "public_key", "ichlabel", "pacs"}
 ICHLABEL_KEYS = {"url", "token_file"}
-PACS_KEYS = {"dicomweb_url", "rules", "stable_s"}
+PACS_KEYS = {"dicomweb_url", "dimse", "rules", "stable_s"}
+DIMSE_KEYS = {"host", "port", "called_ae", "calling_ae", "timeout_s"}
+# The node's AE title when the config names none; the PACS must know it (C-FIND, C-GET rights).
+CALLING_AE = "ICHLABEL-EDGE"
+# A PACS that does not answer within this long is taken as unreachable for the round.
+DIMSE_TIMEOUT_S = 10.0
 
 
 class ConfigError(Exception):
@@ -42,13 +51,30 @@ class Server:
 
 
 @dataclass(frozen=True)
-class Pacs:
-    """The PACS the node watches over DICOMweb; ``rules``: a MONAI Deploy series-selection
-    file (None: the agent's default rules); ``stable_s``: how long a series must not grow."""
+class Dimse:
+    """A PACS's DICOM port: ``called_ae`` its AE title, ``calling_ae`` the node's; each
+    connection, association and DIMSE answer waits at most ``timeout_s``."""
 
-    dicomweb_url: str
+    host: str
+    port: int
+    called_ae: str
+    calling_ae: str = CALLING_AE
+    timeout_s: float = DIMSE_TIMEOUT_S
+
+    def __str__(self) -> str:
+        return f"{self.called_ae} at {self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Pacs:
+    """The PACS the node watches, over DICOMweb (``dicomweb_url``) or DIMSE (``dimse``), exactly
+    one; ``rules``: a MONAI Deploy series-selection file (None: the agent's default rules);
+    ``stable_s``: how long a series must not grow."""
+
+    dicomweb_url: str | None
     rules: Path | None
     stable_s: float
+    dimse: Dimse | None = None
 
 
 @dataclass(frozen=True)
@@ -110,14 +136,56 @@ def _pacs(path: Path, table: Any) -> Pacs:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [pacs] must be a table")
     _only(path, table, PACS_KEYS, "pacs.")
-    url = _text(path, table, "dicomweb_url", "pacs.")
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ConfigError(f"{path}: pacs.dicomweb_url must be an http(s) URL, not {url!r}")
-    stable_s = table.get("stable_s", 60)
-    if isinstance(stable_s, bool) or not isinstance(stable_s, int | float) or stable_s < 0:
-        raise ConfigError(f"{path}: pacs.stable_s must be a number of seconds, 0 or more")
+    if ("dicomweb_url" in table) == ("dimse" in table):
+        raise ConfigError(f"{path}: [pacs] needs exactly one of dicomweb_url and dimse")
+    url, dimse = None, None
+    if "dicomweb_url" in table:
+        url = _text(path, table, "dicomweb_url", "pacs.")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"{path}: pacs.dicomweb_url must be an http(s) URL, not {url!r}")
+        url = url.rstrip("/")
+    else:
+        dimse = _dimse(path, table["dimse"])
+    stable_s = _seconds(path, table, "stable_s", "pacs.", 60)
     rules = _path(path, table, "rules", "pacs.") if "rules" in table else None
-    return Pacs(dicomweb_url=url.rstrip("/"), rules=rules, stable_s=float(stable_s))
+    return Pacs(dicomweb_url=url, rules=rules, stable_s=stable_s, dimse=dimse)
+
+
+def _dimse(path: Path, table: Any) -> Dimse:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: pacs.dimse must be a table (host, port, called_ae)")
+    _only(path, table, DIMSE_KEYS, "pacs.dimse.")
+    port = table.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f"{path}: pacs.dimse.port must be a port number (1 to 65535)")
+    timeout_s = _seconds(path, table, "timeout_s", "pacs.dimse.", DIMSE_TIMEOUT_S)
+    if timeout_s <= 0:
+        raise ConfigError(f"{path}: pacs.dimse.timeout_s must be more than 0")
+    return Dimse(
+        host=_text(path, table, "host", "pacs.dimse."),
+        port=port,
+        called_ae=_ae_title(path, table, "called_ae"),
+        calling_ae=_ae_title(path, table, "calling_ae") if "calling_ae" in table else CALLING_AE,
+        timeout_s=timeout_s,
+    )
+
+
+def _ae_title(path: Path, table: dict[str, Any], key: str) -> str:
+    """An AE title as DICOM allows it: 1 to 16 printable ASCII characters, no backslash."""
+    title = _text(path, table, key, "pacs.dimse.")
+    if len(title) > 16 or not title.isascii() or not title.isprintable() or "\\" in title:
+        raise ConfigError(
+            f"{path}: pacs.dimse.{key} must be an AE title (1 to 16 ASCII characters, "
+            f"no backslash), not {title!r}"
+        )
+    return title
+
+
+def _seconds(path: Path, table: dict[str, Any], key: str, prefix: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{path}: {prefix}{key} must be a number of seconds, 0 or more")
+    return float(value)
 
 
 def _only(path: Path, table: dict[str, Any], allowed: set[str], prefix: str) -> None:

@@ -3,11 +3,17 @@
 
 The server listens for HTTP on a free port and refuses every client but this machine
 (``RemoteAccessAllowed: false``; Orthanc 1.10, Debian 12's, has no option to bind an address).
-Its DICOM server is off: the agent talks DICOMweb only, so nothing listens for DIMSE. Storage
-lives in the temporary folder; ``StableAge`` is 2 s. The DICOMweb plugin is found, in order,
-at ``$ORTHANC_DICOMWEB_PLUGIN``, where Debian's package links it
-(``/usr/share/orthanc/plugins/libOrthancDicomWeb.so``), or as the versioned library under
-``/usr/lib/orthanc/``.
+By default its DICOM server is off. Storage lives in the temporary folder; ``StableAge`` is 2 s.
+The DICOMweb plugin is found, in order, at ``$ORTHANC_DICOMWEB_PLUGIN``, where Debian's package
+links it (``/usr/share/orthanc/plugins/libOrthancDicomWeb.so``), or as the versioned library
+under ``/usr/lib/orthanc/``.
+
+With ``dicom=True`` its DICOM port is open too, as AE ``PACS_AE``, checking the called AE title,
+and knowing the agent's AE ``EDGE_AE`` (from 127.0.0.1) as a modality that may C-FIND, C-GET and
+C-STORE. Orthanc would bind that port on every address, so this Orthanc runs in a network
+namespace of its own (``unshare --net``, as root; ``ip`` brings its loopback up) and is reached
+through relays on free 127.0.0.1 ports here (``relay.py``): ``url`` and ``dicom_port`` are the
+relays'. Where no namespace can be made, ``OrthancMissing`` says so.
 """
 
 import json
@@ -18,26 +24,33 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.edge.relay import NamespaceUnavailable, Relay
 
 PLUGIN_LINK = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 PLUGIN_DIR = Path("/usr/lib/orthanc")
 STABLE_AGE_S = 2
 START_TIMEOUT_S = 60
+PACS_AE = "ICHLABEL-PACS"
+EDGE_AE = "ICHLABEL-EDGE"
+# Inside its own namespace Orthanc has every port to itself.
+NAMESPACE_HTTP_PORT, NAMESPACE_DICOM_PORT = 8042, 4242
 
 
 class OrthancMissing(Exception):
     """Orthanc or its DICOMweb plugin is not installed here."""
 
 
-def find_binary() -> str:
-    """The ``Orthanc`` executable (Debian puts it in /usr/sbin, often not on a user's PATH)."""
+def find_binary(name: str = "Orthanc", package: str = "orthanc orthanc-dicomweb") -> str:
+    """An executable such as ``Orthanc`` (Debian puts it in /usr/sbin, often not on a user's
+    PATH)."""
     path = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/usr/local/sbin"
-    binary = shutil.which("Orthanc", path=path)
+    binary = shutil.which(name, path=path)
     if binary is None:
-        raise OrthancMissing("no Orthanc binary (apt-get install orthanc orthanc-dicomweb)")
+        raise OrthancMissing(f"no {name} binary (apt-get install {package})")
     return binary
 
 
@@ -66,11 +79,14 @@ def free_port() -> int:
 
 @dataclass
 class Orthanc:
-    """A running Orthanc: ``url`` its REST API, ``dicomweb_url`` its DICOMweb root."""
+    """A running Orthanc: ``url`` its REST API, ``dicomweb_url`` its DICOMweb root,
+    ``dicom_port`` its DICOM port (AE ``PACS_AE``) when it has one."""
 
     directory: Path
     port: int
     process: subprocess.Popen[bytes]
+    dicom_port: int | None = None
+    relays: list[Relay] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -103,6 +119,8 @@ class Orthanc:
             self.rest("DELETE", f"/patients/{patient}")
 
     def stop(self) -> None:
+        for relay in self.relays:
+            relay.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -112,13 +130,14 @@ class Orthanc:
                 self.process.wait()
 
 
-def start_orthanc(directory: Path) -> Orthanc:
+def start_orthanc(directory: Path, *, dicom: bool = False) -> Orthanc:
     """Starts Orthanc with its config, storage and log under ``directory``; returns once
-    ``/system`` answers. ``OrthancMissing`` when it is not installed."""
+    ``/system`` answers. ``OrthancMissing`` when it is not installed (or, with ``dicom``, when
+    no network namespace can be made for it)."""
     binary, plugin = find_binary(), find_plugin()
-    port = free_port()
     storage = directory / "storage"
     storage.mkdir(parents=True)
+    port = NAMESPACE_HTTP_PORT if dicom else free_port()
     config = {
         "Name": "ichlabel-test",
         "StorageDirectory": str(storage),
@@ -126,23 +145,106 @@ def start_orthanc(directory: Path) -> Orthanc:
         "HttpPort": port,
         "RemoteAccessAllowed": False,
         "AuthenticationEnabled": False,
-        "DicomServerEnabled": False,
+        "DicomServerEnabled": dicom,
         "StableAge": STABLE_AGE_S,
         "SaveJobs": False,
         "Plugins": [str(plugin)],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/", "EnableWado": False},
+        **(_dicom_config() if dicom else {}),
     }
     config_file = directory / "orthanc.json"
     config_file.write_text(json.dumps(config, indent=2))
+    command = [binary, str(config_file)]
+    if dicom:
+        command = _in_own_namespace(command)
     log = (directory / "orthanc.log").open("wb")
-    process = subprocess.Popen(
-        [binary, str(config_file)], stdout=log, stderr=subprocess.STDOUT, cwd=directory
-    )
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
     log.close()
     orthanc = Orthanc(directory=directory, port=port, process=process)
+    if dicom:
+        _relay(orthanc)
+    return _wait_until_up(orthanc)
+
+
+def _dicom_config() -> dict[str, Any]:
+    return {
+        "DicomAet": PACS_AE,
+        "DicomPort": NAMESPACE_DICOM_PORT,
+        "DicomCheckCalledAet": True,
+        "DicomCheckModalityHost": True,
+        "DicomScpTimeout": 10,
+        "DicomModalities": {
+            "edge": {
+                "AET": EDGE_AE,
+                "Host": "127.0.0.1",
+                "Port": 1,  # never used: C-GET answers on the agent's own association
+                "AllowEcho": True,
+                "AllowFind": True,
+                "AllowGet": True,
+                "AllowMove": False,
+                "AllowStore": True,
+            }
+        },
+    }
+
+
+def _in_own_namespace(command: list[str]) -> list[str]:
+    unshare = find_binary("unshare", "util-linux")
+    ip = find_binary("ip", "iproute2")
+    script = f'{ip} link set lo up && exec "$0" "$@"'
+    return [unshare, "--net", "sh", "-c", script, *command]
+
+
+def _relay(orthanc: Orthanc) -> None:
+    """Relays on free 127.0.0.1 ports here to Orthanc's HTTP and DICOM ports in its namespace;
+    ``orthanc.port`` and ``orthanc.dicom_port`` become theirs."""
+    _wait_for_own_namespace(orthanc.process)
+    try:
+        http = Relay(orthanc.process.pid, NAMESPACE_HTTP_PORT)
+        orthanc.relays.append(http)
+        dicom = Relay(orthanc.process.pid, NAMESPACE_DICOM_PORT)
+        orthanc.relays.append(dicom)
+    except NamespaceUnavailable as error:
+        orthanc.stop()
+        message = f"Orthanc's DICOM port needs its own network namespace: {error}"
+        raise OrthancMissing(message) from error
+    if orthanc.process.poll() is not None or _same_namespace(orthanc.process.pid):
+        orthanc.stop()
+        raise OrthancMissing(
+            f"Orthanc's DICOM port needs its own network namespace (unshare --net, as root):\n"
+            f"{_tail(orthanc.log)}"
+        )
+    orthanc.port, orthanc.dicom_port = http.port, dicom.port
+
+
+def _wait_for_own_namespace(process: subprocess.Popen[bytes]) -> None:
+    """Until ``process`` (unshare, then Orthanc) is in a namespace other than ours: a relay
+    that joined ours would forward to whatever else listens on this machine's port."""
+    ours = os.readlink("/proc/self/ns/net")
+    deadline = time.monotonic() + 10
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if os.readlink(f"/proc/{process.pid}/ns/net") != ours:
+                return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    # Exited (no right to unshare) or never left: _relay reports it from the log.
+
+
+def _same_namespace(pid: int) -> bool:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    except OSError:
+        return True
+
+
+def _wait_until_up(orthanc: Orthanc) -> Orthanc:
+    process = orthanc.process
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            orthanc.stop()
             raise RuntimeError(f"Orthanc exited ({process.returncode}):\n{_tail(orthanc.log)}")
         try:
             system = orthanc.rest("GET", "/system")
