@@ -1,10 +1,11 @@
 """The node's config file (``ichlabel_edge.config``): TOML with the data folder, the pinned
-public key and, for later, the ICHLabel server; anything wrong is named with the file and key."""
+public key, the ICHLabel server and the PACS (DICOMweb or DIMSE); anything wrong is named with
+the file and key."""
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from ichlabel_edge.config import ConfigError, load_config
+from ichlabel_edge.config import CALLING_AE, DIMSE_TIMEOUT_S, ConfigError, Dimse, load_config
 
 from modelops.builds.manifest import key_id, public_key_pem
 
@@ -96,3 +97,44 @@ def test_a_public_key_that_is_missing_or_not_ed25519_is_refused(tmp_path):
     )
     with pytest.raises(ConfigError, match="not an Ed25519 key"):
         config.public_key()
+
+
+NODE = 'data_dir = "var"\npublic_key = "k.pem"\n'
+
+
+def test_the_pacs_is_watched_over_dicomweb_or_over_dimse(tmp_path):
+    web = load_config(write(tmp_path, NODE + '[pacs]\ndicomweb_url = "http://pacs/dicom-web/"\n'))
+    dimse = load_config(
+        write(tmp_path, NODE + '[pacs]\ndimse = { host = "pacs", port = 104, called_ae = "PACS" }')
+    )
+
+    assert web.pacs is not None and web.pacs.dicomweb_url == "http://pacs/dicom-web"
+    assert web.pacs.dimse is None and web.pacs.stable_s == 60
+    assert dimse.pacs is not None and dimse.pacs.dicomweb_url is None
+    assert dimse.pacs.dimse == Dimse("pacs", 104, "PACS", CALLING_AE, DIMSE_TIMEOUT_S)
+    assert str(dimse.pacs.dimse) == "PACS at pacs:104"
+
+
+@pytest.mark.parametrize(
+    ("pacs", "reason"),
+    [
+        ("stable_s = 5", "exactly one of dicomweb_url and dimse"),
+        (
+            'dicomweb_url = "http://pacs"\ndimse = { host = "p", port = 104, called_ae = "A" }',
+            "exactly one of dicomweb_url and dimse",
+        ),
+        ('dimse = "pacs:104"', "pacs.dimse must be a table"),
+        ('dimse = { host = "p", port = 104 }', "pacs.dimse.called_ae is missing"),
+        ('dimse = { port = 104, called_ae = "A" }', "pacs.dimse.host is missing"),
+        ('dimse = { host = "p", port = 0, called_ae = "A" }', "pacs.dimse.port must be a port"),
+        ('dimse = { host = "p", port = "104", called_ae = "A" }', "dimse.port must be a port"),
+        ('dimse = { host = "p", port = 104, called_ae = "A-NAME-OF-17-CHAR" }', "an AE title"),
+        (r'dimse = { host = "p", port = 104, called_ae = "A\\B" }', "an AE title"),
+        ('dimse = { host = "p", port = 104, called_ae = "A", timeout_s = 0 }', "more than 0"),
+        ('dimse = { host = "p", port = 104, called_ae = "A", aet = "B" }', "unknown key pacs.dim"),
+        ('dicomweb_url = "http://pacs"\ndimse_host = "p"', "unknown key pacs.dimse_host"),
+    ],
+)
+def test_a_wrong_pacs_table_is_refused_with_the_key(tmp_path, pacs, reason):
+    with pytest.raises(ConfigError, match=reason):
+        load_config(write(tmp_path, NODE + "[pacs]\n" + pacs + "\n"))
