@@ -109,6 +109,7 @@ def test_the_wheel_carries_the_shared_modules_and_runs_alone(tmp_path, build, ke
         "numpy",
         "onnxruntime",
         "pydicom",
+        "pynetdicom",
     ]
 
     # Only the unpacked wheel on the path, started elsewhere: it installs a build.
