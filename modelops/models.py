@@ -44,7 +44,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
-from annotations.models import Center, GroundTruthVersion, Scan, Slice, Split
+from annotations.models import Center, GroundTruthVersion, ImportBatch, Scan, Slice, Split
 from annotations.vocabulary import HEMORRHAGE_CLASSES, SUBTYPES
 from ichlabel.jobs.models import ACTIVE_STATUSES, Job  # noqa: F401 (ACTIVE_STATUSES re-exported)
 
@@ -444,6 +444,30 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"Prediction {self.key} of {self.node_id}"
+
+
+class NodeSeriesUpload(models.Model):
+    """A series a node sent for import into its center (the prospective set): once per node
+    and series link, however often it is sent."""
+
+    node = models.ForeignKey(EdgeNode, on_delete=models.PROTECT, related_name="series_uploads")
+    series_link = models.CharField(max_length=40)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    files = models.PositiveIntegerField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "series_link"], name="node_series_upload_once_per_link"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Series {self.series_link} from node {self.node_id}"
 
 
 class ModelOutputRelease(models.Model):

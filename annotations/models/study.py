@@ -154,6 +154,7 @@ class ImportBatch(Job):
         API = "api", "REST API"
         DEMO = "demo", "Demo seed"
         REVIEW = "review", "Quarantine release"
+        NODE = "node", "Inference node"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(max_length=16, choices=Source.choices)

@@ -19,7 +19,7 @@ from typing import Any
 from ichlabel_edge.client import Client, NotEnrolled, ServerUnreachable
 from ichlabel_edge.config import ConfigError, NodeConfig, Pacs, Server
 from ichlabel_edge.dimse import DimseWatcher
-from ichlabel_edge.outbox import Outbox
+from ichlabel_edge.outbox import Outbox, SeriesOutbox
 from ichlabel_edge.pacs import PacsError, PacsUnreachable, PacsWatcher, dicomweb_client
 from ichlabel_edge.scanning import LINK_KEY, Scanner
 from ichlabel_edge.selection import load_rules
@@ -45,14 +45,20 @@ class Agent:
         if self.scanner is None:
             raise ConfigError(f"{self.config.path}: the [pacs] table is needed to scan")
         series = self.scanner.round(self.slots.active())
-        return {"series": series, "results": Outbox(self.config.data_dir).deliver(self.client)}
+        return {"series": series, **self._deliver()}
+
+    def _deliver(self) -> dict[str, Any]:
+        """Waiting results, then (with ``send_series``) waiting series, to ICHLabel."""
+        delivered = {"results": Outbox(self.config.data_dir).deliver(self.client)}
+        if self.scanner is not None and self.scanner.series_outbox is not None:
+            delivered["series_sent"] = self.scanner.series_outbox.deliver(self.client)
+        return delivered
 
     def sync(self) -> dict[str, Any]:
         """One round; what it did, JSON-ready. Results waiting in the outbox go out first."""
         desired = self.client.heartbeat(self._report())
-        delivered = Outbox(self.config.data_dir).deliver(self.client)
-        outcome = self._update(desired)
-        return {**outcome, "results": delivered}
+        delivered = self._deliver()
+        return {**self._update(desired), **delivered}
 
     def _update(self, desired: dict[str, Any] | None) -> dict[str, Any]:
         if desired is None:
@@ -99,13 +105,20 @@ class Agent:
                 print({"action": "failed", "reason": str(error)}, flush=True)
             time.sleep(interval_s)
 
+    def _queue_depth(self) -> int:
+        """Results and series waiting for ICHLabel."""
+        depth = len(Outbox(self.config.data_dir).waiting())
+        if self.scanner is not None and self.scanner.series_outbox is not None:
+            depth += len(self.scanner.series_outbox.waiting())
+        return depth
+
     def _report(self, refused: int | None = None) -> dict[str, Any]:
         active, previous = self.slots.active(), self.slots.previous()
         report: dict[str, Any] = {
             "status": "ok" if active is not None and not self.last_error else "degraded",
             "active_build": active.number if active else None,
             "previous_build": previous.number if previous else None,
-            "queue_depth": 0,
+            "queue_depth": self._queue_depth(),
             "disk_free_bytes": _disk_free(self.config.data_dir),
             "accelerator": accelerator(),
             "last_error": self.last_error,
@@ -176,7 +189,8 @@ def agent_of(config: NodeConfig) -> Agent:
     scanner = None
     if config.pacs is not None:
         watcher = _watcher(config.pacs, config.data_dir)
-        scanner = Scanner(watcher, Outbox(config.data_dir), config.data_dir)
+        sending = SeriesOutbox(config.data_dir) if server.send_series else None
+        scanner = Scanner(watcher, Outbox(config.data_dir), config.data_dir, sending)
     slots = Slots(config.data_dir, config.public_key())
     return Agent(config=config, slots=slots, client=client, scanner=scanner)
 

@@ -1,13 +1,15 @@
 """The node's side of ICHLabel's node API, over HTTP(S) with the standard library only.
 
 ``enrol`` exchanges the one-time enrolment token for the node token; ``heartbeat`` reports the
-node's state and gets the build it should run; ``download`` fetches that build's files. Every
+node's state and gets the build it should run; ``download`` fetches that build's files;
+``report`` sends a series' result and ``send_series`` the series itself, for import. Every
 call but ``enrol`` sends ``Authorization: Node <token>``. A refusal by the server (401/403: the
 token was revoked) is ``NotEnrolled``; anything that may pass (no answer, 5xx) is
 ``ServerUnreachable``.
 """
 
 import json
+import secrets
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 API = "/api/v1/modelops/"
+DICOM = "application/dicom"
 CHUNK = 1 << 20
 
 
@@ -47,6 +50,20 @@ class Client:
         answer: dict[str, Any] = self._json("POST", "node/predictions/", result)
         return answer
 
+    def send_series(self, link: str, files: list[Path]) -> dict[str, Any]:
+        """A scored series' DICOM files for import into the node's center, with its link;
+        ICHLabel imports each link once."""
+        boundary = f"ichlabel-{secrets.token_hex(16)}"
+        parts = [_form_part(boundary, 'name="series"', link.encode())]
+        for path in files:
+            disposition = f'name="files"; filename="{path.name}"'
+            parts.append(_form_part(boundary, disposition, path.read_bytes(), DICOM))
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        content_type = f"multipart/form-data; boundary={boundary}"
+        url = self.url + API + "node/series/"
+        with self._open("POST", url, body, content_type=content_type) as answer:
+            return dict(json.loads(answer.read() or b"{}"))
+
     def download(self, files: dict[str, str], into: Path) -> None:
         """Each file of a build into ``into`` (made empty first)."""
         into.mkdir(parents=True, exist_ok=True)
@@ -67,13 +84,18 @@ class Client:
             return json.loads(answer.read() or b"{}")
 
     def _open(
-        self, method: str, url: str, body: dict[str, Any] | None, authenticated: bool = True
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | bytes | None,
+        authenticated: bool = True,
+        content_type: str = "application/json",
     ) -> Any:
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = content_type
         if authenticated:
             if not self.token:
                 raise NotEnrolled("this node has no token: enrol it first")
@@ -90,6 +112,13 @@ class Client:
             raise ValueError(f"ICHLabel answered {error.code}: {reason}") from error
         except (urllib.error.URLError, OSError) as error:
             raise ServerUnreachable(f"ICHLabel at {self.url} did not answer: {error}") from error
+
+
+def _form_part(boundary: str, disposition: str, content: bytes, kind: str = "") -> bytes:
+    head = f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n"
+    if kind:
+        head += f"Content-Type: {kind}\r\n"
+    return head.encode() + b"\r\n" + content + b"\r\n"
 
 
 def _message(error: urllib.error.HTTPError) -> str:

@@ -12,6 +12,7 @@ file's folder, so a config and its key can travel together.
     [ichlabel]                                           # for enrol, sync and run
     url = "https://ichlabel.example.org"
     token_file = "/etc/ichlabel-edge/token"
+    send_series = false                                  # true: scored series go for import
 
     [pacs]                                               # for scan and run: DICOMweb ...
     dicomweb_url = "http://pacs.example.org/dicom-web"
@@ -29,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from modelops.builds.manifest import BuildRefused, load_public_key
 
 TOP_LEVEL = {"data_dir", "public_key", "ichlabel", "pacs"}
-ICHLABEL_KEYS = {"url", "token_file"}
+ICHLABEL_KEYS = {"url", "token_file", "send_series"}
 PACS_KEYS = {"dicomweb_url", "dimse", "rules", "stable_s"}
 DIMSE_KEYS = {"host", "port", "called_ae", "calling_ae", "timeout_s"}
 # The node's AE title when the config names none; the PACS must know it (C-FIND, C-GET rights).
@@ -48,6 +49,9 @@ class Server:
 
     url: str
     token_file: Path
+    # Send each scored series to ICHLabel for import (the prospective set): the site's choice,
+    # as the series leave the hospital identified (ICHLabel's import de-identifies them).
+    send_series: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,8 +124,13 @@ def load_config(path: Path) -> NodeConfig:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{path}: ichlabel.url must be an http(s) URL, not {url!r}")
+        send_series = table.get("send_series", False)
+        if not isinstance(send_series, bool):
+            raise ConfigError(f"{path}: ichlabel.send_series must be true or false")
         server = Server(
-            url=url.rstrip("/"), token_file=_path(path, table, "token_file", "ichlabel.")
+            url=url.rstrip("/"),
+            token_file=_path(path, table, "token_file", "ichlabel."),
+            send_series=send_series,
         )
     return NodeConfig(
         path=path,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from annotations.dicom.link import series_link
-from ichlabel_edge.outbox import Outbox
+from ichlabel_edge.outbox import Outbox, SeriesOutbox
 from ichlabel_edge.results import comprehensive_3d_sr, key_slice_captures
 from ichlabel_edge.runner import SeriesRefused, score_series
 from ichlabel_edge.runtime import open_session
@@ -32,9 +32,19 @@ LOOKBACK_DAYS = 2
 
 
 class Scanner:
-    def __init__(self, watcher: SeriesWatcher, outbox: Outbox, data_dir: Path) -> None:
+    """``series_outbox``: where scored series wait for ICHLabel's import (None: they stay in
+    the hospital)."""
+
+    def __init__(
+        self,
+        watcher: SeriesWatcher,
+        outbox: Outbox,
+        data_dir: Path,
+        series_outbox: SeriesOutbox | None = None,
+    ) -> None:
         self.watcher = watcher
         self.outbox = outbox
+        self.series_outbox = series_outbox
         self.link_key = read_link_key(data_dir)
         self._sessions: dict[int, Any] = {}  # build number -> onnxruntime session
 
@@ -81,6 +91,8 @@ class Scanner:
                 "timings_ms": {k: round(v, 1) for k, v in timings.items()},
             }
         )
+        if self.series_outbox is not None:
+            self.series_outbox.put(link, datasets)
         self.watcher.mark_handled(series, "scored")
         return {"series": key, "decision": scored.decision, "stored": len(objects)}
 

@@ -6,6 +6,8 @@ calling node's data. The ML engineer's endpoints (coordinators watch): nodes, en
 revocation, rollouts and rollback.
 """
 
+import re
+
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -17,7 +19,7 @@ from rest_framework.views import APIView
 
 from annotations.models import Center
 from ichlabel.api import validated
-from ichlabel.errors import NotFound
+from ichlabel.errors import InvalidInput, NotFound
 from ichlabel.pagination import paginated
 from modelops.builds.api import BUILD_FILES
 from modelops.builds.selectors import build_dir, build_list
@@ -25,6 +27,7 @@ from modelops.models import EdgeNode, NodeHealth, RolloutStatus
 from modelops.monitoring.services import prediction_record
 from modelops.nodes.authentication import NodeTokenAuthentication
 from modelops.nodes.selectors import node_build, node_list, rollout_list
+from modelops.nodes.series import node_series_import
 from modelops.nodes.services import (
     heartbeat_is_fresh,
     node_create,
@@ -39,6 +42,7 @@ from modelops.nodes.services import (
 from modelops.permissions import IsMLEngineerOrWatcher
 
 ID = {"min_value": 1, "max_value": 2**31 - 1}
+LINK = re.compile(r"^[0-9a-f]{40}$")
 
 
 class IsNode(BasePermission):
@@ -160,7 +164,7 @@ class NodePredictionApi(NodeView):
     class InputSerializer(serializers.Serializer):
         key = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", help_text="Idempotency key")
         series = serializers.RegexField(
-            r"^[0-9a-f]{40}$", help_text="The series' link under the center's link key"
+            LINK.pattern, help_text="The series' link under the center's link key"
         )
         build = serializers.IntegerField(**ID)
         scored_at = serializers.DateTimeField()
@@ -203,6 +207,40 @@ class NodePredictionApi(NodeView):
         prediction, created = prediction_record(node=request.auth, report=report)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response({"id": prediction.pk, "key": prediction.key}, status=code)
+
+
+class NodeSeriesApi(NodeView):
+    class OutputSerializer(serializers.Serializer):
+        batch = serializers.UUIDField(allow_null=True, help_text="The import batch")
+        files = serializers.IntegerField()
+
+        class Meta:
+            ref_name = "NodeSeriesOutput"
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "series": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                },
+                "required": ["series", "files"],
+            }
+        },
+        responses={201: OutputSerializer, 200: OutputSerializer},
+    )
+    def post(self, request):
+        """A scored series for import into the node's center (``files``: its DICOM files;
+        ``series``: its link). 201 queued now; 200 sent before (the first stands)."""
+        link = str(request.data.get("series", ""))
+        if not LINK.fullmatch(link):
+            raise InvalidInput("series must be the series' link: 40 hex digits.")
+        uploads = request.FILES.getlist("files")
+        files = [(f"{index:05d}.dcm", upload) for index, upload in enumerate(uploads)]
+        upload, created = node_series_import(node=request.auth, link=link, files=files)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response({"batch": upload.batch_id, "files": upload.files}, status=code)
 
 
 # --- the ML engineer's endpoints --------------------------------------------------------------

@@ -14,6 +14,7 @@ api_urlpatterns = [
     path("node/enrol/", api.NodeEnrolApi.as_view(), name="node-enrol"),
     path("node/heartbeat/", api.NodeHeartbeatApi.as_view(), name="node-heartbeat"),
     path("node/predictions/", api.NodePredictionApi.as_view(), name="node-prediction"),
+    path("node/series/", api.NodeSeriesApi.as_view(), name="node-series"),
     path(
         "node/builds/<int:number>/files/<str:name>",
         api.NodeBuildFileApi.as_view(),

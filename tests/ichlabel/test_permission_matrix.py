@@ -210,8 +210,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("node-heartbeat", "post"):    Row(401, 403, 403, 403, 403, 403, body={}),
     ("node-build-file", "get"):    Row(401, 403, 403, 403, 403, 403),
     ("node-prediction", "post"):   Row(401, 403, 403, 403, 403, 403, body={}),
-    # What the nodes predicted, as CSV: ML engineers; coordinators watch.
+    ("node-series", "post"):       Row(401, 403, 403, 403, 403, 403, body={}),
+    # What the nodes predicted and how the model does on them, as CSV: ML engineers;
+    # coordinators watch; readers never learn of model output.
     ("prediction-csv", "get"):     Row(403, 403, 403, 200, 200, 200),
+    ("monitoring-csv", "get"):     Row(403, 403, 403, 200, 200, 200),
+    ("prospective-csv", "get"):    Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
+    ("drift-csv", "get"):          Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
     # The ML engineer's: nodes, enrolment tokens, revocation, rollouts; coordinators watch.
     ("node-list", "get"):          Row(403, 403, 403, 200, 200, 200),
     ("node-list", "post"):         Row(403, 403, 403, 403, 400, 400, body={"name": ""}),

@@ -85,7 +85,9 @@ def _link(text: str) -> str:
 
 def test_an_imported_series_is_keyed_like_the_nodes_result_without_its_uid(world, tmp_path):
     write_phantoms(tmp_path, scans=1, seed=3, size=32)
-    original = pydicom.dcmread(next(tmp_path.rglob("*.dcm"))).SeriesInstanceUID
+    original = pydicom.dcmread(
+        next(p for p in tmp_path.rglob("*") if p.parent != tmp_path)
+    ).SeriesInstanceUID
     center = world["nodes"]["jetson-p"].center
     import_batch_import_paths(
         paths=[tmp_path], center=center, split=None, source=ImportBatch.Source.DEMO

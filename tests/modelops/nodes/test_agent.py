@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from annotations.ingest.services import import_batch_import_paths
-from annotations.models import Center, ImportBatch, Scan
+from annotations.ingest.services import import_batch_run
+from annotations.models import Center, Scan
 from modelops.builds.manifest import public_key_pem
 from modelops.builds.selectors import build_dir
 from modelops.builds.services import model_build_execute, model_build_request
 from modelops.builds.signing import verifying_key
-from modelops.models import EdgeNode, Rollout
+from modelops.models import EdgeNode, NodeSeriesUpload, Rollout
 from modelops.monitoring.prospective import linked_scans
 from modelops.nodes.services import node_create, rollout_start
 from tests.conftest import user_with_role
@@ -170,15 +170,16 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     """The node's whole round: a new series in Orthanc is found by the rules once stable,
     scored by the active build, its SR and key-slice captures stored back in Orthanc; its
     result (with each stage's time) waits on disk while ICHLabel is unreachable and is recorded
-    once when it is back, however often it is sent; a second round scores nothing. The series
-    imported into ICHLabel later is the prediction's scan."""
+    once when it is back, however often it is sent; a second round scores nothing. The series,
+    sent for import (``send_series``), becomes the prediction's de-identified scan."""
     import pydicom
     from highdicom.sr import Comprehensive3DSR
 
     from modelops.models import Prediction
 
+    config = node_config.read_text().replace("[ichlabel]\n", "[ichlabel]\nsend_series = true\n")
     node_config.write_text(
-        node_config.read_text() + f'\n[pacs]\ndicomweb_url = "{pacs.dicomweb_url}"\nstable_s = 0\n'
+        config + f'\n[pacs]\ndicomweb_url = "{pacs.dicomweb_url}"\nstable_s = 0\n'
     )
     build = _build(approved_model)
     center = _site(approved_model)
@@ -197,10 +198,13 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
 
     assert code == 0, scanned
     assert len(scanned["series"]) == 1 and scanned["results"] == {"delivered": 0, "waiting": 1}
+    assert scanned["series_sent"] == {"sent": 0, "refused": 0, "waiting": 1}
     assert not Prediction.objects.exists()
     waiting = json.loads(next((tmp_path / "node" / "outbox").glob("*.json")).read_text())
     code, scanned = _agent(node_config, "scan")  # ICHLabel back: the result arrives
-    assert code == 0 and scanned == {"series": [], "results": {"delivered": 1, "waiting": 0}}
+    assert code == 0 and scanned["series"] == []
+    assert scanned["results"] == {"delivered": 1, "waiting": 0}
+    assert scanned["series_sent"] == {"sent": 1, "refused": 0, "waiting": 0}
     prediction = Prediction.objects.get(node=node)
     assert prediction.build == build and set(prediction.scores) == set(prediction.decision)
     assert len(prediction.slice_scores) == len(files)
@@ -231,10 +235,10 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     # Handled: the next round finds nothing new.
     assert _agent(node_config, "scan")[1]["series"] == []
     assert Prediction.objects.filter(node=node).count() == 1
-    # The series imported into ICHLabel (de-identified) is the prediction's scan.
-    batch, _ = import_batch_import_paths(
-        paths=[files[0].parent], center=center, split=None, source=ImportBatch.Source.UPLOAD
-    )
-    scan = Scan.objects.get(import_batch=batch)
-    assert scan.series_instance_uid != source_uid
+    # The series the node sent is imported (de-identified) into its center: the prediction's scan.
+    upload = NodeSeriesUpload.objects.get(node=node)
+    assert upload.files == len(files) and upload.batch.source == "node"
+    assert import_batch_run(batch_id=upload.batch_id).status == "succeeded"
+    scan = Scan.objects.get(import_batch=upload.batch)
+    assert scan.center == center and scan.series_instance_uid != source_uid
     assert linked_scans([prediction]) == {prediction.pk: scan.pk}
