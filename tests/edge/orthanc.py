@@ -13,7 +13,7 @@ and knowing the agent's AE ``EDGE_AE`` (from 127.0.0.1) as a modality that may C
 C-STORE. Orthanc would bind that port on every address, so this Orthanc runs in a network
 namespace of its own (``unshare --net``, as root; ``ip`` brings its loopback up) and is reached
 through relays on free 127.0.0.1 ports here (``relay.py``): ``url`` and ``dicom_port`` are the
-relays'. Where no namespace can be made, ``OrthancMissing`` says so.
+relays'. Where no namespace can be made, ``NoNamespace`` says so.
 """
 
 import json
@@ -38,6 +38,11 @@ PACS_AE = "ICHLABEL-PACS"
 EDGE_AE = "ICHLABEL-EDGE"
 # Inside its own namespace Orthanc has every port to itself.
 NAMESPACE_HTTP_PORT, NAMESPACE_DICOM_PORT = 8042, 4242
+
+
+class NoNamespace(Exception):
+    """This machine grants no network namespace (unshare --net needs root or CAP_SYS_ADMIN):
+    Orthanc's DICOM port cannot be kept off other addresses here."""
 
 
 class OrthancMissing(Exception):
@@ -132,8 +137,8 @@ class Orthanc:
 
 def start_orthanc(directory: Path, *, dicom: bool = False) -> Orthanc:
     """Starts Orthanc with its config, storage and log under ``directory``; returns once
-    ``/system`` answers. ``OrthancMissing`` when it is not installed (or, with ``dicom``, when
-    no network namespace can be made for it)."""
+    ``/system`` answers. ``OrthancMissing`` when it is not installed; with ``dicom``,
+    ``NoNamespace`` when no network namespace can be made for it."""
     binary, plugin = find_binary(), find_plugin()
     storage = directory / "storage"
     storage.mkdir(parents=True)
@@ -207,10 +212,10 @@ def _relay(orthanc: Orthanc) -> None:
     except NamespaceUnavailable as error:
         orthanc.stop()
         message = f"Orthanc's DICOM port needs its own network namespace: {error}"
-        raise OrthancMissing(message) from error
+        raise NoNamespace(message) from error
     if orthanc.process.poll() is not None or _same_namespace(orthanc.process.pid):
         orthanc.stop()
-        raise OrthancMissing(
+        raise NoNamespace(
             f"Orthanc's DICOM port needs its own network namespace (unshare --net, as root):\n"
             f"{_tail(orthanc.log)}"
         )
