@@ -32,8 +32,9 @@ coding scheme ``99ICHLABEL`` (declared in the SR's Coding Scheme Identification 
 
 The captures (``key_slice_captures``): one Secondary Capture image per distinct key slice, the
 CT slice in the brain window (WL 40 / WW 80 HU, the reading view's preset) as 8-bit MONOCHROME2,
-in a series of their own, naming the classes and scores they illustrate. Saliency overlays
-(NormGrad) are not drawn yet.
+in a series of their own, naming the classes and scores they illustrate. The saliency captures
+(``saliency_captures``): per positive class, its key slice with the node's occlusion map
+(``saliency.py``) laid over it in colour (RGB), in another series of their own.
 
 UIDs are derived from the source series, its instances and the build, so running the same
 series on the same build again gives the same SR and captures (the same instances to the PACS,
@@ -43,6 +44,7 @@ another build give new ones.
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import highdicom as hd
@@ -55,11 +57,15 @@ from pydicom.uid import UID
 
 from annotations.vocabulary import CLASS_DESCRIPTIONS, CLASS_NAMES, WINDOW_PRESETS
 from ichlabel_edge.runner import Scored
+from ichlabel_edge.saliency import KeySliceMap
 from modelops.ml.preprocess import window
 
 MANUFACTURER = "ICHLabel"
 SR_SERIES_NUMBER = 9101
 CAPTURE_SERIES_NUMBER = 9102
+SALIENCY_SERIES_NUMBER = 9103
+MAP_FLOOR = 0.2  # weights below this are left undrawn: the anatomy matters more than noise
+MAP_OPACITY = 0.5
 PRIVATE_SCHEME = "99ICHLABEL"
 CODING_SCHEME = hd.coding_schemes.CodingSchemeIdentificationItem(
     designator=PRIVATE_SCHEME,
@@ -156,6 +162,43 @@ def key_slice_captures(
     return captures
 
 
+def saliency_captures(
+    datasets: Sequence[pydicom.Dataset],
+    scored: Scored,
+    maps: Sequence[KeySliceMap],
+    manifest: dict[str, Any],
+) -> list[hd.sc.SCImage]:
+    """A Secondary Capture per positive class: its key slice in the brain window with the
+    occlusion map (``saliency``) laid over it in colour, in one new series."""
+    by_uid = _by_uid(datasets, scored)
+    model, version = _model(manifest)
+    captures = []
+    for number, key_map in enumerate(maps, start=1):
+        slice_ = scored.slices[key_map.slice_index]
+        source = by_uid[slice_.sop_instance_uid]
+        label = CLASS_NAMES.get(key_map.name, key_map.name)
+        described = f"{label} {slice_.scores[key_map.name]:.3f}, occlusion map"
+        overlay = SaliencyOverlay(key_map)
+        captures.append(_capture(source, scored, model, version, number, described, overlay))
+    return captures
+
+
+@dataclass(frozen=True)
+class SaliencyOverlay:
+    """What makes a key-slice capture a saliency capture: the class's map over it."""
+
+    key_map: KeySliceMap
+
+    def draw(self, gray: np.ndarray) -> np.ndarray:
+        """``gray`` (rows, columns) 0-255 as RGB, the map's weights above MAP_FLOOR in a
+        yellow-to-red ramp, at most MAP_OPACITY opaque, so the anatomy stays readable."""
+        weights = self.key_map.at(*gray.shape)
+        alpha = np.where(weights > MAP_FLOOR, weights * MAP_OPACITY, 0.0)[..., None]
+        heat = np.stack([np.full_like(weights, 255.0), 255.0 * (1 - weights), 0 * weights], -1)
+        rgb = np.repeat(gray[..., None].astype(np.float32), 3, axis=-1)
+        return np.round(rgb * (1 - alpha) + heat * alpha).astype(np.uint8)
+
+
 # The SR's content
 
 
@@ -234,20 +277,26 @@ def _capture(
     version: str,
     number: int,
     described: str,
+    overlay: SaliencyOverlay | None = None,
 ) -> hd.sc.SCImage:
     hu = np.asarray(apply_modality_lut(source.pixel_array, source), dtype=np.float32)
     level, width = BRAIN_WINDOW
     pixels = np.round(window(hu, level, width) * 255.0).astype(np.uint8)
+    kind, series, series_number, what = "capture", "capture", CAPTURE_SERIES_NUMBER, "key slices"
+    if overlay is not None:
+        pixels = overlay.draw(pixels)
+        kind = f"saliency-{overlay.key_map.name}"
+        series, series_number, what = "saliency", SALIENCY_SERIES_NUMBER, "saliency"
     spacing = source.get("PixelSpacing")
     capture = hd.sc.SCImage(
         pixel_array=pixels,
-        photometric_interpretation="MONOCHROME2",
+        photometric_interpretation="MONOCHROME2" if overlay is None else "RGB",
         bits_allocated=8,
         coordinate_system="PATIENT",
         study_instance_uid=str(source.StudyInstanceUID),
-        series_instance_uid=_uid(scored, "capture-series"),
-        series_number=CAPTURE_SERIES_NUMBER,
-        sop_instance_uid=_uid(scored, "capture", source.SOPInstanceUID),
+        series_instance_uid=_uid(scored, f"{series}-series"),
+        series_number=series_number,
+        sop_instance_uid=_uid(scored, kind, source.SOPInstanceUID),
         instance_number=number,
         manufacturer=MANUFACTURER,
         patient_id=source.get("PatientID"),
@@ -261,8 +310,8 @@ def _capture(
         referring_physician_name=source.get("ReferringPhysicianName"),
         pixel_spacing=(float(spacing[0]), float(spacing[1])) if spacing else None,
         patient_orientation=_patient_orientation(source),
-        contributing_equipment=[_equipment(model, version, "Key slice capture")],
-        series_description=f"ICH AI key slices (build {version})"[:64],
+        contributing_equipment=[_equipment(model, version, f"{what.capitalize()} capture")],
+        series_description=f"ICH AI {what} (build {version})"[:64],
         manufacturer_model_name=model[:64],
         software_versions=str(version),
     )

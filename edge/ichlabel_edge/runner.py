@@ -32,6 +32,7 @@ A build whose manifest cannot decide (a class without a threshold, scores of ano
 raises ``BuildRefused``.
 """
 
+import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -109,6 +110,8 @@ class Scored:
     ordered_by: str
     warnings: tuple[str, ...]
     timings_ms: dict[str, float]
+    # The model's input (model slices, size, size, 3), for the key slices' occlusion maps.
+    images: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def positive(self) -> list[str]:
@@ -184,9 +187,10 @@ def score_series(
             f"build {build.number}: the model gives scores of shape {scores.scan.shape} and "
             f"{scores.slices.shape}, the manifest's classes need {expected[0]} and {expected[1]}"
         )
-    return _scored(
+    scored = _scored(
         build, ordered, classes, thresholds, scores.scan, scores.slices, model_z, timings
     )
+    return dataclasses.replace(scored, images=images)
 
 
 # Ordering

@@ -19,13 +19,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydicom import Dataset
+
 from annotations.dicom.link import series_link
 from ichlabel_edge.outbox import Outbox, SeriesOutbox
-from ichlabel_edge.results import comprehensive_3d_sr, key_slice_captures
-from ichlabel_edge.runner import SeriesRefused, score_series
+from ichlabel_edge.results import comprehensive_3d_sr, key_slice_captures, saliency_captures
+from ichlabel_edge.runner import Scored, SeriesRefused, score_series
 from ichlabel_edge.runtime import open_session
+from ichlabel_edge.saliency import Occlusion
 from ichlabel_edge.slots import InstalledBuild, NodeError
-from ichlabel_edge.watching import Series, SeriesWatcher
+from ichlabel_edge.watching import PacsError, PacsUnreachable, Series, SeriesWatcher
 
 LINK_KEY = "link_key"  # in the data folder: the center's link key (hex), written at enrolment
 LOOKBACK_DAYS = 2
@@ -47,6 +50,7 @@ class Scanner:
         self.series_outbox = series_outbox
         self.link_key = read_link_key(data_dir)
         self._sessions: dict[int, Any] = {}  # build number -> onnxruntime session
+        self._occlusions: dict[int, Occlusion | None] = {}
 
     def round(self, build: InstalledBuild | None) -> list[dict[str, Any]]:
         """Score every series that is ready; what happened to each, JSON-ready."""
@@ -94,13 +98,43 @@ class Scanner:
         if self.series_outbox is not None:
             self.series_outbox.put(link, datasets)
         self.watcher.mark_handled(series, "scored")
-        return {"series": key, "decision": scored.decision, "stored": len(objects)}
+        saliency = self._saliency(datasets, scored, build)
+        return {
+            "series": key,
+            "decision": scored.decision,
+            "stored": len(objects),
+            "saliency": saliency,
+        }
+
+    def _saliency(
+        self, datasets: list[Dataset], scored: Scored, build: InstalledBuild
+    ) -> dict[str, Any]:
+        """The key slices' occlusion maps into the PACS, once the result is on its way: they
+        never hold it up, and a failure here loses only them (the reason is in the round's
+        output)."""
+        if not scored.positive:
+            return {"stored": 0}
+        started = time.perf_counter()
+        try:
+            occlusion = self._occlusion(build)
+            if occlusion is None:
+                return {"stored": 0, "reason": f"build {build.number} has no parts for maps"}
+            captures = saliency_captures(datasets, scored, occlusion.maps(scored), build.manifest)
+            self.watcher.store(captures)
+        except (PacsUnreachable, PacsError, RuntimeError, ValueError) as error:
+            return {"stored": 0, "error": str(error)[:500]}
+        return {"stored": len(captures), "ms": round(_ms(started), 1)}
 
     def _session(self, build: InstalledBuild) -> Any:
         if build.number not in self._sessions:
             model = build.directory / build.manifest["runtime"]["file"]
             self._sessions = {build.number: open_session(model)}  # one build at a time
         return self._sessions[build.number]
+
+    def _occlusion(self, build: InstalledBuild) -> Occlusion | None:
+        if build.number not in self._occlusions:
+            self._occlusions = {build.number: Occlusion.of(build)}  # one build at a time
+        return self._occlusions[build.number]
 
 
 def _refusal(key: str, link: str, build: InstalledBuild, reason: str) -> dict[str, Any]:

@@ -14,11 +14,12 @@ from ichlabel.errors import NotFound
 from ichlabel.pagination import paginated
 from modelops.builds.manifest import MANIFEST_NAME, SIGNATURE_NAME, key_id, public_key_pem
 from modelops.builds.selectors import build_dir, build_list
-from modelops.builds.services import MAX_VALID_DAYS, MODEL_FILE, TEST_SCAN_FILE, model_build_request
+from modelops.builds.services import BUILD_FILES as PAYLOAD
+from modelops.builds.services import MAX_VALID_DAYS, model_build_request
 from modelops.models import ModelVersion
 from modelops.permissions import IsMLEngineerOrWatcher
 
-BUILD_FILES = (MANIFEST_NAME, SIGNATURE_NAME, MODEL_FILE, TEST_SCAN_FILE)
+BUILD_FILES = (MANIFEST_NAME, SIGNATURE_NAME, *PAYLOAD)
 
 
 class BuildOutputSerializer(serializers.Serializer):

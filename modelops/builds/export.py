@@ -83,3 +83,41 @@ def check_export(model: keras.Model, path: Path, scans: Sequence[np.ndarray]) ->
         for ours, theirs in zip(keras_slices, onnx_slices, strict=True):
             worst = max(worst, float(np.abs(ours - theirs).max()))
     return ExportCheck(scans=len(scans), slices=sum(len(s) for s in scans), max_abs_diff=worst)
+
+
+# The scan model in its two parts, for the node's occlusion maps of key slices: a slice's
+# features change when part of it is hidden, the sequence head turns every slice's features
+# into scores. Inputs: images (slices, size, size, 3); features (scans, slices, F).
+
+
+def export_parts(model: keras.Model, backbone_path: Path, head_path: Path) -> None:
+    """Write the model's backbone and sequence head as ONNX files."""
+    from modelops.ml.saliency import split_scan_model
+
+    backbone, head = split_scan_model(model)
+    size = backbone.input_shape[1]
+    backbone.predict_on_batch(np.zeros((1, size, size, 3), np.float32))  # built
+    head.predict_on_batch(np.zeros((1, 2, head.input_shape[-1]), np.float32))
+    for part, path in ((backbone, backbone_path), (head, head_path)):
+        part.export(str(path), format="onnx", verbose=False, opset_version=OPSET)
+
+
+def check_parts(
+    model: keras.Model, backbone_path: Path, head_path: Path, scans: Sequence[np.ndarray]
+) -> float:
+    """The largest difference between Keras's scores of whole scans and those of the two ONNX
+    parts run one after the other, as the node runs them."""
+    backbone, head = onnx_session(backbone_path), onnx_session(head_path)
+    worst = 0.0
+    for scan in scans:
+        keras_scan, keras_slices = predict_padded(model, [scan])
+        features = backbone.run(None, {backbone.get_inputs()[0].name: scan.astype(np.float32)})
+        names = [output.name for output in head.get_outputs()]
+        out = head.run(names, {head.get_inputs()[0].name: features[0][None]})
+        scores = dict(zip(names, out, strict=True))
+        worst = max(
+            worst,
+            float(np.abs(keras_scan - scores["scan"]).max()),
+            float(np.abs(keras_slices[0] - scores["slice"][0]).max()),
+        )
+    return worst

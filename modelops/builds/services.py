@@ -30,6 +30,10 @@ CHECK_SCANS = 3
 MAX_VALID_DAYS = 3650
 MODEL_FILE = "model.onnx"
 TEST_SCAN_FILE = "test_scan.npy"
+# Every file of a build but its manifest and signature; the manifest names each with its sha256.
+BACKBONE_FILE = "backbone.onnx"  # the model's two parts, for the node's occlusion maps
+HEAD_FILE = "head.onnx"
+BUILD_FILES = (MODEL_FILE, TEST_SCAN_FILE, BACKBONE_FILE, HEAD_FILE)
 
 
 def model_build_request(
@@ -68,7 +72,14 @@ def model_build_execute(*, build_id: int) -> ModelBuild | None:
 
 
 def _execute(build: ModelBuild, lease: jobs.Lease) -> ModelBuild:
-    from modelops.builds.export import check_export, export_onnx, onnx_predict, onnx_session
+    from modelops.builds.export import (
+        check_export,
+        check_parts,
+        export_onnx,
+        export_parts,
+        onnx_predict,
+        onnx_session,
+    )
     from modelops.ml.predict import load_model
 
     version = build.model_version
@@ -87,13 +98,21 @@ def _execute(build: ModelBuild, lease: jobs.Lease) -> ModelBuild:
             f"The ONNX export differs from Keras by {check.max_abs_diff:.2e} "
             f"(tolerance {check.tolerance:.0e}) on {check.scans} scans: not signed."
         )
+    export_parts(model, directory / BACKBONE_FILE, directory / HEAD_FILE)
+    parts = check_parts(model, directory / BACKBONE_FILE, directory / HEAD_FILE, scans)
+    if parts > check.tolerance:
+        return lease.fail(
+            f"The ONNX backbone and head differ from Keras by {parts:.2e} (tolerance "
+            f"{check.tolerance:.0e}): not signed."
+        )
     lease.progress(3, 4)
     test_scan = np.round(scans[0] * 255.0).astype(np.uint8)
     np.save(directory / TEST_SCAN_FILE, test_scan)
     scan_scores, slice_scores = onnx_predict(
         onnx_session(directory / MODEL_FILE), [test_scan.astype(np.float32) / np.float32(255.0)]
     )
-    manifest = _manifest(build, check.as_dict(), scan_scores[0], slice_scores[0], directory)
+    checked = {**check.as_dict(), "parts_max_abs_diff": parts}
+    manifest = _manifest(build, checked, scan_scores[0], slice_scores[0], directory)
     return _sign_and_finish(build, lease, manifest, directory)
 
 
@@ -152,13 +171,15 @@ def _manifest(build, check: dict, scan_scores, slice_scores, directory) -> dict:
         "threshold_split": evaluation.get("threshold_split"),
         "input": {"name": "images", "shape": [None, None, size, size, 3], "dtype": "float32"},
         "runtime": {"format": "onnx", "file": MODEL_FILE, "opset": OPSET, "check": check},
+        # Occlusion maps of the key slices on the node (ichlabel_edge.saliency).
+        "saliency": {"method": "occlusion", "backbone": BACKBONE_FILE, "head": HEAD_FILE},
         "health_check": {
             "file": TEST_SCAN_FILE,
             "scan_scores": [round(float(v), 7) for v in scan_scores],
             "slice_scores": [[round(float(v), 7) for v in row] for row in slice_scores],
             "tolerance": TOLERANCE,
         },
-        "files": {name: file_entry(directory / name) for name in (MODEL_FILE, TEST_SCAN_FILE)},
+        "files": {name: file_entry(directory / name) for name in BUILD_FILES},
     }
 
 

@@ -27,12 +27,15 @@ from modelops.ml.config import LABELS
 from modelops.ml.preprocess import PAPER_WINDOWS, preprocess_slices
 
 IMAGE_SIZE = 32
+BUILD_FILES = ("model.onnx", "test_scan.npy", "backbone.onnx", "head.onnx")
 TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
 class ModelFiles:
     model: Path
+    backbone: Path
+    head: Path
     test_scan: Path
     scan_scores: list[float]
     slice_scores: list[list[float]]
@@ -41,7 +44,7 @@ class ModelFiles:
 def make_model_files(directory: Path) -> ModelFiles:
     import keras
 
-    from modelops.builds.export import export_onnx, onnx_predict, onnx_session
+    from modelops.builds.export import export_onnx, export_parts, onnx_predict, onnx_session
     from modelops.ml.model import build_backbone, build_scan_model, build_sequence_head
 
     keras.utils.set_random_seed(0)
@@ -50,6 +53,7 @@ def make_model_files(directory: Path) -> ModelFiles:
         build_sequence_head(256, rnn_units=8, attention_units=8),
     )
     export_onnx(model, directory / "model.onnx")
+    export_parts(model, directory / "backbone.onnx", directory / "head.onnx")
     hu = np.random.default_rng(3).normal(40.0, 60.0, (6, 48, 48)).astype(np.float32)
     scan = np.round(preprocess_slices(hu, size=IMAGE_SIZE) * 255.0).astype(np.uint8)
     np.save(directory / "test_scan.npy", scan)
@@ -58,6 +62,8 @@ def make_model_files(directory: Path) -> ModelFiles:
     )
     return ModelFiles(
         model=directory / "model.onnx",
+        backbone=directory / "backbone.onnx",
+        head=directory / "head.onnx",
         test_scan=directory / "test_scan.npy",
         scan_scores=[round(float(v), 7) for v in scores[0]],
         slice_scores=[[round(float(v), 7) for v in row] for row in slices[0]],
@@ -82,6 +88,8 @@ def write_build(
         shutil.copyfile(files.model, directory / "model.onnx")
     else:
         (directory / "model.onnx").write_bytes(model_bytes)
+    shutil.copyfile(files.backbone, directory / "backbone.onnx")
+    shutil.copyfile(files.head, directory / "head.onnx")
     if test_scan is None:
         shutil.copyfile(files.test_scan, directory / "test_scan.npy")
     else:
@@ -107,13 +115,14 @@ def write_build(
             "dtype": "float32",
         },
         "runtime": {"format": "onnx", "file": "model.onnx", "opset": 17, "check": {}},
+        "saliency": {"method": "occlusion", "backbone": "backbone.onnx", "head": "head.onnx"},
         "health_check": {
             "file": "test_scan.npy",
             "scan_scores": files.scan_scores if scan_scores is None else scan_scores,
             "slice_scores": files.slice_scores,
             "tolerance": TOLERANCE,
         },
-        "files": {n: file_entry(directory / n) for n in ("model.onnx", "test_scan.npy")},
+        "files": {n: file_entry(directory / n) for n in BUILD_FILES},
     }
     _sign(directory, manifest, key)
     return manifest

@@ -22,7 +22,7 @@ from modelops.builds.manifest import public_key_pem
 from modelops.builds.selectors import build_dir
 from modelops.builds.services import model_build_execute, model_build_request
 from modelops.builds.signing import verifying_key
-from modelops.models import EdgeNode, NodeSeriesUpload, Rollout
+from modelops.models import EdgeNode, ModelVersion, NodeSeriesUpload, Rollout
 from modelops.monitoring.prospective import linked_scans
 from modelops.nodes.services import node_create, rollout_start
 from tests.conftest import user_with_role
@@ -168,7 +168,8 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     approved_model, node_config, jobs_queued, tmp_path, pacs, live_server
 ):
     """The node's whole round: a new series in Orthanc is found by the rules once stable,
-    scored by the active build, its SR and key-slice captures stored back in Orthanc; its
+    scored by the active build, its SR, key-slice captures and occlusion maps stored back in
+    Orthanc; its
     result (with each stage's time) waits on disk while ICHLabel is unreachable and is recorded
     once when it is back, however often it is sent; a second round scores nothing. The series,
     sent for import (``send_series``), becomes the prediction's de-identified scan."""
@@ -181,6 +182,10 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     node_config.write_text(
         config + f'\n[pacs]\ndicomweb_url = "{pacs.dicomweb_url}"\nstable_s = 0\n'
     )
+    evaluation = approved_model.evaluation
+    for entry in evaluation["thresholds"].values():
+        entry["value"] = 0.0  # every class positive: an SR with key slices, and their maps
+    ModelVersion.objects.filter(pk=approved_model.pk).update(evaluation=evaluation)
     build = _build(approved_model)
     center = _site(approved_model)
     node, enrolment = node_create(
@@ -199,6 +204,7 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     assert code == 0, scanned
     assert len(scanned["series"]) == 1 and scanned["results"] == {"delivered": 0, "waiting": 1}
     assert scanned["series_sent"] == {"sent": 0, "refused": 0, "waiting": 1}
+    assert scanned["series"][0]["saliency"]["stored"] == 6, scanned  # one map per class
     assert not Prediction.objects.exists()
     waiting = json.loads(next((tmp_path / "node" / "outbox").glob("*.json")).read_text())
     code, scanned = _agent(node_config, "scan")  # ICHLabel back: the result arrives
@@ -225,7 +231,9 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     # The SR is in the PACS, in the scan's study, and reads back as the model's unverified result.
     series = pacs.rest("GET", "/series?expand")
     sr_series = [s for s in series if s["MainDicomTags"].get("Modality") == "SR"]
-    assert len(series) >= 2 and len(sr_series) == 1
+    assert len(series) == 4 and len(sr_series) == 1  # the CT, the SR, key slices, saliency
+    maps = [s for s in series if s["MainDicomTags"].get("SeriesNumber") == "9103"]
+    assert len(maps) == 1 and len(maps[0]["Instances"]) == 6
     instance = sr_series[0]["Instances"][0]
     with urllib.request.urlopen(f"{pacs.url}/instances/{instance}/file") as answer:  # noqa: S310
         sr = pydicom.dcmread(io.BytesIO(answer.read()))
