@@ -1,5 +1,6 @@
 """The node's work on its PACS: every new, selected, stable series is scored by the active build,
-its SR and key-slice captures are written back into the PACS, and its result goes to the outbox.
+its SR and key-slice captures are written back into the PACS, and its result goes to the outbox;
+then the key slices' occlusion maps follow into the PACS (``saliency.py``).
 
 A series is marked handled once its result is in the outbox (or once it was refused, with the
 reason), so a restart never scores it twice; the result then reaches ICHLabel exactly once
@@ -8,10 +9,11 @@ its UID under the center's link key, which the node got when it enrolled. ICHLab
 computes the same value for the scan it makes of that series, so the prediction finds its
 de-identified scan, and ICHLabel never holds an identifier of the hospital.
 
-Timings (ms): ``stability_wait`` is the configured wait for a series to stop growing (the node
-polls, so the real wait is at least that); ``transfer`` the WADO-RS retrieval; ``preprocess``
-and ``inference`` the runner's; ``write_back`` the STOW-RS of the SR and captures; ``total``
-their sum: from the last instance's arrival to the result stored back in the PACS.
+Timings (ms): ``stability_wait`` is how long the node saw the series' count hold still before
+it took it (at least the configured wait; ``Series.waited_s``); ``transfer`` the retrieval
+(WADO-RS or C-GET); ``preprocess`` and ``inference`` the runner's; ``write_back`` the storing
+of the SR and captures (STOW-RS or C-STORE); ``total`` their sum: from the last instance's
+arrival to the result stored back in the PACS.
 """
 
 import time
@@ -62,7 +64,7 @@ class Scanner:
     def _score(self, series: Series, build: InstalledBuild) -> dict[str, Any]:
         link = series_link(self.link_key, series.series_instance_uid)
         key = f"{link}-b{build.number}"
-        timings = {"stability_wait": self.watcher.stable_s * 1000}
+        timings = {"stability_wait": series.waited_s * 1000}
         started = time.perf_counter()
         datasets = self.watcher.retrieve(series)
         timings["transfer"] = _ms(started)

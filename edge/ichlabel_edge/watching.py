@@ -63,13 +63,17 @@ class PacsError(Exception):
 
 @dataclass(frozen=True)
 class Series:
-    """A series to score: selected by the rule named ``selection``, with ``instances`` images."""
+    """A series to score: selected by the rule named ``selection``, with ``instances`` images;
+    ``waited_s``: how long this watcher saw its count hold still before it returned it (at
+    least ``stable_s``; the time from the last instance's arrival to the first poll that
+    counted it is not known to a watcher, and is at most one poll's interval more)."""
 
     study_instance_uid: str
     series_instance_uid: str
     selection: str
     series_description: str
     instances: int
+    waited_s: float = 0.0
 
 
 @dataclass
@@ -165,7 +169,7 @@ class SeriesWatcher(ABC):
         if seen.selection is None or now - seen.since < self.stable_s:
             return None
         description = str(values.get("SeriesDescription", "") or "")
-        return Series(study, uid, seen.selection, description, instances)
+        return Series(study, uid, seen.selection, description, instances, now - seen.since)
 
     def mark_handled(self, series: Series, outcome: str) -> None:
         """Records ``series`` as handled (``outcome``: e.g. "scored", or why it failed), so

@@ -69,6 +69,7 @@ def test_a_series_still_arriving_is_not_returned_until_its_count_holds(
 
     assert found.series_instance_uid == phantom.series_instance_uid
     assert found.instances == len(phantom.files)
+    assert STABLE_S <= found.waited_s < STABLE_S + 5  # measured since the count last changed
 
 
 def test_retrieve_returns_every_instance_uncompressed(orthanc, series_files, tmp_path):
