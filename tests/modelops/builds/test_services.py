@@ -18,6 +18,7 @@ from modelops.builds.selectors import build_dir
 from modelops.builds.services import model_build_execute, model_build_request
 from modelops.builds.signing import verifying_key
 from modelops.models import ModelStatus
+from tests.modelops.registry_factories import seed_registry
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,11 @@ def test_a_build_is_checked_against_keras_signed_and_verifies(approved_model, se
     assert build.key_id == manifest["key_id"]
 
 
-def test_only_an_approved_model_is_built_and_numbers_only_grow(approved_model, jobs_queued):
-    engineer = approved_model.engineer
+def test_only_an_approved_model_is_built_and_numbers_only_grow(jobs_queued):
+    registry = seed_registry()  # no export here: a registered version is enough
+    engineer, approved_model = registry["engineer"], registry["models"][0]
+    approved_model.status = ModelStatus.APPROVED
+    approved_model.save()
     first = model_build_request(model_version=approved_model, created_by=engineer, valid_days=30)
     second = model_build_request(model_version=approved_model, created_by=engineer)
 
