@@ -20,7 +20,7 @@ from ichlabel_edge.slots import Slots  # noqa: E402
 
 from modelops.builds.manifest import public_key_pem  # noqa: E402
 from tests.edge.builds import ModelFiles, make_model_files, write_build  # noqa: E402
-from tests.edge.series import PacsSeries, pacs_series  # noqa: E402
+from tests.edge.series import PacsSeries, PhantomSeries, pacs_series, phantom_series  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -80,18 +80,10 @@ def build(node, model_files, key) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def orthanc_server(tmp_path_factory):
     """Debian's Orthanc with its DICOMweb plugin, on a free 127.0.0.1 port, for the session
-    (``tests/edge/orthanc.py``). Skipped where it is not installed, except under CI: there a
-    missing Orthanc fails, so the PACS tests never silently stop running."""
-    import os
+    (``tests/edge/orthanc.py``)."""
+    from tests.edge.orthanc import orthanc_for_test
 
-    from tests.edge.orthanc import OrthancMissing, start_orthanc
-
-    try:
-        server = start_orthanc(tmp_path_factory.mktemp("orthanc"))
-    except OrthancMissing as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"{error}; scripts/test installs it")
-        pytest.skip(f"{error}; scripts/test installs it")
+    server = orthanc_for_test(tmp_path_factory.mktemp("orthanc"))
     yield server
     server.stop()
 
@@ -108,3 +100,17 @@ def series_files(tmp_path_factory) -> PacsSeries:
     """The series a PACS test pushes into its Orthanc (``series.pacs_series``), made once per
     module."""
     return pacs_series(tmp_path_factory.mktemp("pacs"))
+
+
+@pytest.fixture(scope="session")
+def phantom(tmp_path_factory) -> PhantomSeries:
+    """32 slices of 5 mm, 64 x 64 pixels; the files number their instances from the vertex
+    down, so InstanceNumber order is the reverse of the anatomy."""
+    return phantom_series(tmp_path_factory.mktemp("phantom"), seed=7)
+
+
+@pytest.fixture
+def active(node, build):
+    """The node's active build: a 32 px model, thresholds 0.5, installed and health-checked."""
+    node.slots.install(build(1))
+    return node.slots.active()

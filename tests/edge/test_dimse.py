@@ -28,11 +28,9 @@ from ichlabel_edge.watching import PacsError, PacsUnreachable
 from tests.edge.orthanc import (
     EDGE_AE,
     PACS_AE,
-    NoNamespace,
     Orthanc,
-    OrthancMissing,
     free_port,
-    start_orthanc,
+    orthanc_for_test,
 )
 from tests.edge.series import stable_series
 
@@ -45,16 +43,8 @@ def dimse_server(tmp_path_factory):
     """One Orthanc with its DICOM port for the module (``orthanc.py``); skipped where it cannot
     run, except under CI, as ``conftest.orthanc_server``; skipped, with the reason, on a machine
     that grants no network namespace (Orthanc's DICOM port must not listen beyond 127.0.0.1)."""
-    import os
 
-    try:
-        server = start_orthanc(tmp_path_factory.mktemp("orthanc-dimse"), dicom=True)
-    except NoNamespace as error:  # the machine's right, not something scripts/test installs
-        pytest.skip(str(error))
-    except OrthancMissing as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"{error}; scripts/test installs it")
-        pytest.skip(f"{error}; scripts/test installs it")
+    server = orthanc_for_test(tmp_path_factory.mktemp("orthanc-dimse"), dicom=True)
     yield server
     server.stop()
 
@@ -64,12 +54,6 @@ def pacs(dimse_server) -> Orthanc:
     """The module's Orthanc, emptied for this test."""
     dimse_server.clear()
     return dimse_server
-
-
-@pytest.fixture
-def active(node, build):
-    node.slots.install(build(1))
-    return node.slots.active()
 
 
 def peer(pacs: Orthanc, **changes) -> Dimse:

@@ -23,20 +23,8 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import Comprehensive3DSRStorage, SecondaryCaptureImageStorage
 
 from modelops.ml.preprocess import window
-from tests.edge.series import PhantomSeries, phantom_series
 
 POSITIVE = ("any", "iph", "sah")
-
-
-@pytest.fixture(scope="module")
-def phantom(tmp_path_factory) -> PhantomSeries:
-    return phantom_series(tmp_path_factory.mktemp("phantom"), seed=7)
-
-
-@pytest.fixture
-def active(node, build):
-    node.slots.install(build(1))
-    return node.slots.active()
 
 
 @pytest.fixture

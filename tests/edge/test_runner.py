@@ -23,21 +23,6 @@ from ichlabel_edge.runtime import open_session, predict_scan
 from pydicom.uid import generate_uid
 
 from modelops.builds.manifest import BuildRefused
-from tests.edge.series import PhantomSeries, phantom_series
-
-
-@pytest.fixture(scope="module")
-def phantom(tmp_path_factory) -> PhantomSeries:
-    """32 slices of 5 mm, 64 x 64 pixels; the files number their instances from the vertex
-    down, so InstanceNumber order is the reverse of the anatomy."""
-    return phantom_series(tmp_path_factory.mktemp("phantom"), seed=7)
-
-
-@pytest.fixture
-def active(node, build):
-    """The node's active build: a 32 px model, thresholds 0.5, installed and health-checked."""
-    node.slots.install(build(1))
-    return node.slots.active()
 
 
 def shuffled(datasets, seed=0):

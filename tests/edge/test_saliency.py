@@ -7,27 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 import pydicom
-import pytest
 from ichlabel_edge.results import SALIENCY_SERIES_NUMBER, saliency_captures
 from ichlabel_edge.runner import score_series
 from ichlabel_edge.runtime import open_session, predict_scan
 from ichlabel_edge.saliency import Occlusion
 from pydicom.uid import SecondaryCaptureImageStorage
 
-from tests.edge.series import PhantomSeries, phantom_series
-
 GRID = 4
-
-
-@pytest.fixture(scope="module")
-def phantom(tmp_path_factory) -> PhantomSeries:
-    return phantom_series(tmp_path_factory.mktemp("phantom"), seed=9)
-
-
-@pytest.fixture
-def active(node, build):
-    node.slots.install(build(1))
-    return node.slots.active()
 
 
 def test_a_squares_weight_is_the_whole_models_score_drop_without_it(phantom, active):

@@ -134,14 +134,9 @@ def test_a_revoked_node_is_refused(node_config, jobs_queued):
 @pytest.fixture
 def pacs(tmp_path):
     """Debian's Orthanc with DICOMweb on a free 127.0.0.1 port (``tests/edge/orthanc.py``)."""
-    from tests.edge.orthanc import OrthancMissing, start_orthanc
+    from tests.edge.orthanc import orthanc_for_test
 
-    try:
-        server = start_orthanc(tmp_path / "orthanc")
-    except OrthancMissing as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"{error}; scripts/test installs it")
-        pytest.skip(str(error))
+    server = orthanc_for_test(tmp_path / "orthanc")
     yield server
     server.stop()
 
