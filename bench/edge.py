@@ -13,13 +13,14 @@ with DICOMweb (`tests/edge/orthanc.py`), and the agent (`python -m ichlabel_edge
 process, no Django) enrolled, its build installed by `sync`, then `run --interval S`. Each
 repetition pushes a new 36-slice 512 x 512 phantom series, dated today, into Orthanc. T0: the
 last instance stored; T1: ICHLabel holds the Prediction. Printed per repetition and as medians:
-T1 - T0, the node's stages from `Prediction.timings_ms` (its `stability_wait` is the configured
-wait, `total` the sum of the stages), the polling overhead (T1 - T0 - total: the real wait beyond
-the configured one, the round interval, the delivery), and the real stability wait and delivery
-read from the node's `scored_at` and ICHLabel's `received_at`. A first, warm-up series (the
-agent opens its onnxruntime session then) is printed apart. Baseline, same run, after each
-series while the agent idles: the runner's `score_series` (preprocessing, onnxruntime inference)
-on the same series' files with the node's build, in this process: no PACS, no HTTP, no agent.
+T1 - T0, the node's stages from `Prediction.timings_ms` (`stability_wait`: as the node reports
+it, at least the configured wait; `total`: the sum of the stages), the polling overhead
+(T1 - T0 - total: the wait the node did not count, the rounds' timing, the delivery), and the
+real stability wait and delivery read from the node's `scored_at` and ICHLabel's `received_at`.
+A first, warm-up series (the agent opens its onnxruntime session then) is printed apart.
+Baseline, same run, after each series while the agent idles: the runner's `score_series`
+(preprocessing, onnxruntime inference) on the same series' files with the node's build, in this
+process: no PACS, no HTTP, no agent.
 The build runs in a process of its own (its Keras check keeps gigabytes until its process ends).
 
     uv run python bench/edge.py [--repeats 3] [--stable-s 2] [--interval 0.5]
