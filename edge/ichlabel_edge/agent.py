@@ -45,7 +45,8 @@ class Agent:
         if self.scanner is None:
             raise ConfigError(f"{self.config.path}: the [pacs] table is needed to scan")
         series = self.scanner.round(self.slots.active())
-        return {"series": series, **self._deliver()}
+        delivered = self._deliver()
+        return {"series": series, **delivered, "saliency": self.scanner.maps()}
 
     def _deliver(self) -> dict[str, Any]:
         """Waiting results, then (with ``send_series``) waiting series, to ICHLabel."""

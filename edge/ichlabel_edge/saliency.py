@@ -60,37 +60,39 @@ class Occlusion:
         return cls(backbone, open_session(build.directory / parts["head"]), pad, grid)
 
     def maps(self, scored: Scored) -> list[KeySliceMap]:
-        """One map per positive class, on its key slice."""
+        """One map per positive class, on its key slice; classes that share a key slice share
+        its hidden versions (the head scores every class at once)."""
         if scored.images is None or not scored.positive:
             return []
         features = self._features(scored.images)
-        out = []
-        for name in scored.positive:
-            index = scored.key_slices[name]
-            model_slice = scored.slices[index].model_slice
-            column = scored.classes.index(name)
-            weights = self._weights(scored.images[model_slice], features, model_slice, column)
-            out.append(KeySliceMap(name, index, weights))
-        return out
+        model_slices = {
+            name: scored.slices[scored.key_slices[name]].model_slice for name in scored.positive
+        }
+        drops = {
+            at: self.drops(scored.images[at], features, at) for at in set(model_slices.values())
+        }
+        return [
+            KeySliceMap(
+                name,
+                scored.key_slices[name],
+                weights(drops[model_slices[name]][:, scored.classes.index(name)], self.grid),
+            )
+            for name in scored.positive
+        ]
 
-    def _weights(
-        self, image: np.ndarray, features: np.ndarray, model_slice: int, column: int
-    ) -> np.ndarray:
-        base = self._slice_scores(features[None])[0, model_slice, column]
+    def drops(self, image: np.ndarray, features: np.ndarray, model_slice: int) -> np.ndarray:
+        """(squares, classes): how far each class's score at ``model_slice`` falls with each
+        square of its ``image`` hidden (row by row from the top left)."""
+        base = self._slice_scores(features[None])[0, model_slice]
         hidden = np.concatenate(
             [self._features(chunk) for chunk in _chunks(self._hidden(image), BATCH)]
         )
         sequences = np.repeat(features[None], len(hidden), axis=0)
         sequences[:, model_slice] = hidden
-        drops = np.concatenate(
-            [
-                base - self._slice_scores(chunk)[:, model_slice, column]
-                for chunk in _chunks(sequences, BATCH)
-            ]
+        scores = np.concatenate(
+            [self._slice_scores(chunk)[:, model_slice] for chunk in _chunks(sequences, BATCH)]
         )
-        weights = np.clip(drops, 0.0, None).reshape(self.grid, self.grid)
-        top = float(weights.max())
-        return (weights / top if top > 0 else weights).astype(np.float32)
+        return base[None] - scores
 
     def _hidden(self, image: np.ndarray) -> np.ndarray:
         """``image`` once per square, that square set to the pad value."""
@@ -112,6 +114,14 @@ class Occlusion:
         feed = {self.head.get_inputs()[0].name: np.asarray(sequences, np.float32)}
         out = dict(zip(names, self.head.run(names, feed), strict=True))
         return np.asarray(out["slice"], np.float32)
+
+
+def weights(drops: np.ndarray, grid: int) -> np.ndarray:
+    """A class's drops per square as its map: what lowers the score or does nothing weighs 0,
+    the rest scaled to a maximum of 1."""
+    kept = np.clip(np.asarray(drops, np.float32), 0.0, None).reshape(grid, grid)
+    top = float(kept.max())
+    return kept / top if top > 0 else kept
 
 
 def _chunks(array: np.ndarray, size: int) -> list[np.ndarray]:

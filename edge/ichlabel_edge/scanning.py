@@ -53,6 +53,8 @@ class Scanner:
         self.link_key = read_link_key(data_dir)
         self._sessions: dict[int, Any] = {}  # build number -> onnxruntime session
         self._occlusions: dict[int, Occlusion | None] = {}
+        # Scored series whose maps are still to be made: (key, datasets, scored, build).
+        self._unmapped: list[tuple[str, list[Dataset], Scored, InstalledBuild]] = []
 
     def round(self, build: InstalledBuild | None) -> list[dict[str, Any]]:
         """Score every series that is ready; what happened to each, JSON-ready."""
@@ -100,22 +102,24 @@ class Scanner:
         if self.series_outbox is not None:
             self.series_outbox.put(link, datasets)
         self.watcher.mark_handled(series, "scored")
-        saliency = self._saliency(datasets, scored, build)
-        return {
-            "series": key,
-            "decision": scored.decision,
-            "stored": len(objects),
-            "saliency": saliency,
-        }
+        if scored.positive:
+            self._unmapped.append((key, datasets, scored, build))
+        return {"series": key, "decision": scored.decision, "stored": len(objects)}
+
+    def maps(self) -> list[dict[str, Any]]:
+        """The occlusion maps of the series scored since the last call, into the PACS. The
+        agent asks for them once the round's results are delivered, so they never delay a
+        result; a failure loses only a series' maps (the reason is in the output), as does a
+        node stopped before it made them."""
+        unmapped, self._unmapped = self._unmapped, []
+        return [
+            {"series": key, **self._saliency(datasets, scored, build)}
+            for key, datasets, scored, build in unmapped
+        ]
 
     def _saliency(
         self, datasets: list[Dataset], scored: Scored, build: InstalledBuild
     ) -> dict[str, Any]:
-        """The key slices' occlusion maps into the PACS, once the result is on its way: they
-        never hold it up, and a failure here loses only them (the reason is in the round's
-        output)."""
-        if not scored.positive:
-            return {"stored": 0}
         started = time.perf_counter()
         try:
             occlusion = self._occlusion(build)

@@ -199,7 +199,7 @@ def test_a_series_pushed_into_the_pacs_is_scored_written_back_and_reported(
     assert code == 0, scanned
     assert len(scanned["series"]) == 1 and scanned["results"] == {"delivered": 0, "waiting": 1}
     assert scanned["series_sent"] == {"sent": 0, "refused": 0, "waiting": 1}
-    assert scanned["series"][0]["saliency"]["stored"] == 6, scanned  # one map per class
+    assert scanned["saliency"][0]["stored"] == 6, scanned  # one map per class
     assert not Prediction.objects.exists()
     waiting = json.loads(next((tmp_path / "node" / "outbox").glob("*.json")).read_text())
     code, scanned = _agent(node_config, "scan")  # ICHLabel back: the result arrives
