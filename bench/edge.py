@@ -17,7 +17,9 @@ T1 - T0, the node's stages from `Prediction.timings_ms` (`stability_wait`: as th
 it, at least the configured wait; `total`: the sum of the stages), the polling overhead
 (T1 - T0 - total: the wait the node did not count, the rounds' timing, the delivery), and the
 real stability wait and delivery read from the node's `scored_at` and ICHLabel's `received_at`.
-A first, warm-up series (the agent opens its onnxruntime session then) is printed apart.
+A first, warm-up series (the agent opens its onnxruntime session then) is printed apart. The
+agent makes the key slices' occlusion maps after it delivered the result (not part of T1 - T0):
+their time is printed apart, and the next series goes in once the node is idle again.
 Baseline, same run, after each series while the agent idles: the runner's `score_series`
 (preprocessing, onnxruntime inference) on the same series' files with the node's build, in this
 process: no PACS, no HTTP, no agent.
@@ -115,7 +117,6 @@ def run(args: argparse.Namespace, folder: Path, processes: dict) -> dict:
         results = []
         for index, files in enumerate(series):
             result = _one_series(node, orthanc, files, agent, log)
-            time.sleep(max(1.0, 2 * args.interval))  # the round that delivered it ends
             if index == 0:
                 baseline.score(files)  # its session's first run
             result["baseline_s"] = baseline.score(files)
@@ -126,7 +127,13 @@ def run(args: argparse.Namespace, folder: Path, processes: dict) -> dict:
     repeats = results[1:]
     median = {
         key: round(statistics.median(r[key] for r in repeats), 2)
-        for key in ("end_to_end_s", "polling_overhead_s", "real_stability_wait_s", "delivery_s")
+        for key in (
+            "end_to_end_s",
+            "polling_overhead_s",
+            "real_stability_wait_s",
+            "delivery_s",
+            "maps_after_result_s",
+        )
     }
     for part, stages in (("stages_s", STAGES), ("baseline_s", BASELINE)):
         median[part] = {
@@ -364,6 +371,7 @@ def _one_series(node, orthanc, files: list[Path], agent: subprocess.Popen, log: 
         time.sleep(0.05)
     if prediction.error:
         raise SystemExit(f"the node could not score the series: {prediction.error}")
+    maps_s = _round_end(prediction.key, agent, log) - t1
     stages = {k: prediction.timings_ms[k] / 1000 for k in STAGES}
     end_to_end = t1 - t0
     working = stages["total"] - stages["stability_wait"]
@@ -376,7 +384,19 @@ def _one_series(node, orthanc, files: list[Path], agent: subprocess.Popen, log: 
         "delivery_s": round((prediction.received_at - prediction.scored_at).total_seconds(), 2),
         "upload_s": round(t0 - started, 2),
         "slices_scored": len(prediction.slice_scores),
+        "maps_after_result_s": round(maps_s, 2),
     }
+
+
+def _round_end(key: str, agent: subprocess.Popen, log: Path) -> float:
+    """When the agent printed the round that scored ``key``: it makes the key slices' maps
+    after delivering the result, so the next series is pushed only once the node is idle."""
+    while True:
+        if any(key in line for line in log.read_text(errors="replace").splitlines()):
+            return time.monotonic()
+        if agent.poll() is not None:
+            raise SystemExit(f"the agent stopped ({agent.returncode}):\n{_tail(log)}")
+        time.sleep(0.1)
 
 
 def _line(result: dict) -> str:
@@ -386,6 +406,7 @@ def _line(result: dict) -> str:
         f"end to end {result['end_to_end_s']:.2f} s; node's stages (s): {stages}; polling "
         f"overhead {result['polling_overhead_s']:.2f} s (real stability wait "
         f"{result['real_stability_wait_s']:.2f} s, delivery {result['delivery_s']:.2f} s); "
+        f"key slices' maps after the result {result['maps_after_result_s']:.2f} s; "
         f"baseline in this process (s): {baseline}"
     )
 
