@@ -5,7 +5,8 @@ import secrets
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    # Hex, not URL-safe base64: a token pasted after ``--token`` must never begin with "-".
+    return secrets.token_hex(32)
 
 
 def token_hash(token: str) -> str:
