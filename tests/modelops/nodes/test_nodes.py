@@ -113,6 +113,8 @@ def test_a_node_token_reaches_only_the_nodes_own_endpoints_and_builds(world):
         f"{API}/nodes/",
         f"{API}/builds/",
         f"{API}/models/",
+        f"{API}/predictions.csv",
+        f"{API}/monitoring.csv",
         "/api/v1/worklist/",
     ):
         assert client.get(url).status_code in (401, 403), url
