@@ -22,3 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "ichlabel.errorpages.bad_request"
+handler403 = "ichlabel.errorpages.permission_denied"
+handler404 = "ichlabel.errorpages.not_found"
+handler500 = "ichlabel.errorpages.server_error"

@@ -118,12 +118,6 @@ class NodeHeartbeatApi(NodeView):
         class Meta:
             ref_name = "NodeHeartbeatInput"
 
-        def validate(self, attrs):
-            unknown = set(self.initial_data) - set(self.fields)
-            if unknown:
-                raise serializers.ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}")
-            return attrs
-
     class OutputSerializer(serializers.Serializer):
         desired_build = DesiredBuildSerializer(allow_null=True)
 

@@ -187,3 +187,23 @@ def test_the_reading_page_carries_the_read_and_preloads_the_slice_to_show_first(
     first = f"/api/v1/scans/{read.scan_id}/slices/2/file"
     assert f'rel="preload" as="fetch" crossorigin="anonymous" href="{first}"' in page
     assert "no-store" in response["Cache-Control"]  # a reload shows the labels saved since
+
+
+def test_a_label_change_with_an_unknown_key_is_refused_and_changes_nothing(setting):
+    _, read, _ = setting
+    client = client_for(read.reader)
+    labels(client, read, {"slice_index": 2, "version": 0, "sah": True})
+
+    misspelt = labels(client, read, {"slice_index": 2, "version": 1, "hemorrhage_xyz": True})
+    nested = client.post(
+        f"/api/v1/reads/{read.pk}/labels/",
+        {"changes": [{"slice_index": 2, "version": 1}], "force": True},
+        format="json",
+    )
+
+    assert misspelt.status_code == 400
+    assert misspelt.json()["extra"]["fields"] == {"changes[0].hemorrhage_xyz": ["Unknown field."]}
+    assert nested.status_code == 400 and "force" in nested.json()["extra"]["fields"]
+    (label,) = client.get(f"/api/v1/reads/{read.pk}/").json()["labels"]
+    assert label["slice_index"] == 2 and label["version"] == 1 and label["sah"] is True
+    assert LabelAudit.objects.count() == 1
