@@ -8,6 +8,9 @@ class AnnotationsConfig(AppConfig):
 
     def ready(self) -> None:
         from annotations import checks  # noqa: F401  (registers the settings checks)
+        from ichlabel.converters import register
+
+        register()  # the ``id`` path converter, before any URL conf is loaded
 
         # pydicom's reading validation is set where DICOM files are read (the importer, the
         # snapshot build): importing pydicom here would cost every process most of a second.

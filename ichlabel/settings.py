@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The ``id`` path converter (ichlabel/converters.py) is an integer, as ``int`` was.
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
     # Fields named `status` carry different choices: each set gets the name of its choices
     # class, which the frontend's generated types (frontend/src/generated/api.ts) then use.
     "ENUM_NAME_OVERRIDES": {

@@ -29,12 +29,12 @@ api_urlpatterns = [
         name="adjudication-split-votes",
     ),
     path(
-        "adjudication/<int:item_id>/",
+        "adjudication/<id:item_id>/",
         AdjudicationItemDetailApi.as_view(),
         name="adjudication-detail",
     ),
     path(
-        "adjudication/<int:item_id>/resolve/",
+        "adjudication/<id:item_id>/resolve/",
         AdjudicationItemResolveApi.as_view(),
         name="adjudication-resolve",
     ),

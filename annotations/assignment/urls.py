@@ -20,12 +20,12 @@ api_urlpatterns = [
     path("assignments/", ScansAssignApi.as_view(), name="scans-assign"),
     path("study-reads/", StudyReadListApi.as_view(), name="study-read-list"),
     path(
-        "study-reads/<int:read_id>/reassign/",
+        "study-reads/<id:read_id>/reassign/",
         ReadReassignApi.as_view(),
         name="read-reassign",
     ),
     path(
-        "study-reads/<int:read_id>/unassign/",
+        "study-reads/<id:read_id>/unassign/",
         ReadUnassignApi.as_view(),
         name="read-unassign",
     ),

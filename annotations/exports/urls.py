@@ -9,7 +9,7 @@ urlpatterns = []
 api_urlpatterns = [
     # Exports of a frozen version: slices.csv, rsna.csv, scans.csv, reader-labels.csv, sr.zip
     path(
-        "ground-truth/<int:version_id>/exports/<str:kind>/",
+        "ground-truth/<id:version_id>/exports/<str:kind>/",
         GroundTruthExportApi.as_view(),
         name="ground-truth-export",
     ),

@@ -31,22 +31,22 @@ api_urlpatterns = [
         name="ground-truth-compare",
     ),
     path(
-        "ground-truth/<int:version_id>/",
+        "ground-truth/<id:version_id>/",
         GroundTruthVersionDetailApi.as_view(),
         name="ground-truth-detail",
     ),
     path(
-        "ground-truth/<int:version_id>/release/",
+        "ground-truth/<id:version_id>/release/",
         GroundTruthReleaseApi.as_view(),
         name="ground-truth-release",
     ),
     path(
-        "ground-truth/<int:version_id>/scans/",
+        "ground-truth/<id:version_id>/scans/",
         GroundTruthScanLabelListApi.as_view(),
         name="ground-truth-scans",
     ),
     path(
-        "ground-truth/<int:version_id>/scans/<int:scan_id>/slices/",
+        "ground-truth/<id:version_id>/scans/<id:scan_id>/slices/",
         GroundTruthSliceLabelListApi.as_view(),
         name="ground-truth-slices",
     ),

@@ -27,7 +27,7 @@ from annotations.ingest.views import (
 urlpatterns = [
     path("study/", StudyOverviewView.as_view(), name="study"),
     path("study/scans/", ScanListView.as_view(), name="scan-list-page"),
-    path("study/scans/<int:scan_id>/", ScanDetailView.as_view(), name="scan-detail-page"),
+    path("study/scans/<id:scan_id>/", ScanDetailView.as_view(), name="scan-detail-page"),
     path("study/import/", ImportNewView.as_view(), name="import-new"),
     path("study/imports/", ImportBatchListView.as_view(), name="import-list-page"),
     path(
@@ -40,9 +40,9 @@ urlpatterns = [
 api_urlpatterns = [
     path("centers/", CenterListApi.as_view(), name="center-list"),
     path("centers/create/", CenterCreateApi.as_view(), name="center-create"),
-    path("centers/<int:center_id>/split/", CenterSplitSetApi.as_view(), name="center-split-set"),
+    path("centers/<id:center_id>/split/", CenterSplitSetApi.as_view(), name="center-split-set"),
     path("scans/", ScanListApi.as_view(), name="scan-list"),
-    path("scans/<int:scan_id>/", ScanDetailApi.as_view(), name="scan-detail"),
+    path("scans/<id:scan_id>/", ScanDetailApi.as_view(), name="scan-detail"),
     path("import-batches/", ImportBatchListApi.as_view(), name="import-batch-list"),
     path("import-batches/create/", ImportBatchCreateApi.as_view(), name="import-batch-create"),
     path(

@@ -6,12 +6,12 @@ from modelops.builds.api import BuildDetailApi, BuildFileApi, BuildListApi, Buil
 from modelops.builds.views import BuildRequestView
 
 urlpatterns = [
-    path("versions/<int:version_id>/builds/", BuildRequestView.as_view(), name="build-request"),
+    path("versions/<id:version_id>/builds/", BuildRequestView.as_view(), name="build-request"),
 ]
 
 api_urlpatterns = [
     path("builds/", BuildListApi.as_view(), name="build-list"),
     path("builds/public-key/", BuildPublicKeyApi.as_view(), name="build-public-key"),
-    path("builds/<int:build_id>/", BuildDetailApi.as_view(), name="build-detail"),
-    path("builds/<int:build_id>/files/<str:name>", BuildFileApi.as_view(), name="build-file"),
+    path("builds/<id:build_id>/", BuildDetailApi.as_view(), name="build-detail"),
+    path("builds/<id:build_id>/files/<str:name>", BuildFileApi.as_view(), name="build-file"),
 ]

@@ -20,30 +20,30 @@ urlpatterns: list = []
 # them at /likert/).
 study_urlpatterns = [
     path("", LikertListView.as_view(), name="likert-list-page"),
-    path("<int:study_id>/score/", LikertScoreView.as_view(), name="likert-score-page"),
-    path("<int:study_id>/results/", LikertResultsView.as_view(), name="likert-results-page"),
+    path("<id:study_id>/score/", LikertScoreView.as_view(), name="likert-score-page"),
+    path("<id:study_id>/results/", LikertResultsView.as_view(), name="likert-results-page"),
 ]
 
 api_urlpatterns = [
     path("likert-studies/", LikertStudyListApi.as_view(), name="likert-study-list"),
     path(
-        "likert-studies/<int:study_id>/items/",
+        "likert-studies/<id:study_id>/items/",
         LikertItemListApi.as_view(),
         name="likert-item-list",
     ),
-    path("likert-studies/<int:study_id>/scores/", LikertScoreApi.as_view(), name="likert-score"),
+    path("likert-studies/<id:study_id>/scores/", LikertScoreApi.as_view(), name="likert-score"),
     path(
-        "likert-studies/<int:study_id>/close/",
+        "likert-studies/<id:study_id>/close/",
         LikertStudyCloseApi.as_view(),
         name="likert-study-close",
     ),
     path(
-        "likert-studies/<int:study_id>/results/",
+        "likert-studies/<id:study_id>/results/",
         LikertResultsApi.as_view(),
         name="likert-study-results",
     ),
     path(
-        "likert-studies/<int:study_id>/scores.csv",
+        "likert-studies/<id:study_id>/scores.csv",
         LikertScoresCsvApi.as_view(),
         name="likert-scores-csv",
     ),

@@ -8,7 +8,7 @@ from modelops.monitoring.views import ProspectiveView
 
 urlpatterns = [
     path(
-        "versions/<int:version_id>/prospective/",
+        "versions/<id:version_id>/prospective/",
         ProspectiveView.as_view(),
         name="prospective-page",
     ),
@@ -18,9 +18,9 @@ api_urlpatterns = [
     path("predictions.csv", api.PredictionCsvApi.as_view(), name="prediction-csv"),
     path("monitoring.csv", api.MonitoringCsvApi.as_view(), name="monitoring-csv"),
     path(
-        "models/<int:version_id>/prospective.csv",
+        "models/<id:version_id>/prospective.csv",
         api.ProspectiveCsvApi.as_view(),
         name="prospective-csv",
     ),
-    path("models/<int:version_id>/drift.csv", api.DriftCsvApi.as_view(), name="drift-csv"),
+    path("models/<id:version_id>/drift.csv", api.DriftCsvApi.as_view(), name="drift-csv"),
 ]

@@ -12,7 +12,7 @@ from modelops.registry.views import ModelCompareView, ModelVersionView
 
 urlpatterns = [
     path(
-        "versions/<int:version_id>/",
+        "versions/<id:version_id>/",
         ModelVersionView.as_view(),
         name="model-version-page",
     ),
@@ -22,17 +22,17 @@ urlpatterns = [
 api_urlpatterns = [
     path("models/", ModelVersionListApi.as_view(), name="model-version-list"),
     path(
-        "models/<int:version_id>/",
+        "models/<id:version_id>/",
         ModelVersionDetailApi.as_view(),
         name="model-version-detail",
     ),
     path(
-        "models/<int:version_id>/status/",
+        "models/<id:version_id>/status/",
         ModelVersionStatusApi.as_view(),
         name="model-version-status",
     ),
     path(
-        "models/<int:version_id>/artifact/",
+        "models/<id:version_id>/artifact/",
         ModelVersionArtifactApi.as_view(),
         name="model-version-artifact",
     ),

@@ -7,9 +7,9 @@ from modelops.releases.api import ReleaseListApi, ReleaseWithdrawApi
 urlpatterns: list = []
 
 api_urlpatterns = [
-    path("models/<int:version_id>/releases/", ReleaseListApi.as_view(), name="model-release-list"),
+    path("models/<id:version_id>/releases/", ReleaseListApi.as_view(), name="model-release-list"),
     path(
-        "models/<int:version_id>/releases/withdraw/",
+        "models/<id:version_id>/releases/withdraw/",
         ReleaseWithdrawApi.as_view(),
         name="model-release-withdraw",
     ),

@@ -13,13 +13,13 @@ from modelops.saliency.views import SaliencyCancelView, SaliencyRequestView, Sal
 
 urlpatterns = [
     path(
-        "versions/<int:version_id>/saliency/",
+        "versions/<id:version_id>/saliency/",
         SaliencyRequestView.as_view(),
         name="saliency-request",
     ),
-    path("saliency/<int:run_id>/", SaliencyRunView.as_view(), name="saliency-run-page"),
+    path("saliency/<id:run_id>/", SaliencyRunView.as_view(), name="saliency-run-page"),
     path(
-        "saliency/<int:run_id>/cancel/",
+        "saliency/<id:run_id>/cancel/",
         SaliencyCancelView.as_view(),
         name="saliency-run-cancel-page",
     ),
@@ -27,14 +27,14 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("saliency-runs/", SaliencyRunListApi.as_view(), name="saliency-run-list"),
-    path("saliency-runs/<int:run_id>/", SaliencyRunDetailApi.as_view(), name="saliency-run-detail"),
+    path("saliency-runs/<id:run_id>/", SaliencyRunDetailApi.as_view(), name="saliency-run-detail"),
     path(
-        "saliency-runs/<int:run_id>/cancel/",
+        "saliency-runs/<id:run_id>/cancel/",
         SaliencyRunCancelApi.as_view(),
         name="saliency-run-cancel",
     ),
     path(
-        "saliency-runs/<int:run_id>/slices/",
+        "saliency-runs/<id:run_id>/slices/",
         SaliencySliceListApi.as_view(),
         name="saliency-slice-list",
     ),

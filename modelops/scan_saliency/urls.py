@@ -14,18 +14,18 @@ urlpatterns: list = []
 
 api_urlpatterns = [
     path(
-        "scans/<int:scan_id>/model-output/", ScanModelOutputApi.as_view(), name="scan-model-output"
+        "scans/<id:scan_id>/model-output/", ScanModelOutputApi.as_view(), name="scan-model-output"
     ),
     path(
-        "scans/<int:scan_id>/saliency/",
+        "scans/<id:scan_id>/saliency/",
         ScanSaliencyRequestApi.as_view(),
         name="scan-saliency-request",
     ),
     path(
-        "scan-saliency/<int:run_id>/", ScanSaliencyDetailApi.as_view(), name="scan-saliency-detail"
+        "scan-saliency/<id:run_id>/", ScanSaliencyDetailApi.as_view(), name="scan-saliency-detail"
     ),
     path(
-        "scan-saliency/<int:run_id>/<str:method>/<int:position_index>.png",
+        "scan-saliency/<id:run_id>/<str:method>/<id:position_index>.png",
         ScanSaliencyOverlayApi.as_view(),
         name="scan-saliency-overlay",
     ),

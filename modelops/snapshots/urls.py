@@ -8,9 +8,9 @@ urlpatterns = []
 
 api_urlpatterns = [
     path("snapshots/", SnapshotListApi.as_view(), name="snapshot-list"),
-    path("snapshots/<int:snapshot_id>/", SnapshotDetailApi.as_view(), name="snapshot-detail"),
+    path("snapshots/<id:snapshot_id>/", SnapshotDetailApi.as_view(), name="snapshot-detail"),
     path(
-        "snapshots/<int:snapshot_id>/cancel/",
+        "snapshots/<id:snapshot_id>/cancel/",
         SnapshotCancelApi.as_view(),
         name="snapshot-cancel",
     ),

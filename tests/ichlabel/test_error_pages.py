@@ -35,3 +35,17 @@ def test_a_body_over_the_limit_is_a_json_400_naming_it(client_in, settings):
 
     assert answer.status_code == 400 and answer["Content-Type"] == "application/json"
     assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reads/99999999999999999999999/",  # beyond 64 bits
+        "/api/v1/reads/\u0661\u0662/",  # Arabic-Indic digits
+        "/api/v1/modelops/models/1e3/",
+    ],
+)
+def test_an_id_no_database_key_can_hold_is_a_json_404(client_in, path):
+    answer = client_in.get(path)
+
+    assert answer.status_code == 404 and answer.json()["message"].startswith("No API route")
