@@ -22,3 +22,9 @@ X_FRAME_OPTIONS = "DENY"
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
 )
+# The API's schema and its docs page describe every route: only for signed-in users here (the
+# frontend's types are generated from `manage.py spectacular`, which needs no request).
+SPECTACULAR_SETTINGS = {  # noqa: F405
+    **SPECTACULAR_SETTINGS,  # noqa: F405
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}

@@ -80,3 +80,29 @@ def test_production_profile_passes_the_deploy_check(tmp_path):
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+SCHEMA_PROBE = """
+import django
+django.setup()
+from django.test import Client
+for path in ("/api/schema/", "/api/docs/"):
+    print(path, Client(SERVER_NAME="localhost").get(path, secure=True).status_code)
+"""
+
+
+def test_production_serves_the_api_schema_to_signed_in_users_only(tmp_path):
+    done = run(
+        {
+            "DJANGO_SETTINGS_MODULE": "ichlabel.settings_production",
+            "SECRET_KEY": "k" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+            "ICHLABEL_DEID_SECRET": "deid",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "ICHLABEL_DATA_DIR": str(tmp_path),
+        },
+        "-c",
+        SCHEMA_PROBE,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split() == ["/api/schema/", "403", "/api/docs/", "403"]
