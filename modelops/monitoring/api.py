@@ -1,8 +1,6 @@
 """The monitoring's tables as CSV (ML engineers; coordinators watch): every prediction, the
 per-node summary, a model version's prospective Table 2 and its weekly drift."""
 
-import csv
-import io
 from collections.abc import Iterable
 
 from django.http import HttpResponse
@@ -10,8 +8,15 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
+from annotations.exports.base import csv_chunks
+from annotations.exports.kinds import CSV
 from annotations.vocabulary import HEMORRHAGE_CLASSES
-from modelops.monitoring.prospective import linked_scans, prospective_drift, prospective_report
+from modelops.monitoring.prospective import (
+    linked_scans,
+    prospective_drift,
+    prospective_report,
+    scored_predictions,
+)
 from modelops.monitoring.selectors import monitoring_rows, prediction_list
 from modelops.monitoring.services import STAGES
 from modelops.permissions import IsMLEngineerOrWatcher
@@ -21,11 +26,7 @@ ESTIMATES = ("accuracy", "sensitivity", "specificity", "precision", "npv", "f1",
 
 
 def csv_response(name: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    response = HttpResponse(b"".join(csv_chunks(header, rows)), content_type=CSV)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -119,8 +120,9 @@ class DriftCsvApi(CsvApi):
         version = get_object_or_404(model_version_list(), pk=version_id)
         header = ["class", "group", "week", "scans", "median", "q1", "q3", "ks_d", "p", "shifted"]
         rows = []
+        predictions = scored_predictions(version)
         for cls in HEMORRHAGE_CLASSES:
-            for group in prospective_drift(version, cls)["groups"]:
+            for group in prospective_drift(version, cls, predictions)["groups"]:
                 for week in group["weeks"]:
                     scores = week["scores"]
                     rows.append(

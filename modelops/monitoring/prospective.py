@@ -16,15 +16,14 @@ import numpy as np
 from django.db.models import Q
 
 from annotations.models import GroundTruthScanLabel, ReadLevel, Scan
+from annotations.vocabulary import GROUND_TRUTH_FIELDS
 from modelops.metrics import HEMORRHAGE_CLASSES
 from modelops.metrics.drift import summary, weekly_drift
 from modelops.models import ModelVersion, Prediction
-from modelops.registry.evaluation import frozen_threshold_report
+from modelops.registry.evaluation import FALLBACK_THRESHOLD, frozen_threshold_report
 
 MIN_READS = 3
 ALL_NODES = "All nodes"
-# Ground-truth columns in HEMORRHAGE_CLASSES order.
-TRUTH_FIELDS = tuple("any_ich" if cls == "any" else cls for cls in HEMORRHAGE_CLASSES)
 
 
 def scored_predictions(version: ModelVersion) -> list[Prediction]:
@@ -70,15 +69,17 @@ def reference_labels(scan_ids: Iterable[int]) -> dict[int, tuple[np.ndarray, str
     out: dict[int, tuple[np.ndarray, str]] = {}
     for row in rows:
         if row.scan_id not in out:
-            labels = np.array([int(getattr(row, name)) for name in TRUTH_FIELDS])
+            # GROUND_TRUTH_FIELDS: any_ich and the subtypes, in HEMORRHAGE_CLASSES order
+            labels = np.array([int(getattr(row, name)) for name in GROUND_TRUTH_FIELDS])
             out[row.scan_id] = (labels, row.version.name)
     return out
 
 
-def prospective_report(version: ModelVersion) -> dict:
+def prospective_report(version: ModelVersion, predictions: list[Prediction] | None = None) -> dict:
     """Counts (predictions, linked to a scan, with a reference) and, once any scan has a
-    reference, the Table 2 report per node and over all nodes at the frozen thresholds."""
-    predictions = scored_predictions(version)
+    reference, the Table 2 report per node and over all nodes at the frozen thresholds.
+    ``predictions``: the version's ``scored_predictions`` where the caller has them."""
+    predictions = scored_predictions(version) if predictions is None else predictions
     scans = linked_scans(predictions)
     references = reference_labels(scans.values())
     groups: dict[str, list[tuple[np.ndarray, list[float]]]] = {}
@@ -105,22 +106,27 @@ def prospective_report(version: ModelVersion) -> dict:
 
 
 def frozen_cuts(version: ModelVersion) -> dict[str, float]:
-    """Class -> the threshold the version froze on validation (0.5 where it has none)."""
+    """Class -> the threshold the version froze on validation (the fallback where it has none)."""
     thresholds = (version.evaluation or {}).get("thresholds") or {}
-    return {cls: float((thresholds.get(cls) or {}).get("value", 0.5)) for cls in HEMORRHAGE_CLASSES}
+    return {
+        cls: float((thresholds.get(cls) or {}).get("value", FALLBACK_THRESHOLD))
+        for cls in HEMORRHAGE_CLASSES
+    }
 
 
-def prospective_drift(version: ModelVersion, cls: str = "any") -> dict:
+def prospective_drift(
+    version: ModelVersion, cls: str = "any", predictions: list[Prediction] | None = None
+) -> dict:
     """Each week's ``cls`` scores, per node and over all nodes, against the validation scores
     the version's thresholds were frozen on. ``reference`` is None for a version registered
-    before its reference scores were kept."""
+    before its reference scores were kept. ``predictions`` as for ``prospective_report``."""
     reference = ((version.evaluation or {}).get("reference_scores") or {}).get("scores")
     if not reference:
         return {"class": cls, "reference": None, "groups": []}
     column = HEMORRHAGE_CLASSES.index(cls)
     baseline = np.asarray(reference, dtype=float)[:, column]
     by_group: dict[str, list[tuple[float, date]]] = {}
-    for p in scored_predictions(version):
+    for p in scored_predictions(version) if predictions is None else predictions:
         entry = (float(p.scores[cls]), p.scored_at.date())
         by_group.setdefault(ALL_NODES, []).append(entry)
         by_group.setdefault(p.node.name, []).append(entry)

@@ -5,7 +5,12 @@ and the drift of its scores against validation, week by week."""
 from django.shortcuts import get_object_or_404
 
 from modelops.metrics import HEMORRHAGE_CLASSES
-from modelops.monitoring.prospective import MIN_READS, prospective_drift, prospective_report
+from modelops.monitoring.prospective import (
+    MIN_READS,
+    prospective_drift,
+    prospective_report,
+    scored_predictions,
+)
 from modelops.pages import ModelOpsPage, class_label, render_page
 from modelops.registry.selectors import model_version_list
 from modelops.registry.views import TABLE2_COLUMNS, methods_note, table2
@@ -17,7 +22,8 @@ class ProspectiveView(ModelOpsPage):
         cls = request.GET.get("class", "any")
         if cls not in HEMORRHAGE_CLASSES:
             cls = "any"
-        prospective = prospective_report(version)
+        predictions = scored_predictions(version)
+        prospective = prospective_report(version, predictions)
         report = prospective["report"] or {}
         context = {
             "version": version,
@@ -26,7 +32,7 @@ class ProspectiveView(ModelOpsPage):
             "columns": [heading for _key, heading in TABLE2_COLUMNS],
             "splits": table2(report),
             "methods_note": methods_note(report) if report else "",
-            "drift": prospective_drift(version, cls),
+            "drift": prospective_drift(version, cls, predictions),
             "classes": [(c, class_label(c)) for c in HEMORRHAGE_CLASSES],
             "drift_class": cls,
         }

@@ -63,15 +63,19 @@ def test_installation_secrets_stay_the_same_across_starts(tmp_path):
     assert first == second and len(first.strip()) > 40
 
 
+def production_env(tmp_path) -> dict:
+    return {
+        "DJANGO_SETTINGS_MODULE": "ichlabel.settings_production",
+        "SECRET_KEY": "k" * 20 + "production-secret-key-with-enough-entropy-0123456789",
+        "ICHLABEL_DEID_SECRET": "deid",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ICHLABEL_DATA_DIR": str(tmp_path),
+    }
+
+
 def test_production_profile_passes_the_deploy_check(tmp_path):
     done = run(
-        {
-            "DJANGO_SETTINGS_MODULE": "ichlabel.settings_production",
-            "SECRET_KEY": "k" * 20 + "production-secret-key-with-enough-entropy-0123456789",
-            "ICHLABEL_DEID_SECRET": "deid",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "ICHLABEL_DATA_DIR": str(tmp_path),
-        },
+        production_env(tmp_path),
         "manage.py",
         "check",
         "--deploy",
@@ -93,13 +97,7 @@ for path in ("/api/schema/", "/api/docs/"):
 
 def test_production_serves_the_api_schema_to_signed_in_users_only(tmp_path):
     done = run(
-        {
-            "DJANGO_SETTINGS_MODULE": "ichlabel.settings_production",
-            "SECRET_KEY": "k" * 20 + "production-secret-key-with-enough-entropy-0123456789",
-            "ICHLABEL_DEID_SECRET": "deid",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "ICHLABEL_DATA_DIR": str(tmp_path),
-        },
+        production_env(tmp_path),
         "-c",
         SCHEMA_PROBE,
     )
