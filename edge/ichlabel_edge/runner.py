@@ -122,35 +122,6 @@ class Scored:
         """The key slice of positive class ``name``."""
         return self.slices[self.key_slices[name]]
 
-    def as_report(self) -> dict[str, Any]:
-        """The result as JSON for ICHLabel: the decision, scan and per-slice scores,
-        thresholds, key slices and the node's timings so far."""
-        return {
-            "build": self.build,
-            "study_instance_uid": self.study_instance_uid,
-            "series_instance_uid": self.series_instance_uid,
-            "classes": list(self.classes),
-            "thresholds": self.thresholds,
-            "scan_scores": self.scan_scores,
-            "decision": self.decision,
-            "slices": [
-                {
-                    "sop_instance_uid": s.sop_instance_uid,
-                    "z_mm": s.z_mm,
-                    "model_slice": s.model_slice,
-                    "scores": s.scores,
-                }
-                for s in self.slices
-            ],
-            "model_slices": len(self.model_z_mm),
-            "key_slices": {
-                name: self.slices[index].sop_instance_uid for name, index in self.key_slices.items()
-            },
-            "ordered_by": self.ordered_by,
-            "warnings": list(self.warnings),
-            "timings_ms": {name: round(ms, 1) for name, ms in self.timings_ms.items()},
-        }
-
 
 def score_series(
     datasets: Sequence[pydicom.Dataset],
