@@ -53,15 +53,21 @@ class LabelOutputSerializer(ScanLabelOutputSerializer):
 
 
 class LabelValuesInputSerializer(serializers.Serializer):
-    """Labels as a save sends them: the version edited (0: never saved) and the six values."""
+    """Labels as a save sends them: the version edited (0: never saved) and the values it
+    changes. A value not sent keeps what the version edited held (False on a new label)."""
 
     version = serializers.IntegerField(min_value=0)
-    iph = serializers.BooleanField(default=False)
-    ivh = serializers.BooleanField(default=False)
-    sah = serializers.BooleanField(default=False)
-    sdh = serializers.BooleanField(default=False)
-    edh = serializers.BooleanField(default=False)
-    no_hemorrhage = serializers.BooleanField(default=False)
+    iph = serializers.BooleanField(required=False)
+    ivh = serializers.BooleanField(required=False)
+    sah = serializers.BooleanField(required=False)
+    sdh = serializers.BooleanField(required=False)
+    edh = serializers.BooleanField(required=False)
+    no_hemorrhage = serializers.BooleanField(required=False)
+
+
+def sent_label_values(data: dict) -> dict[str, bool]:
+    """The label values an input names, and only those."""
+    return {name: data[name] for name in LABEL_FIELDS if name in data}
 
 
 class SliceLabelChangeSerializer(LabelValuesInputSerializer):
@@ -173,7 +179,7 @@ class SliceLabelSaveApi(APIView):
             changes=[
                 LabelChange(
                     slice_index=item["slice_index"],
-                    values={name: item[name] for name in LABEL_FIELDS},
+                    values=sent_label_values(item),
                     expected_version=item["version"],
                 )
                 for item in data["changes"]
@@ -266,7 +272,7 @@ class ScanLabelApi(APIView):
         label = scan_label_save(
             read_id=read_id,
             reader=request.user,
-            values={name: data[name] for name in LABEL_FIELDS},
+            values=sent_label_values(data),
             expected_version=data["version"],
         )
         return Response(ScanLabelOutputSerializer(label).data)

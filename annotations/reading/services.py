@@ -99,8 +99,8 @@ def slice_labels_save(*, read_id: int, reader, changes: Sequence[LabelChange]) -
     saved, written, audits = [], [], []
     for change in changes:
         slice_id, label = found[change.slice_index]
-        values = label_values_clean(change.values)
         before = label.values() if label else None
+        values = label_values_clean(change.values, saved=before)
         if label is not None and before == values:
             saved.append(label)
             continue
@@ -293,13 +293,18 @@ def _refuse_stale(changes, found) -> None:
         raise LabelConflict(conflicts)
 
 
-def label_values_clean(values: dict[str, bool], *, what: str = "slice") -> dict[str, bool]:
-    """The six label values of a slice (or scan), every one set; refused if a name is unknown or
-    "no hemorrhage" comes with a subtype."""
+def label_values_clean(
+    values: dict[str, bool], *, saved: dict[str, bool] | None = None, what: str = "slice"
+) -> dict[str, bool]:
+    """The six label values of a slice (or scan) after a change: the values the change names
+    over those ``saved`` (all False for a new label). Refused if the change names no label or an
+    unknown one, or if "no hemorrhage" would stand with a subtype."""
     unknown = set(values) - set(LABEL_FIELDS)
     if unknown:
         raise ValidationError(f"unknown label {sorted(unknown)[0]!r}")
-    clean = {name: bool(values.get(name, False)) for name in LABEL_FIELDS}
+    if not values:
+        raise ValidationError(f"a {what} label change must name the labels it sets")
+    clean = {name: bool(values.get(name, (saved or {}).get(name, False))) for name in LABEL_FIELDS}
     if clean["no_hemorrhage"] and any(clean[name] for name in SUBTYPES):
         raise ValidationError(f"a {what} cannot hold a subtype and 'no hemorrhage' at once")
     return clean
@@ -327,7 +332,6 @@ def scan_label_save(
         raise Conflict(
             "This scan is read slice by slice: save slice labels, not a scan label.",
         )
-    clean = label_values_clean(values, what="scan")
     label = ScanLabel.objects.filter(read=read).first()
     current = label.version if label else 0
     if current != expected_version:
@@ -336,6 +340,7 @@ def scan_label_save(
             extra={"version": current, "values": label.values() if label else None},
         )
     before = label.values() if label else None
+    clean = label_values_clean(values, saved=before, what="scan")
     if label is not None and before == clean:
         return label
     if label is None:

@@ -207,3 +207,17 @@ def test_a_label_change_with_an_unknown_key_is_refused_and_changes_nothing(setti
     (label,) = client.get(f"/api/v1/reads/{read.pk}/").json()["labels"]
     assert label["slice_index"] == 2 and label["version"] == 1 and label["sah"] is True
     assert LabelAudit.objects.count() == 1
+
+
+def test_a_label_change_sets_what_it_names_and_keeps_the_rest(setting):
+    _, read, _ = setting
+    client = client_for(read.reader)
+    labels(client, read, {"slice_index": 2, "version": 0, "sah": True})
+
+    added = labels(client, read, {"slice_index": 2, "version": 1, "ivh": True})
+    empty = labels(client, read, {"slice_index": 2, "version": 2})
+
+    assert added.status_code == 200
+    assert (added.json()[0]["sah"], added.json()[0]["ivh"]) == (True, True)
+    assert empty.status_code == 400 and "name the labels" in str(empty.json()["extra"])
+    assert LabelAudit.objects.count() == 2

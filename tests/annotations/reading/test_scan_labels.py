@@ -1,6 +1,7 @@
 """Scan-level labels: own open scan-level reads only, versions, audit, completion rule."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from annotations.models import ReadLevel, ScanLabelAudit
 from annotations.reading.services import read_assign, read_complete, scan_label_save
@@ -23,7 +24,10 @@ def test_saves_are_versioned_and_audited(read):
         read_id=read.pk, reader=read.reader, values={"ivh": True}, expected_version=0
     )
     second = scan_label_save(
-        read_id=read.pk, reader=read.reader, values={"no_hemorrhage": True}, expected_version=1
+        read_id=read.pk,
+        reader=read.reader,
+        values={"ivh": False, "no_hemorrhage": True},
+        expected_version=1,
     )
 
     assert (first.version, second.version) == (1, 2) and not second.any
@@ -50,7 +54,9 @@ def test_another_reader_cannot_save_and_completion_needs_a_label(read):
         scan_label_save(read_id=read.pk, reader=other, values={}, expected_version=0)
     with pytest.raises(DomainError):
         read_complete(read_id=read.pk, reader=read.reader, unseen_ok=True)
-    scan_label_save(read_id=read.pk, reader=read.reader, values={}, expected_version=0)
+    scan_label_save(
+        read_id=read.pk, reader=read.reader, values={"no_hemorrhage": True}, expected_version=0
+    )
     assert read_complete(read_id=read.pk, reader=read.reader, unseen_ok=True).status == "completed"
 
 
@@ -60,3 +66,15 @@ def test_a_slice_level_read_takes_no_scan_label():
 
     with pytest.raises(DomainError):
         scan_label_save(read_id=read.pk, reader=reader, values={"iph": True}, expected_version=0)
+
+
+def test_a_save_changes_only_the_labels_it_names(read):
+    scan_label_save(read_id=read.pk, reader=read.reader, values={"sdh": True}, expected_version=0)
+    with pytest.raises(ValidationError):
+        scan_label_save(read_id=read.pk, reader=read.reader, values={}, expected_version=1)
+
+    label = scan_label_save(
+        read_id=read.pk, reader=read.reader, values={"iph": True}, expected_version=1
+    )
+
+    assert (label.version, label.sdh, label.iph) == (2, True, True)

@@ -83,10 +83,11 @@ def test_a_range_mixing_new_and_labelled_slices_costs_the_same_few_statements(
         (5, 1),
     ]
     stored = SliceLabel.objects.filter(read=read).order_by("slice__position_index")
+    # A change keeps what it does not name: slices 1 and 2 keep their iph.
     assert [(label.sdh, label.iph, label.version) for label in stored] == [
         (True, False, 1),
-        (True, False, 2),
-        (True, False, 2),
+        (True, True, 2),
+        (True, True, 2),
         *[(True, False, 1)] * 3,
     ]
     assert LabelAudit.objects.filter(read=read).count() == 8
@@ -101,7 +102,7 @@ def test_stale_version_is_refused_with_the_current_values(read, reader):
 
     conflict = refused.value.extra["conflicts"][0]
     assert conflict["slice_index"] == 2 and conflict["version"] == 2
-    assert conflict["values"]["sdh"] is True and conflict["values"]["iph"] is False
+    assert conflict["values"]["sdh"] is True and conflict["values"]["edh"] is False
     label = SliceLabel.objects.get(read=read)
     assert label.sdh and not label.edh and label.version == 2
 
