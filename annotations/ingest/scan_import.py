@@ -5,11 +5,20 @@ what is not an axial CT slice and groups the rest by series. The second takes on
 time: checks its geometry, reads each file whole, de-identifies it, writes it to storage and
 records the scan and its slices in one transaction. A series lands whole or not at all; a
 refused file or series never stops the others.
+
+Faults: before a series' first file is written, its folder is named on the batch
+(``report["storing"]``), so the files of a series whose worker was killed before it was
+recorded can be found and removed (``import_leftovers_remove``: when the batch is rolled back,
+and when another attempt starts). A full disk or a database that went away mid-series removes
+what the series wrote and raises ``RetriableError``: the jobs framework tries the batch again
+or fails it. A cancel is read between files in the first pass and between series in the second.
 """
 
+import errno
 import hashlib
 import logging
 import math
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -21,7 +30,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from pydicom import config as pydicom_config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
@@ -46,7 +55,7 @@ from annotations.models import (
     Scan,
     Slice,
 )
-from ichlabel.jobs import JobLost, RetriableError
+from ichlabel.jobs import JobLost, RetriableError, held
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +67,9 @@ pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
 # Parsed headers kept from the first pass for the second (~20 kB each without pixel data):
 # beyond this many, files are parsed again instead, so memory stays bounded on any batch.
 MAX_KEPT_HEADERS = 5000
+
+# The database connection broke (a restart, a failover) or the server refused a connection.
+DATABASE_GONE = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -114,13 +126,15 @@ def scan_import(
             f"the imported scans take {split!r}"
         )
     started = time.perf_counter()
-    series = run.read_headers(iter_sources(list(paths), base=base))
-    while series:
-        if run.should_cancel():
-            run.report.canceled = True
-            run.report.warnings.append("import canceled: the remaining series were not imported")
-            break
-        run.import_series(series.pop(0))  # popped: its parsed headers are freed when done
+    try:
+        # An earlier attempt at this batch may have died with a series half written.
+        import_leftovers_remove(batch)
+        series = run.read_headers(iter_sources(list(paths), base=base))
+        while series and not run.canceled():
+            run.import_series(series.pop(0))  # popped: its parsed headers are freed when done
+    except DATABASE_GONE as error:
+        # Not the files' fault: the batch is tried again once the database is back.
+        raise RetriableError("the database was unavailable") from error
     run.report.duration_s = round(time.perf_counter() - started, 3)
     logger.info(
         "import finished: batch=%s imported_scans=%d imported_slices=%d rejected=%d "
@@ -153,6 +167,13 @@ class _ImportRun:
         self.total = 0
         self.done = 0
 
+    def canceled(self) -> bool:
+        """Whether a cancel was asked (recorded in the report the first time it is seen)."""
+        if not self.report.canceled and self.should_cancel():
+            self.report.canceled = True
+            self.report.warnings.append("import canceled: the remaining series were not imported")
+        return self.report.canceled
+
     def advance(self, count: int = 1) -> None:
         self.done += count
         self.on_progress(self.done, self.total)
@@ -165,6 +186,8 @@ class _ImportRun:
         by_series: dict[str, list[InstanceHeader]] = defaultdict(list)
         kept = 0
         for item in items:
+            if self.canceled():
+                return []  # nothing imported yet: a cancel during the first pass keeps nothing
             if isinstance(item, SourceProblem):
                 self.report.reject(item.label, item.reason)
                 self.advance()
@@ -318,6 +341,9 @@ class _ImportRun:
             # storage failed in a way that may pass: the jobs framework decides what follows.
             _delete_files(written)
             raise
+        except DATABASE_GONE as error:
+            _delete_files(written)
+            raise RetriableError("the database was unavailable") from error
         except Exception as exc:  # one odd series must not fail the batch
             _delete_files(written)
             logger.exception("series import failed: batch=%s", self.batch.pk)
@@ -343,6 +369,7 @@ class _ImportRun:
         # A folder of its own per import of a series: two imports of one series at the same
         # time never touch each other's files, and the one that loses removes only its own.
         folder = f"dicom/{series_uid}/{uuid.uuid4().hex[:12]}"
+        _mark_storing(self.batch, folder)
         for index, header in enumerate(headers):
             label = header.source.label
             try:
@@ -367,8 +394,8 @@ class _ImportRun:
                 ) from exc
             content = _encode(ds)
             key = f"{folder}/{ds.SOPInstanceUID}.dcm"
+            written.append(key)  # before the write: a write that fails half-way leaves a part
             _save(key, content)
-            written.append(key)
             files.slices.append(
                 _slice_row(ds, header, index, ordered.positions_mm[index], key, content, rescale)
             )
@@ -499,10 +526,41 @@ def _save(key: str, content: bytes) -> None:
     try:
         stored = default_storage.save(key, ContentFile(content))
     except OSError as error:  # a full disk, a network share or bucket that failed: may pass
-        raise RetriableError(f"storage refused a file: {type(error).__name__}") from error
+        reason = os.strerror(error.errno) if error.errno else type(error).__name__
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            reason += ": free space in the DICOM store and start the import again"
+        raise RetriableError(f"storage refused a file ({reason})") from error
     if stored != key:
         default_storage.delete(stored)
         raise RuntimeError(f"storage kept {stored!r} instead of {key!r}")
+
+
+def _mark_storing(batch: ImportBatch, folder: str) -> None:
+    """Name on the batch the folder a series is about to be written to, so that files a
+    killed worker left unrecorded can be found (``import_leftovers_remove``)."""
+    if not held(batch).update(report={"storing": folder}):
+        raise JobLost("the batch was failed or taken over while it ran")
+
+
+def import_leftovers_remove(batch: ImportBatch) -> None:
+    """Remove the files of the series the batch was writing when its worker stopped, unless a
+    scan records them (the series was finished)."""
+    row = ImportBatch.objects.filter(pk=batch.pk).values_list("report", flat=True).first()
+    folder = (row or {}).get("storing") if isinstance(row, dict) else None
+    if not folder:
+        return
+    series_uid = folder.split("/")[1]  # dicom/<series>/<import>: found through the scan's index
+    finished = Slice.objects.filter(
+        scan__series_instance_uid=series_uid, storage_key__startswith=f"{folder}/"
+    )
+    if finished.exists():
+        return
+    try:
+        _, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    _delete_files([f"{folder}/{name}" for name in names])
+    logger.warning("batch %s: removed %d files of a series left unrecorded", batch.pk, len(names))
 
 
 def _delete_files(keys: list[str]) -> None:
@@ -511,6 +569,13 @@ def _delete_files(keys: list[str]) -> None:
             default_storage.delete(key)
         except OSError:
             logger.exception("could not remove %s after a failed series import", key)
+    folders = {key.rsplit("/", 1)[0] for key in keys}
+    for folder in folders:
+        for path in (folder, folder.rsplit("/", 1)[0]):  # the import's folder, the series'
+            try:
+                default_storage.delete(path)  # a folder: removed when empty (file storage)
+            except OSError:
+                break  # not empty: another import of the series keeps its files there
 
 
 def _rescale(ds: Dataset) -> tuple[float, float]:

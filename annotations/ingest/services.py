@@ -204,9 +204,12 @@ def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
 def import_batch_stopped(batch: ImportBatch) -> None:
     """After a batch whose worker stopped (the jobs recovery's hook): a failed batch leaves
     nothing behind; a canceled one keeps the series imported before, as any cancel does. The
-    uploads go in both cases."""
+    uploads go in both cases, and so do the files of a series the worker left unrecorded."""
+    from annotations.ingest.scan_import import import_leftovers_remove  # loads pydicom
+
     if batch.status == JobStatus.FAILED:
         _rollback(batch)
+    import_leftovers_remove(batch)
     _remove_upload(batch)
 
 
