@@ -170,10 +170,42 @@ STORAGES = {
 DATA_UPLOAD_MAX_NUMBER_FILES = 20000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# One cache shared by every process of the installation: the failed-login and token counters
+# (ichlabel.throttling) must hold across the web server's workers. The embedded default is a
+# folder of files under the data directory; ICHLABEL_CACHE_URL=redis://... moves it to Redis (a
+# database of its own: clearing the cache must never touch the broker's queues).
+CACHE_URL = os.environ.get("ICHLABEL_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            # Past MAX_ENTRIES the cache drops a third of its entries at random: an attacker
+            # spraying names must not be able to push a lock-out out of it.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Failed log-ins and token guesses (ichlabel.throttling). An account is locked after
+# LOGIN_FAILURES_PER_ACCOUNT failed log-ins within AUTH_FAILURE_WINDOW_S, a client address after
+# AUTH_FAILURES_PER_ADDRESS failed log-ins or token guesses; a lock lasts AUTH_LOCKOUT_S.
+# Behind a reverse proxy, AUTH_TRUSTED_PROXIES says how many of them append to X-Forwarded-For
+# (0: the address is the socket's peer, and a client cannot pick its own).
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("ICHLABEL_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+AUTH_FAILURES_PER_ADDRESS = int(os.environ.get("ICHLABEL_AUTH_FAILURES_PER_ADDRESS", "20"))
+AUTH_FAILURE_WINDOW_S = int(os.environ.get("ICHLABEL_AUTH_FAILURE_WINDOW_S", "900"))
+AUTH_LOCKOUT_S = int(os.environ.get("ICHLABEL_AUTH_LOCKOUT_S", "900"))
+AUTH_TRUSTED_PROXIES = int(os.environ.get("ICHLABEL_AUTH_TRUSTED_PROXIES", "0"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication, refusing an address that keeps sending unknown tokens.
+        "ichlabel.throttling.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

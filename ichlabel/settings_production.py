@@ -28,3 +28,29 @@ SPECTACULAR_SETTINGS = {  # noqa: F405
     **SPECTACULAR_SETTINGS,  # noqa: F405
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# What a page may load: the app's own scripts, styles and the built Vite bundles under /static/.
+# The viewer (Cornerstone3D) decodes DICOM with WebAssembly codecs ('wasm-unsafe-eval': wasm
+# compilation only, no JavaScript eval), runs them in web workers (some vtk.js ones from blob:
+# URLs), draws cursors from blob:/data: SVGs and sets style attributes on its SVG overlays (as
+# do a few templates): style attributes, never <style> or <script> elements, may be inline.
+# No page has an inline script; none may gain one.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'wasm-unsafe-eval'"],
+    "worker-src": ["'self'", "blob:"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'", "data:", "blob:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+MIDDLEWARE = [  # noqa: F405
+    *MIDDLEWARE[:1],  # noqa: F405
+    "ichlabel.csp.ContentSecurityPolicyMiddleware",
+    *MIDDLEWARE[1:],  # noqa: F405
+]

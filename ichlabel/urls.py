@@ -4,14 +4,18 @@ Likert study's pages, which readers use too, sit at /likert/ rather than under /
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotations import urls as annotations
+from ichlabel.login import LoginView, ThrottledAdminAuthenticationForm
 from modelops import urls as modelops
 from modelops.likert import urls as likert
 
+# The admin's log-in counts failures as the site's does (ichlabel.throttling).
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include(annotations.urlpatterns)),
     path("models/", include(modelops.urlpatterns)),
@@ -19,7 +23,8 @@ urlpatterns = [
     path("api/v1/modelops/", include(modelops.api_urlpatterns)),
     path("api/v1/", include(annotations.api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The docs page loads its start-up script from itself (?script): no inline script for the CSP.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
 

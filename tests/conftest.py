@@ -31,6 +31,15 @@ def data_dir(settings, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def auth_failures_cleared():
+    """No test inherits another's failed log-ins or token guesses (ichlabel.throttling): the
+    cache is shared by every test of a run, and all of them come from one address."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def user_with_role(username: str, *roles: str):
     from django.contrib.auth.models import Group, User
 

@@ -19,8 +19,9 @@ from rest_framework.views import APIView
 
 from annotations.models import Center
 from ichlabel.api import validated
-from ichlabel.errors import InvalidInput, NotFound
+from ichlabel.errors import InvalidInput, NotAllowed, NotFound
 from ichlabel.pagination import paginated
+from ichlabel.throttling import token_check_not_locked, token_failure
 from modelops.builds.api import BUILD_FILES
 from modelops.builds.selectors import build_dir, build_list
 from modelops.models import EdgeNode, NodeHealth, RolloutStatus
@@ -85,8 +86,15 @@ class NodeEnrolApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
     def post(self, request):
+        token_check_not_locked(request)
         data = validated(self.InputSerializer, request.data)
-        node, token = node_enrol(enrolment_token=data["enrolment_token"], hardware=data["hardware"])
+        try:
+            node, token = node_enrol(
+                enrolment_token=data["enrolment_token"], hardware=data["hardware"]
+            )
+        except NotAllowed:
+            token_failure(request)  # an unknown enrolment token: a guess, counted
+            raise
         return Response(
             {
                 "node": node.name,

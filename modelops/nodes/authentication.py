@@ -1,9 +1,11 @@
 """How a node authenticates: ``Authorization: Node <token>``. Only the node API's views accept
-it, so a node token reaches nothing else; those views accept nothing but it."""
+it, so a node token reaches nothing else; those views accept nothing but it. An address that
+keeps sending unknown tokens is locked for a while (``ichlabel.throttling``: a 429)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from ichlabel.throttling import token_check_not_locked, token_failure
 from modelops.models import EdgeNode
 from modelops.nodes.services import node_by_token
 
@@ -32,10 +34,13 @@ class NodeTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
+        token_check_not_locked(request)
         if len(header) != 2:
+            token_failure(request)
             raise exceptions.AuthenticationFailed("Authorization: Node <token>.")
         node = node_by_token(header[1].decode("latin-1"))
         if node is None:
+            token_failure(request)
             raise exceptions.AuthenticationFailed("Unknown or revoked node token.")
         return NodePrincipal(node), node
 
