@@ -35,6 +35,7 @@ from pydicom import config as pydicom_config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
+from annotations.dicom.archives import ExpansionLimits
 from annotations.dicom.deid import Deidentifier, DeidResult, burned_in_annotation
 from annotations.dicom.errors import GeometryError, RejectedFile
 from annotations.dicom.instances import (
@@ -107,10 +108,12 @@ def scan_import(
     on_progress: ProgressCallback | None = None,
     should_cancel: Callable[[], bool] | None = None,
     accept_burned_in: bool = False,
+    limits: ExpansionLimits | None = None,
 ) -> ImportReport:
     """Import every CT series found under ``paths`` into ``center``; return the report.
 
     ``accept_burned_in`` is for series a coordinator reviewed in quarantine and released.
+    ``limits`` bound what files and archives may expand to (``annotations.dicom.archives``).
     """
     run = _ImportRun(
         center=center,
@@ -129,7 +132,7 @@ def scan_import(
     try:
         # An earlier attempt at this batch may have died with a series half written.
         import_leftovers_remove(batch)
-        series = run.read_headers(iter_sources(list(paths), base=base))
+        series = run.read_headers(iter_sources(list(paths), base=base, limits=limits))
         while series and not run.canceled():
             run.import_series(series.pop(0))  # popped: its parsed headers are freed when done
     except DATABASE_GONE as error:
