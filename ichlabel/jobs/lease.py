@@ -14,7 +14,12 @@ lease: a worker whose job was taken over or failed meanwhile writes nothing.
 
 ``run`` puts it together: claim, work under the lease, and record the outcome: a cancel,
 success, a retriable error (queued again after a backoff, within ``JOBS_MAX_ATTEMPTS``
-tries) or any other error (failed at once, with its message).
+tries) or any other error (failed at once, with its message). A job that ends failed or
+canceled then gets its kind's ``on_stopped`` clean-up, as the recovery gives a dead one.
+
+A database restart breaks the connections of both threads: each drops its broken connection
+and the next statement opens a new one, the heartbeat at its next beat and the outcome's write
+within ``JOBS_HEARTBEAT_TIMEOUT_S`` (so an outcome is not lost to a short outage).
 """
 
 import logging
@@ -32,9 +37,16 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from ichlabel.errors import Conflict
-from ichlabel.jobs.errors import JobCanceled, JobLost, is_retriable
+from ichlabel.jobs.errors import (
+    JobCanceled,
+    JobLost,
+    RetriableError,
+    database_gone,
+    is_retriable,
+)
 from ichlabel.jobs.models import FINISHED_STATUSES, HELD_STATUSES, Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -245,7 +257,9 @@ class Lease:
                     continue  # hung: let the recovery see a dead job
                 try:
                     self._stamp(heartbeat_at=timezone.now())
-                except Exception:  # noqa: BLE001 - a transient database error must not stop the beats
+                except Exception as error:  # noqa: BLE001 - a transient error must not stop the beats
+                    if database_gone(error):
+                        connection.close()  # a broken connection: the next beat opens a new one
                     logger.exception("heartbeat failed; trying again in %s s", self.interval_s)
         finally:
             connection.close()
@@ -286,9 +300,10 @@ def run(
         return None
     with Lease(job) as lease:
         try:
-            return work(job, lease)
+            return _stopped(work(job, lease))
         except JobCanceled as stop:
-            return lease.finish(JobStatus.CANCELED, str(stop) or "Canceled.")
+            reason = str(stop) or "Canceled."
+            return _stopped(_outlasting_outage(lambda: lease.finish(JobStatus.CANCELED, reason)))
         except JobLost:
             logger.warning("%s %s: taken over or failed meanwhile; stopping", model.__name__, pk)
             return None
@@ -297,4 +312,41 @@ def run(
                 logger.warning("%s %s stopped (no longer held): %s", model.__name__, pk, error)
                 return None
             logger.exception("%s %s failed", model.__name__, pk)
-            return lease.retry_or_fail(error, describe_error(error))
+            if database_gone(error):
+                connection.close()  # broken: the outcome is written on a new connection
+            # A RetriableError's message is ours and safe to show (errors.py); others are
+            # described by the kind (an import names the type only: values may be PHI).
+            message = str(error) if isinstance(error, RetriableError) else describe_error(error)
+            failure = error
+            return _stopped(_outlasting_outage(lambda: lease.retry_or_fail(failure, message)))
+
+
+def _stopped(job: J) -> J:
+    """A job that ended failed or canceled gets its kind's clean-up (``JobKind.on_stopped``,
+    the same the recovery runs); it is idempotent, so a second call after the work's own
+    clean-up does nothing."""
+    from ichlabel.jobs.registry import kind_of
+
+    if job is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELED):
+        hook = kind_of(type(job)).on_stopped
+        if hook:
+            import_string(hook)(job)
+    return job
+
+
+def _outlasting_outage(write: Callable[[], J]) -> J:
+    """Run ``write`` (the outcome of a job); while the database is unreachable (a restart)
+    try again on a new connection, for up to ``JOBS_HEARTBEAT_TIMEOUT_S``: after that the
+    recovery would judge the job by its heartbeat anyway."""
+    deadline = time.monotonic() + settings.JOBS_HEARTBEAT_TIMEOUT_S
+    pause = 0.2
+    while True:
+        try:
+            return write()
+        except Exception as error:
+            if not database_gone(error) or time.monotonic() + pause > deadline:
+                raise
+            connection.close()
+            logger.warning("could not record a job's outcome (%s); trying again", error)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)

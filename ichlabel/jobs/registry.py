@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from kombu.exceptions import KombuError
 
 from ichlabel.jobs.models import Job, JobStatus
 
@@ -103,9 +104,20 @@ def enqueue(model: type[Job], pk, *, countdown: float | None = None, task_id: st
 
 
 def send_task(kind: JobKind, pk, *, task_id: str, countdown: float | None = None) -> None:
-    """The one place a job's message goes to the broker (tests record it instead)."""
+    """The one place a job's message goes to the broker (tests record it instead). A broker
+    that cannot be reached loses nothing: the job's row stays pending and ``requeue_lost``
+    queues it again, so the request that queued it does not fail after its commit."""
     argument = str(pk) if isinstance(pk, uuid.UUID) else pk
-    import_string(kind.task).apply_async(args=[argument], task_id=task_id, countdown=countdown)
+    try:
+        import_string(kind.task).apply_async(args=[argument], task_id=task_id, countdown=countdown)
+    except (KombuError, OSError):
+        logger.exception(
+            "could not queue %s %s: the broker is unreachable; the recovery queues it again "
+            "after %s s",
+            kind.noun,
+            pk,
+            settings.JOBS_REQUEUE_PENDING_S,
+        )
 
 
 def fail_stale(model: type[Job], *, timeout_s: int | None = None) -> dict[str, int]:
