@@ -1,8 +1,20 @@
 """What Django answers by itself (no route matched, a body too large, a refusal before any view,
-a crash): under /api/ the API's one JSON error shape, elsewhere the site's pages."""
+a crash): under /api/ the API's one JSON error shape, elsewhere the site's pages.
 
+A crash because the database cannot be reached (a restart, a failover) is not the request's
+fault and passes: under /api/ it is a 503 that says to retry, with ``Retry-After``. Such a
+request was not acknowledged: its transaction was rolled back (or, if the connection broke in
+its commit, may have finished), so a client sends it again, and a label save's version check
+tells a save that did land (409 with the current values).
+"""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
+
+DATABASE_RETRY_AFTER_S = 5
 
 API_PREFIX = "/api/"
 
@@ -32,5 +44,10 @@ def not_found(request, exception=None):
 
 def server_error(request):
     if request.path.startswith(API_PREFIX):
+        # Django calls this handler while it handles the exception: the exception is at hand.
+        if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+            response = _api_error("The database is unavailable; retry in a few seconds.", 503)
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+            return response
         return _api_error("Internal error: the server logged it.", 500)
     return defaults.server_error(request)
