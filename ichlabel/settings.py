@@ -254,9 +254,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Three kinds of worker, so that short work never waits behind long work: ``ingest`` runs DICOM
+# imports (minutes each), ``train`` snapshot builds, training and saliency, and ``default`` the
+# periodic checks (beat) and any short task; a worker of its own serves each (scripts/run,
+# docker-compose.yml). Every task is routed by name; tests/annotations/ingest/test_queues.py
+# holds every registered task to its queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "annotations.tasks.*": {"queue": "ingest"},
+    # The jobs recovery (every 30 s) must run while every ingest and train worker is busy.
+    "ichlabel.jobs.tasks.*": {"queue": "default"},
     # Snapshots are built where training reads them: on the training workers.
     "modelops.tasks.snapshot_build": {"queue": "train"},
     "modelops.tasks.training_run_execute": {"queue": "train"},
@@ -266,6 +273,16 @@ CELERY_TASK_ROUTES = {
     "modelops.tasks.model_build_execute": {"queue": "train"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# What an import may expand to (annotations.dicom.archives), judged from sizes and zip
+# directories before anything is decompressed: a file or zip member uncompressed (a CT slice
+# is ~0.5 MB), a batch uncompressed (a head CT series is a few hundred MB), and the ratio of
+# uncompressed to compressed size of a member, an archive and a batch (CT deflates 2-4:1; a zip
+# bomb 1000:1). An upload past the batch's total or ratio is refused whole; a file or member past
+# its limit is refused in the import's report. The command line has no batch total.
+IMPORT_MAX_FILE_BYTES = int(os.environ.get("ICHLABEL_IMPORT_MAX_FILE_BYTES", str(64 * 1024**2)))
+IMPORT_MAX_BATCH_BYTES = int(os.environ.get("ICHLABEL_IMPORT_MAX_BATCH_BYTES", str(4 * 1024**3)))
+IMPORT_MAX_COMPRESSION_RATIO = float(os.environ.get("ICHLABEL_IMPORT_MAX_COMPRESSION_RATIO", "100"))
 
 # Window presets of the reading view (annotations.vocabulary.WINDOW_PRESETS: the paper's three
 # windows, then brain, subdural and bone). A site may replace them with ICHLABEL_WINDOW_PRESETS

@@ -52,10 +52,8 @@ class Expansion:
 def file_size_problem(size: int, limits: ExpansionLimits) -> str | None:
     """Why a file (or member) of ``size`` uncompressed bytes is refused, if it is."""
     if size > limits.max_file_bytes:
-        return (
-            f"file too large for a CT slice ({format_bytes(size)} uncompressed; "
-            f"the limit is {format_bytes(limits.max_file_bytes)})"
-        )
+        shown, limit = _sizes(size, limits.max_file_bytes)
+        return f"file too large for a CT slice ({shown} uncompressed; the limit is {limit})"
     return None
 
 
@@ -75,10 +73,8 @@ def ratio_problem(what: str, expansion: Expansion, limits: ExpansionLimits) -> s
 def total_problem(expansion: Expansion, limits: ExpansionLimits) -> str | None:
     """Why a batch of this expansion is refused, if it is: its total, then its ratio."""
     if limits.max_total_bytes is not None and expansion.expanded > limits.max_total_bytes:
-        return (
-            f"the import would hold {format_bytes(expansion.expanded)} uncompressed, beyond "
-            f"its limit of {format_bytes(limits.max_total_bytes)}"
-        )
+        shown, limit = _sizes(expansion.expanded, limits.max_total_bytes)
+        return f"the import would hold {shown} uncompressed, beyond its limit of {limit}"
     return ratio_problem("the import", expansion, limits)
 
 
@@ -139,6 +135,13 @@ class BoundedReader:
 
     def close(self) -> None:
         self._handle.close()
+
+
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """Both sizes for a message; in bytes where rounding would make them look the same."""
+    if format_bytes(size) == format_bytes(limit):
+        return f"{size} bytes", f"{limit} bytes"
+    return format_bytes(size), format_bytes(limit)
 
 
 def format_bytes(size: float) -> str:

@@ -3,10 +3,12 @@
 discard).
 """
 
+import contextlib
 import logging
+import os
 import shutil
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
@@ -16,6 +18,13 @@ from django.db import transaction
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
+from annotations.dicom.archives import Expansion, ratio_problem, stream_expansion, total_problem
+from annotations.ingest.uploads import (
+    expansion_limits,
+    folder_expansion,
+    upload_name_normalise,
+    upload_target,
+)
 from annotations.models import (
     FINISHED_STATUSES,
     Center,
@@ -75,18 +84,79 @@ def import_batch_create(
 
 
 def import_batch_files_add(*, batch: ImportBatch, files: Iterable[tuple[str, IO[bytes]]]) -> int:
-    """Store uploaded files under the batch's folder, keeping their relative names."""
-    if batch.status != JobStatus.PENDING or batch.task_id:
-        raise Conflict("files can only be added before the import starts")
-    root = _upload_dir(batch)
-    count = 0
-    for name, stream in files:
-        target = root / _safe_relative(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as out:
-            shutil.copyfileobj(stream, out, UPLOAD_CHUNK_BYTES)
-        count += 1
-    return count
+    """Store uploaded files under the batch's folder by their relative names, normalised and
+    made unique (``annotations.ingest.uploads``); the number stored.
+
+    All or nothing: an upload that would take the batch past its limits (an archive's or the
+    batch's compression ratio, the batch's total uncompressed size) is refused before anything
+    is stored or decompressed, and a file that cannot be stored takes this request's others
+    with it. A file or zip member past the per-file limit is stored and refused by the import,
+    in its report, without being read.
+    """
+    items = list(files)
+    limits = expansion_limits(batch=True)
+    with transaction.atomic():
+        # Locked while it stores: two uploads at once count each other's files against the
+        # limits, and a start waits until the files are all there.
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != JobStatus.PENDING or locked.task_id:
+            raise Conflict("files can only be added before the import starts")
+        root = _upload_dir(batch)
+        incoming = Expansion()
+        for name, stream in items:
+            expansion, is_zip = stream_expansion(stream, _stream_size(stream))
+            label = str(upload_name_normalise(name))
+            problem = is_zip and ratio_problem("the zip archive", expansion, limits)
+            if problem:
+                raise InvalidInput(
+                    f"{label}: {problem}; nothing of this upload was stored", {"file": label}
+                )
+            incoming = incoming + expansion
+        problem = total_problem(folder_expansion(root) + incoming, limits)
+        if problem:
+            raise InvalidInput(f"upload refused: {problem}; nothing of this upload was stored")
+        _store_uploads(root, items)
+    return len(items)
+
+
+def _store_uploads(root: Path, items: list[tuple[str, IO[bytes]]]) -> None:
+    """Every file under its own new name, or none: what this call wrote goes on any error."""
+    created: list[Path] = []
+    try:
+        for name, stream in items:
+            relative = upload_name_normalise(name)
+            while True:
+                target = upload_target(root, relative)
+                try:
+                    out = open(target, "xb")  # noqa: SIM115 (closed below)
+                except FileExistsError:  # taken since it was chosen: choose again
+                    continue
+                break
+            created.append(target)
+            with out:
+                stream.seek(0)
+                shutil.copyfileobj(stream, out, UPLOAD_CHUNK_BYTES)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        _prune_empty_folders(root)
+        raise
+
+
+def _prune_empty_folders(root: Path) -> None:
+    for folder, _, _ in os.walk(root, topdown=False):
+        if Path(folder) != root:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only if empty
+
+
+def _stream_size(stream: IO[bytes]) -> int:
+    size = getattr(stream, "size", None)
+    if isinstance(size, int):
+        return size
+    position = stream.seek(0, os.SEEK_END)
+    stream.seek(0)
+    return position
 
 
 def import_batch_start(*, batch: ImportBatch) -> ImportBatch:
@@ -134,6 +204,7 @@ def _import_uploads(batch: ImportBatch, lease: jobs.Lease) -> ImportBatch:
             base=_upload_dir(batch),
             on_progress=progress,
             should_cancel=lambda: lease.cancel_requested,
+            limits=expansion_limits(batch=True),
         )
     except jobs.RetriableError:
         raise  # tried again: the uploads stay, the series already imported are skipped then
@@ -181,6 +252,7 @@ def import_batch_import_paths(
                 on_progress=progress,
                 should_cancel=lambda: lease.cancel_requested,
                 accept_burned_in=accept_burned_in,
+                limits=expansion_limits(batch=False),  # the operator's own folders: no total
             )
         except BaseException:
             _rollback(batch)
@@ -288,18 +360,6 @@ def _upload_dir(batch: ImportBatch) -> Path:
 
 def _remove_upload(batch: ImportBatch) -> None:
     shutil.rmtree(_upload_dir(batch), ignore_errors=True)
-
-
-def _safe_relative(name: str) -> Path:
-    """A browser-sent relative path, confined to the batch folder (no '..', no absolute)."""
-    parts = [
-        part
-        for part in PurePosixPath(name.replace("\\", "/")).parts
-        if part not in ("", ".", "..", "/")
-    ]
-    if not parts:
-        raise InvalidInput("an uploaded file has no name")
-    return Path(*parts)
 
 
 def quarantined_series_release(*, item: QuarantinedSeries, user) -> "ImportReport":

@@ -416,11 +416,9 @@ def test_a_series_imported_under_another_center_stays_there_with_a_warning(tmp_p
     assert any("imported before under center Center A" in w for w in report.warnings)
 
 
-def test_oversized_files_are_refused_before_they_are_read(tmp_path, monkeypatch):
-    from annotations.dicom import sources
-
+def test_oversized_files_are_refused_before_they_are_read(tmp_path, settings):
     write_series(tmp_path / "s", series_datasets(2))
-    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1024)
+    settings.IMPORT_MAX_FILE_BYTES = 1024
     archive = tmp_path / "big.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("huge.dcm", b"\0" * 4096)

@@ -1,0 +1,147 @@
+"""Uploaded files in a batch's folder: safe, unique names, and what the folder expands to.
+
+A browser or script names each file (a folder upload's relative path); nothing in that name may
+fail a request half-way or leave the folder: it is normalised (NFC, no control or invisible
+characters, no '..', components within the file system's 255 bytes) and made unique in the
+batch with a ``-2``, ``-3``... suffix, so two files of one name both arrive.
+"""
+
+import itertools
+import os
+import unicodedata
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from annotations.dicom.archives import (
+    Expansion,
+    ExpansionLimits,
+    archive_expansion,
+    zip_members,
+)
+
+# NAME_MAX of every file system the data folder may live on; bytes, not characters.
+MAX_NAME_BYTES = 255
+# The whole relative path: far under PATH_MAX (4096) once the data folder's path is in front.
+MAX_PATH_BYTES = 1024
+MAX_DEPTH = 32
+# An extension kept through truncation and suffixes: short and alphanumeric, as .dcm or .zip
+# (a UID-named file's last component, "1.2.840.113619", is no extension).
+MAX_EXTENSION_CHARS = 8
+UNNAMED = "unnamed"
+# Unicode categories shown as "_" in a file name: controls (NUL included), surrogates, private
+# use and unassigned code points, line and paragraph separators. Format characters (category
+# Cf: bidirectional overrides, zero-width joiners) are dropped.
+REPLACED_CATEGORIES = {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def upload_name_normalise(name: str) -> PurePosixPath:
+    """A relative path, confined to the batch folder, that every file system here can hold."""
+    text = unicodedata.normalize("NFC", name).replace("\\", "/")
+    parts = [_component(raw) for raw in text.split("/")]
+    parts = [part for part in parts if part not in ("", ".", "..")][-MAX_DEPTH:]
+    if not parts:
+        return PurePosixPath(UNNAMED)
+    # Over-long paths lose their outer folders first: the file's own name matters most.
+    while len(parts) > 1 and len("/".join(parts).encode()) > MAX_PATH_BYTES:
+        parts.pop(0)
+    return PurePosixPath(*parts)
+
+
+def upload_target(root: Path, relative: PurePosixPath) -> Path:
+    """A path under ``root`` for ``relative`` where nothing is yet: each folder the first of
+    its name (or name-2...) that is a folder or free, the file the first free name. Folders on
+    the way are made."""
+    folder = root
+    for part in relative.parts[:-1]:
+        name = next(
+            candidate
+            for candidate in _candidates(part)
+            if not os.path.lexists(folder / candidate) or _is_real_dir(folder / candidate)
+        )
+        folder = folder / name
+        folder.mkdir(exist_ok=True)
+    name = next(
+        candidate
+        for candidate in _candidates(relative.parts[-1])
+        if not os.path.lexists(folder / candidate)
+    )
+    return folder / name
+
+
+def folder_expansion(root: Path) -> Expansion:
+    """What a batch folder's files expand to: zips by their directories, others by size."""
+    total = Expansion()
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            total = total + file_expansion(path)
+    return total
+
+
+def file_expansion(path: Path) -> Expansion:
+    size = path.stat().st_size
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                return archive_expansion(zip_members(archive), size)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        pass
+    return Expansion(size, size)
+
+
+def expansion_limits(*, batch: bool) -> ExpansionLimits:
+    """The installation's limits (settings ``IMPORT_*``); ``batch=False`` drops the total."""
+    from django.conf import settings
+
+    return ExpansionLimits(
+        max_file_bytes=settings.IMPORT_MAX_FILE_BYTES,
+        max_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+        max_total_bytes=settings.IMPORT_MAX_BATCH_BYTES if batch else None,
+    )
+
+
+def _component(raw: str) -> str:
+    # Format characters (zero-width, bidirectional overrides) are invisible: dropped, not shown.
+    visible = (char for char in raw if unicodedata.category(char) != "Cf")
+    cleaned = "".join(
+        "_" if unicodedata.category(char) in REPLACED_CATEGORIES else char for char in visible
+    )
+    cleaned = " ".join(cleaned.split())  # any run of white space is one space, none at the ends
+    return _fit(cleaned, MAX_NAME_BYTES)
+
+
+def _candidates(name: str):
+    yield name
+    stem, extension = _split_extension(name)
+    for number in itertools.count(2):
+        suffix = f"-{number}{extension}"
+        yield _fit_bytes(stem, MAX_NAME_BYTES - len(suffix.encode())) + suffix
+
+
+def _fit(name: str, limit: int) -> str:
+    """``name`` cut to ``limit`` UTF-8 bytes on a character boundary, its extension kept."""
+    if len(name.encode()) <= limit:
+        return name
+    stem, extension = _split_extension(name)
+    return _fit_bytes(stem, limit - len(extension.encode())) + extension
+
+
+def _fit_bytes(text: str, limit: int) -> str:
+    return text.encode()[: max(limit, 0)].decode("utf-8", "ignore")
+
+
+def _split_extension(name: str) -> tuple[str, str]:
+    stem, dot, extension = name.rpartition(".")
+    if (
+        dot
+        and stem
+        and 0 < len(extension) <= MAX_EXTENSION_CHARS
+        and extension.isascii()
+        and extension.isalnum()
+        and not extension.isdigit()
+    ):
+        return stem, f".{extension}"
+    return name, ""
+
+
+def _is_real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
