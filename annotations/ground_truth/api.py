@@ -1,40 +1,31 @@
 """Ground-truth versions: list, freeze, release, their scan and slice labels, and the comparison of
-two versions.
+two versions, for coordinators and ML engineers; and the reader's own view of released versions
+(``Reader*Api``: the labels of the scans they read and nothing else), with serializers and schema
+components of its own.
 """
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.ground_truth.selectors import (
     ground_truth_compare,
     ground_truth_scan_label_list,
+    ground_truth_scan_label_list_for_reader,
     ground_truth_slice_label_list,
+    ground_truth_slice_label_list_for_reader,
     ground_truth_version_get,
+    ground_truth_version_get_for_reader,
     ground_truth_version_list,
+    ground_truth_version_list_for_reader,
 )
 from annotations.ground_truth.services import ground_truth_freeze, ground_truth_release
-from annotations.models import (
-    GroundTruthVersion,
-    Role,
-)
-from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer, user_has_role
+from annotations.models import GroundTruthVersion
+from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer, IsNeuroradiologist
 from ichlabel.api import validated
-
-
-class IsStudyMember(IsAuthenticated):
-    """Coordinators, ML engineers and readers; the selectors narrow what each one sees."""
-
-    message = "Only members of the study may see ground truth."
-
-    def has_permission(self, request, view) -> bool:
-        return user_has_role(
-            request.user, Role.COORDINATOR, Role.ML_ENGINEER, Role.NEURORADIOLOGIST
-        )
 
 
 class LabelValuesSerializer(serializers.Serializer):
@@ -64,7 +55,7 @@ class GroundTruthVersionOutputSerializer(serializers.Serializer):
 
 
 class GroundTruthVersionListApi(APIView):
-    permission_classes = [IsStudyMember]
+    permission_classes = [IsCoordinatorOrMLEngineer]
     # Declared for the schema (a paginated answer); get() pages the list itself.
     pagination_class = LimitOffsetPagination
 
@@ -100,7 +91,7 @@ class GroundTruthFreezeApi(APIView):
 
 
 class GroundTruthVersionDetailApi(APIView):
-    permission_classes = [IsStudyMember]
+    permission_classes = [IsCoordinatorOrMLEngineer]
 
     @extend_schema(responses=GroundTruthVersionOutputSerializer)
     def get(self, request, version_id: int):
@@ -118,9 +109,9 @@ class GroundTruthReleaseApi(APIView):
 
 
 class GroundTruthScanLabelListApi(APIView):
-    """The scan labels of a version (a reader: released versions, scans they read)."""
+    """The scan labels of a version."""
 
-    permission_classes = [IsStudyMember]
+    permission_classes = [IsCoordinatorOrMLEngineer]
     # Declared for the schema (a paginated answer); get() pages the list itself.
     pagination_class = LimitOffsetPagination
 
@@ -145,7 +136,7 @@ class GroundTruthScanLabelListApi(APIView):
 
 
 class GroundTruthSliceLabelListApi(APIView):
-    permission_classes = [IsStudyMember]
+    permission_classes = [IsCoordinatorOrMLEngineer]
 
     class OutputSerializer(LabelValuesSerializer):
         slice_index = serializers.IntegerField(source="slice.position_index")
@@ -183,3 +174,96 @@ class GroundTruthCompareApi(APIView):
         return Response(
             ground_truth_compare(version_a=version_a, version_b=version_b, limit=query["limit"])
         )
+
+
+# --- the reader's view of released versions -------------------------------------------------
+
+
+class ClassValuesSerializer(serializers.Serializer):
+    """The ground truth's classes, and nothing of how they were reached."""
+
+    any = serializers.BooleanField(source="any_ich")
+    iph = serializers.BooleanField()
+    ivh = serializers.BooleanField()
+    sah = serializers.BooleanField()
+    sdh = serializers.BooleanField()
+    edh = serializers.BooleanField()
+
+
+class ReaderGroundTruthVersionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    released_at = serializers.DateTimeField()
+    scan_count = serializers.IntegerField(
+        source="scan_count_for_reader", help_text="Scans you read in this version"
+    )
+
+    class Meta:
+        ref_name = "ReaderGroundTruthVersion"
+
+
+class ReaderGroundTruthVersionListApi(APIView):
+    """Released versions that hold scans you read."""
+
+    permission_classes = [IsNeuroradiologist]
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(responses=ReaderGroundTruthVersionOutputSerializer(many=True))
+    def get(self, request):
+        versions = ground_truth_version_list_for_reader(reader=request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(
+            ReaderGroundTruthVersionOutputSerializer(page, many=True).data
+        )
+
+
+class ReaderGroundTruthVersionDetailApi(APIView):
+    permission_classes = [IsNeuroradiologist]
+
+    @extend_schema(responses=ReaderGroundTruthVersionOutputSerializer)
+    def get(self, request, version_id: int):
+        version = ground_truth_version_get_for_reader(version_id=version_id, reader=request.user)
+        return Response(ReaderGroundTruthVersionOutputSerializer(version).data)
+
+
+class ReaderGroundTruthScanLabelListApi(APIView):
+    """The version's labels of the scans you read, each with your read of it."""
+
+    permission_classes = [IsNeuroradiologist]
+    pagination_class = LimitOffsetPagination
+
+    class OutputSerializer(ClassValuesSerializer):
+        scan = serializers.IntegerField(source="scan_id")
+        read = serializers.IntegerField(source="read_id", help_text="Your read of the scan")
+        level = serializers.CharField()
+        positive_slices = serializers.IntegerField(allow_null=True)
+
+        class Meta:
+            ref_name = "ReaderGroundTruthScanLabel"
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request, version_id: int):
+        version = ground_truth_version_get_for_reader(version_id=version_id, reader=request.user)
+        labels = ground_truth_scan_label_list_for_reader(version=version, reader=request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(labels, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class ReaderGroundTruthSliceLabelListApi(APIView):
+    permission_classes = [IsNeuroradiologist]
+
+    class OutputSerializer(ClassValuesSerializer):
+        slice_index = serializers.IntegerField(source="slice.position_index")
+
+        class Meta:
+            ref_name = "ReaderGroundTruthSliceLabel"
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request, version_id: int, scan_id: int):
+        version = ground_truth_version_get_for_reader(version_id=version_id, reader=request.user)
+        labels = ground_truth_slice_label_list_for_reader(
+            version=version, reader=request.user, scan_id=scan_id
+        )
+        return Response(self.OutputSerializer(labels, many=True).data)

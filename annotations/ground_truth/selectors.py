@@ -1,16 +1,20 @@
-"""Reads of ground-truth versions, blinded by role: a reader sees only released versions, and only
-the scans they read.
+"""Reads of ground-truth versions, blinded by role.
+
+Coordinators and ML engineers see every frozen version whole (``ground_truth_*``). A reader has
+a view of their own (``*_for_reader``): released versions only, and of those only the labels of
+scans they completed a read of; never how many reads a scan had, whether it was adjudicated, or
+a count over scans they did not read.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from annotations.models import (
-    ACTIVE_READ_STATUSES,
     GroundTruthScanLabel,
     GroundTruthSliceLabel,
     GroundTruthVersion,
+    Read,
+    ReadStatus,
     Role,
-    Scan,
     Slice,
 )
 from annotations.permissions import user_has_role
@@ -22,13 +26,11 @@ def _may_see_all_ground_truth(user) -> bool:
 
 
 def ground_truth_version_list(*, user) -> QuerySet[GroundTruthVersion]:
-    """Coordinators and ML engineers see every frozen version; a reader only released ones
-    (before a release, consensus stays hidden from readers); anyone else none."""
+    """Every frozen version, whole, for coordinators and ML engineers; none for anyone else
+    (readers have ``ground_truth_version_list_for_reader``)."""
     versions = GroundTruthVersion.objects.select_related("created_by", "released_by")
     if _may_see_all_ground_truth(user):
         return versions
-    if user_has_role(user, Role.NEURORADIOLOGIST):
-        return versions.filter(released_at__isnull=False)
     return versions.none()
 
 
@@ -36,20 +38,12 @@ def ground_truth_version_get(*, version_id: int, user) -> GroundTruthVersion:
     return ground_truth_version_list(user=user).get(pk=version_id)
 
 
-def _scans_visible_in_ground_truth(user) -> QuerySet[Scan] | None:
-    """None: every scan. A reader sees the ground truth of scans they read themselves."""
-    if _may_see_all_ground_truth(user):
-        return None
-    return Scan.objects.filter(reads__reader=user, reads__status__in=ACTIVE_READ_STATUSES)
-
-
 def ground_truth_scan_label_list(
     *, version: GroundTruthVersion, user, scan_id: int | None = None
 ) -> QuerySet[GroundTruthScanLabel]:
     labels = GroundTruthScanLabel.objects.filter(version=version).select_related("scan__center")
-    visible = _scans_visible_in_ground_truth(user)
-    if visible is not None:
-        labels = labels.filter(scan__in=visible.values("pk"))
+    if not _may_see_all_ground_truth(user):
+        labels = labels.none()
     if scan_id is not None:
         labels = labels.filter(scan_id=scan_id)
     return labels.order_by("scan_id")
@@ -60,6 +54,60 @@ def ground_truth_slice_label_list(
 ) -> QuerySet[GroundTruthSliceLabel]:
     """The slice labels of one scan in a version (DoesNotExist where the scan is not visible)."""
     ground_truth_scan_label_list(version=version, user=user, scan_id=scan_id).get()
+    return (
+        GroundTruthSliceLabel.objects.filter(version=version, scan_id=scan_id)
+        .select_related("slice")
+        .order_by("slice__position_index")
+    )
+
+
+# --- the reader's view ----------------------------------------------------------------------
+
+
+def _scan_labels_for_reader(reader) -> QuerySet[GroundTruthScanLabel]:
+    """Labels of released versions for the scans the reader completed a read of (one read per
+    reader and scan: a completed one is never open again, so no read of theirs is unblinded)."""
+    if not user_has_role(reader, Role.NEURORADIOLOGIST):
+        return GroundTruthScanLabel.objects.none()
+    done = Read.objects.filter(
+        scan_id=OuterRef("scan_id"), reader=reader, status=ReadStatus.COMPLETED
+    )
+    return GroundTruthScanLabel.objects.filter(Exists(done), version__released_at__isnull=False)
+
+
+def ground_truth_version_list_for_reader(*, reader) -> QuerySet[GroundTruthVersion]:
+    """Released versions that hold a scan the reader read, with ``scan_count``: how many of
+    those scans it holds (nothing is counted over scans they did not read)."""
+    mine = _scan_labels_for_reader(reader)
+    return (
+        GroundTruthVersion.objects.filter(pk__in=mine.values("version_id"))
+        .annotate(scan_count_for_reader=Count("scan_labels", filter=Q(scan_labels__in=mine)))
+        .order_by("-released_at", "-id")
+    )
+
+
+def ground_truth_version_get_for_reader(*, version_id: int, reader) -> GroundTruthVersion:
+    return ground_truth_version_list_for_reader(reader=reader).get(pk=version_id)
+
+
+def ground_truth_scan_label_list_for_reader(
+    *, version: GroundTruthVersion, reader, scan_id: int | None = None
+) -> QuerySet[GroundTruthScanLabel]:
+    """The version's labels of the scans the reader read, each with ``read_id``: their read."""
+    own_read = Read.objects.filter(
+        scan_id=OuterRef("scan_id"), reader=reader, status=ReadStatus.COMPLETED
+    ).order_by("-finished_at", "-id")
+    labels = _scan_labels_for_reader(reader).filter(version=version)
+    if scan_id is not None:
+        labels = labels.filter(scan_id=scan_id)
+    return labels.annotate(read_id=Subquery(own_read.values("pk")[:1])).order_by("scan_id")
+
+
+def ground_truth_slice_label_list_for_reader(
+    *, version: GroundTruthVersion, reader, scan_id: int
+) -> QuerySet[GroundTruthSliceLabel]:
+    """The slice labels of one scan the reader read (DoesNotExist for any other scan)."""
+    ground_truth_scan_label_list_for_reader(version=version, reader=reader, scan_id=scan_id).get()
     return (
         GroundTruthSliceLabel.objects.filter(version=version, scan_id=scan_id)
         .select_related("slice")

@@ -10,6 +10,10 @@ from annotations.ground_truth.api import (
     GroundTruthSliceLabelListApi,
     GroundTruthVersionDetailApi,
     GroundTruthVersionListApi,
+    ReaderGroundTruthScanLabelListApi,
+    ReaderGroundTruthSliceLabelListApi,
+    ReaderGroundTruthVersionDetailApi,
+    ReaderGroundTruthVersionListApi,
 )
 from annotations.ground_truth.views import GroundTruthView
 
@@ -49,5 +53,26 @@ api_urlpatterns = [
         "ground-truth/<id:version_id>/scans/<id:scan_id>/slices/",
         GroundTruthSliceLabelListApi.as_view(),
         name="ground-truth-slices",
+    ),
+    # The reader's view of released versions: the scans they read, nothing more.
+    path(
+        "reader/ground-truth/",
+        ReaderGroundTruthVersionListApi.as_view(),
+        name="reader-ground-truth-list",
+    ),
+    path(
+        "reader/ground-truth/<id:version_id>/",
+        ReaderGroundTruthVersionDetailApi.as_view(),
+        name="reader-ground-truth-detail",
+    ),
+    path(
+        "reader/ground-truth/<id:version_id>/scans/",
+        ReaderGroundTruthScanLabelListApi.as_view(),
+        name="reader-ground-truth-scans",
+    ),
+    path(
+        "reader/ground-truth/<id:version_id>/scans/<id:scan_id>/slices/",
+        ReaderGroundTruthSliceLabelListApi.as_view(),
+        name="reader-ground-truth-slices",
     ),
 ]

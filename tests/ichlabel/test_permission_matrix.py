@@ -17,7 +17,9 @@ real. The API schema and its docs page are public by design (the frontend's type
 are generated from them).
 
 Rules that need more than a status (blinding of labels, released versions only, raw reader
-labels for coordinators only) stay with their feature's tests.
+labels for coordinators only) stay with their feature's tests, except one: every ground-truth
+route a reader reaches answers without the fields withheld from readers (read counts,
+adjudication, totals over the study).
 """
 
 import re
@@ -70,6 +72,9 @@ LIKERT_CASE = {"token": "likert_case"}
 # The maps of the owner's scan, computed for the ML engineer (not released to readers).
 SCAN_MAPS = {"run_id": "scan_saliency_run"}
 
+# The released copy of the frozen version (the version of the other rows stays unreleased).
+RELEASED = {"version_id": "released_version"}
+
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
     # route name, method:              anon owner other coord  ml  admin
@@ -121,18 +126,26 @@ MATRIX: dict[tuple[str, str], Row] = {
                                               body={"subtypes": []}),
     ("adjudication-detail", "get"): Row(403, 403, 403, 200, 403, 200),
     ("adjudication-resolve", "post"): Row(403, 403, 403, 400, 403, 400, body={}),
-    # Ground truth: coordinators freeze and release; an unreleased version does not exist
-    # for readers.
-    ("ground-truth-list", "get"):  Row(403, 200, 200, 200, 200, 200),
+    # Ground truth: coordinators freeze and release; coordinators and ML engineers see whole
+    # versions. Readers have a view of their own: released versions, the scans they read (the
+    # owner and the other reader both read the validation scan), nothing of how the truth was
+    # reached (test_reader_ground_truth_holds_no_withheld_field); an unreleased version does
+    # not exist for them (tests/annotations/ground_truth/test_reader_view.py).
+    ("ground-truth-list", "get"):  Row(403, 403, 403, 200, 200, 200),
     ("ground-truth-freeze", "post"): Row(403, 403, 403, 400, 403, 400, body={}),
     ("ground-truth-compare", "get"): Row(403, 403, 403, 200, 200, 200,
                                          query="a={version_id}&b={version_id}"),
-    ("ground-truth-detail", "get"): Row(403, 404, 404, 200, 200, 200),
+    ("ground-truth-detail", "get"): Row(403, 403, 403, 200, 200, 200),
     ("ground-truth-release", "post"): Row(403, 403, 403, 200, 403, 200),
-    ("ground-truth-scans", "get"): Row(403, 404, 404, 200, 200, 200),
-    ("ground-truth-slices", "get"): Row(403, 404, 404, 200, 200, 200,
+    ("ground-truth-scans", "get"): Row(403, 403, 403, 200, 200, 200),
+    ("ground-truth-slices", "get"): Row(403, 403, 403, 200, 200, 200,
                                         kwargs={"scan_id": "validation_scan"}),
     ("ground-truth-export", "get"): Row(403, 403, 403, 200, 200, 200),
+    ("reader-ground-truth-list", "get"): Row(403, 200, 200, 403, 403, 200),
+    ("reader-ground-truth-detail", "get"): Row(403, 200, 200, 403, 403, 404, kwargs=RELEASED),
+    ("reader-ground-truth-scans", "get"): Row(403, 200, 200, 403, 403, 404, kwargs=RELEASED),
+    ("reader-ground-truth-slices", "get"): Row(403, 200, 200, 403, 403, 404,
+                                               kwargs={**RELEASED, "scan_id": "validation_scan"}),
     # Agreement and progress: coordinators.
     ("agreement", "get"):          Row(403, 403, 403, 200, 403, 200, query="n_boot=0"),
     ("agreement-csv", "get"):      Row(403, 403, 403, 200, 403, 200, query="n_boot=0"),
@@ -294,7 +307,7 @@ def world(django_db_setup, django_db_blocker, module_data_dir):
 
 def _build_world() -> dict:
     from annotations.adjudication.services import adjudication_split_votes_create
-    from annotations.ground_truth.services import ground_truth_freeze
+    from annotations.ground_truth.services import ground_truth_freeze, ground_truth_release
     from annotations.ingest.services import import_batch_create
     from annotations.models import AdjudicationItem, Center, ImportBatch, ReadKind, ReadLevel
     from annotations.reading.services import read_assign
@@ -319,6 +332,8 @@ def _build_world() -> dict:
         label_and_complete(read_assign(scan=validation, reader=users[name], kind=kind), labels)
     adjudication_split_votes_create(subtypes=["sdh"], created_by=users["coordinator"])
     version = ground_truth_freeze(name="v1", created_by=users["coordinator"])
+    released = ground_truth_freeze(name="v1-released", created_by=users["coordinator"])
+    ground_truth_release(version_id=released.pk, released_by=users["coordinator"])
     # The owner's open slice-level read of a training scan (the other reader has none of it)
     # and a scan-level read of a test scan; its slice 0 is stored.
     train = make_scan(split="train", center="Center T", slices=3)
@@ -370,6 +385,7 @@ def _build_world() -> dict:
             "batch_id": batch.pk,
             "item_id": AdjudicationItem.objects.get().pk,
             "version_id": version.pk,
+            "released_version": released.pk,
             "model_version": model.pk,
             "kind": "slices.csv",
             "table": "readers",
@@ -513,3 +529,38 @@ def test_permission_matrix(world, role, name, method):
     assert response.status_code == expected, (role, name, method, detail)
     if before is not None:
         assert rows_now() == before, f"{role} {method} {name} was refused but changed rows"
+
+
+# What a coordinator's view of ground truth tells of how it was reached or of the whole study.
+GROUND_TRUTH_WITHHELD = {
+    "reads", "adjudicated", "counts", "pending_scan_count", "slice_count", "note",
+    "content_sha256", "created_by", "center", "split", "series_instance_uid", "sop_instance_uid",
+}  # fmt: skip
+
+
+def _keys(body) -> set[str]:
+    if isinstance(body, dict):
+        return set(body).union(*map(_keys, body.values()))
+    if isinstance(body, list):
+        return set().union(*map(_keys, body))
+    return set()
+
+
+READER_GROUND_TRUTH = [
+    (name, role)
+    for (name, method), row in MATRIX.items()
+    for role in ("owner", "other")
+    if "ground-truth" in name and method == "get" and row.status(role) == 200
+]
+
+
+@pytest.mark.parametrize(("name", "role"), READER_GROUND_TRUTH)
+def test_reader_ground_truth_holds_no_withheld_field(world, name, role):
+    row = MATRIX[(name, "get")]
+    url = _url(name, api_routes()[(name, "get")], row, world)
+
+    body = _client(world, role).get(url).json()
+
+    assert _keys(body) and not _keys(body) & GROUND_TRUTH_WITHHELD, body
+    if isinstance(body, dict) and "results" in body:
+        assert body["results"], "the released version shows the reader's scan"

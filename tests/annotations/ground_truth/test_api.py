@@ -72,9 +72,10 @@ OWNER_ONLY = {"coordinator": 403, "ml_engineer": 403, "reader": None,
               "other_reader": 404, "anonymous": 403}  # fmt: skip
 STUDY_STAFF = {"coordinator": None, "ml_engineer": None, "reader": 403,
                "other_reader": 403, "anonymous": 403}  # fmt: skip
-# Unreleased versions do not exist for readers.
-VERSION_VIEW = {"coordinator": None, "ml_engineer": None, "reader": 404,
-                "other_reader": 404, "anonymous": 403}  # fmt: skip
+# The whole version: coordinators and ML engineers (readers have their own view, see
+# test_reader_view.py).
+VERSION_VIEW = {"coordinator": None, "ml_engineer": None, "reader": 403,
+                "other_reader": 403, "anonymous": 403}  # fmt: skip
 
 
 def _ids(s):
@@ -161,19 +162,19 @@ def test_readers_see_no_version_before_release_then_only_scans_they_read(study):
     outsider = study["people"]["spare_reader"]
     read_assign(scan=make_scan(split="train", center="Center T"), reader=outsider)
 
-    before = client_as(study, "reader").get("/api/v1/ground-truth/").json()
+    before = client_as(study, "reader").get("/api/v1/reader/ground-truth/").json()
     ground_truth_release(version_id=version.pk, released_by=coordinator)
     reader = client_as(study, "reader")
-    after = reader.get("/api/v1/ground-truth/").json()
-    scans = reader.get(f"/api/v1/ground-truth/{version.pk}/scans/").json()
+    after = reader.get("/api/v1/reader/ground-truth/").json()
+    scans = reader.get(f"/api/v1/reader/ground-truth/{version.pk}/scans/").json()
     slices = reader.get(
-        f"/api/v1/ground-truth/{version.pk}/scans/{study['validation'].pk}/slices/"
+        f"/api/v1/reader/ground-truth/{version.pk}/scans/{study['validation'].pk}/slices/"
     ).json()
     spare = APIClient()
     spare.force_authenticate(outsider)
-    outsider_scans = spare.get(f"/api/v1/ground-truth/{version.pk}/scans/").json()
+    outsider_versions = spare.get("/api/v1/reader/ground-truth/").json()
     outsider_slices = spare.get(
-        f"/api/v1/ground-truth/{version.pk}/scans/{study['validation'].pk}/slices/"
+        f"/api/v1/reader/ground-truth/{version.pk}/scans/{study['validation'].pk}/slices/"
     )
 
     assert before["count"] == 0
@@ -184,7 +185,7 @@ def test_readers_see_no_version_before_release_then_only_scans_they_read(study):
         (1, True, False),
         (2, False, False),
     ]
-    assert outsider_scans["count"] == 0 and outsider_slices.status_code == 404
+    assert outsider_versions["count"] == 0 and outsider_slices.status_code == 404
 
 
 def test_the_worklist_shows_level_and_scan_label_but_never_the_read_kind(study):
