@@ -19,9 +19,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
-STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
-    "whitenoise.storage.CompressedManifestStaticFilesStorage"
-)
+# A new dict, not the base one changed in place: a process that imports this module beside
+# another profile (a test reading SECURE_CSP) must not change that profile's storage.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 # The API's schema and its docs page describe every route: only for signed-in users here (the
 # frontend's types are generated from `manage.py spectacular`, which needs no request).
 SPECTACULAR_SETTINGS = {  # noqa: F405
