@@ -31,7 +31,7 @@ from kombu import Connection
 
 from annotations.phantoms import dataset_bytes
 from tests.annotations.factories import series_datasets
-from tests.conftest import ROOT, celery_worker_env, celery_worker_spawn
+from tests.conftest import ROOT, celery_worker_env
 
 # Short job timings, so a dead worker is noticed in seconds (the defaults are a minute).
 FAST_JOBS = {
@@ -322,8 +322,27 @@ class AppServer:
 
 
 def start_worker(env: dict, log_path: Path, name: str = "faults") -> subprocess.Popen:
-    """A real Celery worker (solo pool) on ``ingest`` and ``default`` (the recovery's queue)."""
-    return celery_worker_spawn(env, queues="ingest,default", log_path=log_path, name=name)
+    """A real Celery worker (solo pool) on ``ingest`` and ``default`` (the recovery's queue).
+    Unlike the suite's worker it finds the queues as they are: what a broker kept across a
+    restart is what these tests are about."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ichlabel", "worker", "--pool=solo"]
+            + ["-Q", "ingest,default", "--loglevel=INFO", "-n", f"{name}-{os.getpid()}@%h"]
+            + ["--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    eventually(lambda: _ready(process, log_path), "the worker is ready", 60)
+    return process
+
+
+def _ready(process: subprocess.Popen, log_path: Path) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"celery worker exited:\n{log_path.read_text()}")
+    return b" ready." in log_path.read_bytes()
 
 
 def kill_hard(process: subprocess.Popen) -> None:
