@@ -1,4 +1,5 @@
-"""The Celery app. Queues: ``ingest`` (DICOM import), ``train`` and ``inference`` (modelops)."""
+"""The Celery app. Queues: ``default`` (the periodic checks below and short tasks), ``ingest``
+(DICOM import), ``train`` and ``inference`` (modelops); routes in ``CELERY_TASK_ROUTES``."""
 
 import os
 

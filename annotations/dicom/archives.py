@@ -6,10 +6,15 @@ judged from what a zip's central directory declares, before a byte is decompress
 member is read through ``BoundedReader``, which stops at the size its header declared, so a
 header that lies buys nothing. Plain DICOM files count at their size on disk.
 
+DICOM has an archive of its own: the Deflated Explicit VR Little Endian transfer syntax, whose
+dataset pydicom inflates whole into memory, with no size declared anywhere. ``deflated_problem``
+inflates such a file once, in bounded steps, and stops as soon as it passes a limit.
+
 Like the rest of ``annotations.dicom`` this does not import Django: the app builds
 ``ExpansionLimits`` from its settings (``ICHLABEL_IMPORT_*``) and passes them in.
 """
 
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -142,6 +147,66 @@ def _sizes(size: int, limit: int) -> tuple[str, str]:
     if format_bytes(size) == format_bytes(limit):
         return f"{size} bytes", f"{limit} bytes"
     return format_bytes(size), format_bytes(limit)
+
+
+DEFLATED_SYNTAX = b"1.2.840.10008.1.2.1.99"
+# The file meta group (preamble, "DICM", a few short elements) fits in this many bytes.
+META_PREFIX_BYTES = 64 * KIB
+INFLATE_STEP = 1 * MIB
+# Value representations whose length takes 4 bytes after 2 reserved ones (explicit VR).
+LONG_VRS = frozenset(
+    (b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV")
+)
+
+
+def deflated_problem(stream: IO[bytes], size: int, limits: ExpansionLimits) -> str | None:
+    """Why a DICOM file in the deflated transfer syntax is refused, if it is: its dataset
+    inflates past the file limit or the ratio. Other files are not inflated (None at once)."""
+    prefix = stream.read(META_PREFIX_BYTES)
+    start = _deflated_dataset_start(prefix)
+    if start is None:
+        return None
+    compressed = max(size - start, 1)
+    # Past this, a file is refused either way: the work stops there.
+    ceiling = min(limits.max_file_bytes, max(limits.max_ratio * compressed, RATIO_FLOOR_BYTES))
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = 0
+    chunk = prefix[start:]
+    while chunk and produced <= ceiling:
+        data = chunk
+        while data and produced <= ceiling:
+            produced += len(inflater.decompress(data, INFLATE_STEP))
+            data = inflater.unconsumed_tail
+        chunk = stream.read(INFLATE_STEP)
+    stopped = produced > ceiling
+    if not stopped:
+        return None  # within every limit (or truncated: the reader refuses it for that)
+    problem = file_size_problem(start + produced, limits) or ratio_problem(
+        "the deflated DICOM dataset", Expansion(produced, compressed), limits
+    )
+    return f"{problem}; inflating stopped there" if problem else None
+
+
+def _deflated_dataset_start(prefix: bytes) -> int | None:
+    """Where the dataset starts, if ``prefix`` opens a Part 10 file in the deflated syntax."""
+    if prefix[128:132] != b"DICM":
+        return None
+    offset, syntax = 132, b""
+    while offset + 8 <= len(prefix):
+        group, element = struct.unpack_from("<HH", prefix, offset)
+        if group != 0x0002:
+            return offset if syntax == DEFLATED_SYNTAX else None
+        vr = prefix[offset + 4 : offset + 6]
+        if vr in LONG_VRS:
+            (length,) = struct.unpack_from("<I", prefix, offset + 8)
+            value = offset + 12
+        else:
+            (length,) = struct.unpack_from("<H", prefix, offset + 6)
+            value = offset + 8
+        if element == 0x0010:
+            syntax = prefix[value : value + length].rstrip(b"\0 ")
+        offset = value + length
+    return None
 
 
 def format_bytes(size: float) -> str:

@@ -20,12 +20,14 @@ from annotations.dicom.archives import (
     Expansion,
     ExpansionLimits,
     archive_expansion,
+    deflated_problem,
     file_size_problem,
     member_problem,
     ratio_problem,
     total_problem,
     zip_members,
 )
+from annotations.dicom.errors import RejectedFile
 
 # Files that are never DICOM and would only clutter the report of a folder import.
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -123,6 +125,9 @@ class _Walk:
         if not zipfile.is_zipfile(path):
             expansion = Expansion(size, size)
             problem = file_size_problem(size, self.limits) or self._over_total(expansion)
+            if problem is None:
+                with open(path, "rb") as handle:
+                    problem = deflated_problem(handle, size, self.limits)
             yield SourceProblem(label, problem) if problem else Source(label=label, path=path)
             return
         try:
@@ -154,9 +159,18 @@ class _Walk:
             elif problem:
                 yield SourceProblem(f"{label}!{name}", problem)
             else:
-                yield Source(
+                source = Source(
                     label=f"{label}!{name}", path=path, member=name, member_bytes=info.file_size
                 )
+                problem = self._deflated_member(source, info.file_size)
+                yield SourceProblem(source.label, problem) if problem else source
+
+    def _deflated_member(self, source: Source, size: int) -> str | None:
+        try:
+            with source.open() as handle:
+                return deflated_problem(handle, size, self.limits)
+        except RejectedFile as exc:
+            return exc.reason
 
     def _over_total(self, expansion: Expansion) -> str | None:
         """Count a file or archive into the walk's total; why not, if it would pass a limit."""

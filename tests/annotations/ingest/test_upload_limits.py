@@ -10,9 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 from rest_framework.test import APIClient
 
-from annotations.dicom.archives import MIB, BoundedReader, ExpansionLimits
+from annotations.dicom.archives import KIB, MIB, BoundedReader, ExpansionLimits
 from annotations.dicom.errors import RejectedFile
 from annotations.dicom.sources import Source, SourceProblem, iter_sources
 from annotations.ingest.services import (
@@ -21,8 +22,8 @@ from annotations.ingest.services import (
     import_batch_files_add,
     import_batch_run,
 )
-from annotations.models import ImportBatch, JobStatus
-from tests.annotations.factories import run_import
+from annotations.models import ImportBatch, JobStatus, Scan
+from tests.annotations.factories import run_import, series_datasets, write_series
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +220,50 @@ def test_the_walk_refuses_what_would_pass_the_total(tmp_path):
 
     assert [type(item) for item in found] == [Source, Source, SourceProblem]
     assert found[2].reason.startswith("the import would hold 1.2 KiB uncompressed")
+
+
+def _deflated_slices(folder: Path, *, size: int) -> list[Path]:
+    """Two slices in the deflated transfer syntax, each ``size`` pixels square of one value:
+    a DICOM file that inflates about 1000:1."""
+
+    def deflate_flat(index, ds):
+        ds.PixelData = bytes(size * size * 2)
+        ds.Rows = ds.Columns = size
+        ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+
+    return write_series(folder, series_datasets(2, edit=deflate_flat))
+
+
+def test_a_deflated_dicom_bomb_is_refused_as_soon_as_it_passes_the_ratio(tmp_path):
+    paths = _deflated_slices(tmp_path / "s", size=1024)  # 2 MiB of pixels each
+    assert all(path.stat().st_size < 20 * KIB for path in paths)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:  # ratio 1:1 as a zip
+        zf.write(paths[0], "inner.dcm")
+
+    report = run_import(tmp_path / "s", archive)
+
+    assert Scan.objects.count() == 0
+    assert len(report.rejected) == 3
+    for row in report.rejected:
+        assert row["reason"].startswith("the deflated DICOM dataset expands"), row
+        assert row["reason"].endswith("; inflating stopped there")
+
+
+def test_a_deflated_file_past_the_file_limit_is_refused(tmp_path, settings):
+    settings.IMPORT_MAX_FILE_BYTES = 256 * KIB
+    _deflated_slices(tmp_path / "s", size=512)  # 512 KiB of pixels each: under the ratio floor
+
+    report = run_import(tmp_path / "s")
+
+    assert [row["reason"].split(" (")[0] for row in report.rejected] == [
+        "file too large for a CT slice"
+    ] * 2
+
+
+def test_an_honest_deflated_series_still_imports(tmp_path):
+    _deflated_slices(tmp_path / "s", size=32)
+
+    report = run_import(tmp_path / "s")
+
+    assert report.imported_scans == 1, report.rejected
