@@ -3,6 +3,8 @@ inline scripts, loose enough for the app's pages (the viewer's WebAssembly codec
 
 import re
 
+import pytest
+
 from tests.conftest import ROOT
 from tests.ichlabel.test_settings import production_env, run
 
@@ -66,3 +68,16 @@ def test_no_page_template_needs_what_the_policy_refuses():
     ]
 
     assert templates and not offending
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_loads_its_script_and_styles_from_files(client, coordinator):
+    client.force_login(coordinator)
+
+    page = client.get("/api/docs/")
+    script = client.get("/api/docs/?script")
+
+    html = page.content.decode()
+    assert page.status_code == 200 and "ichlabel/swagger" in html
+    assert not INLINE_SCRIPT.search(html) and not STYLE_ELEMENT.search(html)
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
