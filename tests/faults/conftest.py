@@ -170,7 +170,10 @@ class PrivatePostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*self.as_user, *command], check=True, capture_output=True, timeout=120)
+        # Not captured: a server started by pg_ctl would hold the pipe open.
+        subprocess.run(
+            [*self.as_user, *command], check=True, stdout=subprocess.DEVNULL, timeout=120
+        )
 
     def start(self) -> None:
         self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust")
@@ -189,7 +192,17 @@ class PrivatePostgres:
     def restart(self, mode: str = "fast") -> None:
         """Stop the server (every connection is cut) and start it again; returns once it
         accepts connections."""
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "restart")
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.folder / "server.log"),
+            "-m",
+            mode,
+            "-w",
+            "restart",
+        )
 
     def stop(self) -> None:
         subprocess.run(
@@ -301,7 +314,11 @@ class AppServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        eventually(self._up, "gunicorn answers", 60)
+        try:
+            eventually(self._up, "gunicorn answers", 60)
+        except BaseException:
+            self.stop()
+            raise
 
     def _up(self) -> bool:
         if self.process.poll() is not None:
