@@ -17,7 +17,7 @@ def is_retriable(error: BaseException) -> bool:
     return bool(getattr(type(error), "retriable", False)) or database_gone(error)
 
 
-def database_gone(error: BaseException) -> bool:
+def database_gone(error: BaseException | None) -> bool:
     """The database connection broke or was refused (a restart, a failover), or the server
     gave up on a statement (deadlock, timeout): worth trying again on a new connection."""
     from django.db import InterfaceError, OperationalError  # local: errors.py needs no Django

@@ -312,7 +312,7 @@ def run(
                 logger.warning("%s %s stopped (no longer held): %s", model.__name__, pk, error)
                 return None
             logger.exception("%s %s failed", model.__name__, pk)
-            if database_gone(error):
+            if database_gone(error) or database_gone(error.__cause__):
                 connection.close()  # broken: the outcome is written on a new connection
             # A RetriableError's message is ours and safe to show (errors.py); others are
             # described by the kind (an import names the type only: values may be PHI).
