@@ -13,6 +13,7 @@ from annotations.ingest.selectors import (
     center_list,
     import_batch_get,
     import_batch_list,
+    import_batch_upload_room,
     scan_get,
     scan_list,
 )
@@ -24,6 +25,7 @@ from annotations.ingest.services import (
     import_batch_files_add,
     import_batch_start,
 )
+from annotations.ingest.uploads import UploadQuota
 from annotations.models import Center, ImportBatch, JobStatus, Scan, Split
 from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer
 from ichlabel.api import validated
@@ -228,6 +230,16 @@ class ImportBatchFilesAddApi(APIView):
     permission_classes = [IsCoordinator]
     parser_classes = [MultiPartParser, FormParser]
 
+    def initial(self, request, *args, **kwargs):
+        # Before authentication, whose CSRF check (a browser's session) reads the body: a body
+        # past what the batch can still take stops as it arrives, not once it filled the
+        # server's temporary files. The room is reckoned when the first file's bytes arrive.
+        django_request = request._request
+        django_request.upload_handlers.insert(
+            0, UploadQuota(django_request, room=lambda: _upload_room(kwargs["batch_id"]))
+        )
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         request={
             "multipart/form-data": {
@@ -281,6 +293,13 @@ def _batch(batch_id) -> ImportBatch:
         return import_batch_get(batch_id=batch_id)
     except ImportBatch.DoesNotExist:
         raise Http404 from None
+
+
+def _upload_room(batch_id) -> int | None:
+    try:
+        return import_batch_upload_room(batch=import_batch_get(batch_id=batch_id))
+    except ImportBatch.DoesNotExist:
+        return None  # the view answers 404
 
 
 def _center_out(center_id: int) -> dict:

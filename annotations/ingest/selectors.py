@@ -1,8 +1,12 @@
 """Reads of ingest: centers with their totals, scans, import batches and quarantined series."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from annotations.ingest.uploads import expansion_limits, upload_room
 from annotations.models import (
     Center,
     ImportBatch,
@@ -58,6 +62,11 @@ def import_batch_list() -> QuerySet[ImportBatch]:
 
 def import_batch_get(*, batch_id) -> ImportBatch:
     return ImportBatch.objects.select_related("center", "created_by").get(pk=batch_id)
+
+
+def import_batch_upload_room(*, batch: ImportBatch) -> int | None:
+    """How many bytes one upload into ``batch`` may send before it is stopped (None: any)."""
+    return upload_room(Path(settings.UPLOAD_DIR) / str(batch.pk), expansion_limits(batch=True))
 
 
 def quarantined_series_list(*, status: str | None = None) -> QuerySet[QuarantinedSeries]:

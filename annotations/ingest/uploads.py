@@ -10,15 +10,23 @@ import itertools
 import os
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http.multipartparser import MultiPartParserError
+
 from annotations.dicom.archives import (
+    MIB,
     Expansion,
     ExpansionLimits,
     archive_expansion,
+    format_bytes,
     zip_members,
 )
 
+# Room for what zip headers add to the bytes sent over what they expand to.
+QUOTA_SLACK_BYTES = 1 * MIB
 # NAME_MAX of every file system the data folder may live on; bytes, not characters.
 MAX_NAME_BYTES = 255
 # The whole relative path: far under PATH_MAX (4096) once the data folder's path is in front.
@@ -97,6 +105,41 @@ def expansion_limits(*, batch: bool) -> ExpansionLimits:
         max_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
         max_total_bytes=settings.IMPORT_MAX_BATCH_BYTES if batch else None,
     )
+
+
+def upload_room(root: Path, limits: ExpansionLimits) -> int | None:
+    """How many bytes a request may still send into the batch folder ``root`` (None: no
+    limit): what the batch may still expand to, and a little for zip headers."""
+    if limits.max_total_bytes is None:
+        return None
+    return max(limits.max_total_bytes - folder_expansion(root).expanded, 0) + QUOTA_SLACK_BYTES
+
+
+class UploadQuota(FileUploadHandler):
+    """Stops a multipart body as soon as its files pass ``room()`` bytes, before they are all
+    written to the server's temporary files: a body that large is refused anyway. ``room`` is
+    asked once, when the first file's bytes arrive (None: no limit)."""
+
+    def __init__(self, request=None, *, room: Callable[[], int | None]) -> None:
+        super().__init__(request)
+        self.room = room
+        self.limit: int | None = None
+        self.received = 0
+        self.asked = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if not self.asked:
+            self.limit, self.asked = self.room(), True
+        self.received += len(raw_data)
+        if self.limit is not None and self.received > self.limit:
+            raise MultiPartParserError(
+                f"the files pass the {format_bytes(self.limit)} this import can still take; "
+                "nothing of this upload was stored"
+            )
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
 
 
 def _component(raw: str) -> str:

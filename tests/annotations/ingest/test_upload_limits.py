@@ -102,6 +102,35 @@ def test_an_upload_past_the_batch_total_is_refused_and_the_earlier_ones_stay(coo
     assert stored(settings, batch_id) == ["a.dcm"]
 
 
+def browser(coordinator) -> APIClient:
+    """The import page's client: a session, and the CSRF token in a header."""
+    client = APIClient(enforce_csrf_checks=True)
+    assert client.login(username="coord", password="pw-coord")
+    token = "k" * 32
+    client.cookies["csrftoken"] = token
+    client.credentials(HTTP_X_CSRFTOKEN=token)
+    return client
+
+
+@pytest.mark.parametrize("make_client", [client_for, browser], ids=["script", "browser"])
+def test_a_body_past_what_the_batch_can_take_is_stopped_as_it_arrives(
+    coordinator, settings, make_client
+):
+    settings.IMPORT_MAX_BATCH_BYTES = 1000
+    client = make_client(coordinator)
+    batch_id = open_batch(client)
+
+    refused = upload(client, batch_id, {"a.dcm": b"a" * 500, "big.bin": bytes(3 * MIB)})
+    accepted = upload(client, batch_id, {"a.dcm": b"a" * 500})
+
+    assert refused.status_code == 400
+    message = refused.json()["message"]
+    assert "pass the 1 MiB this import can still take" in message
+    assert "nothing of this upload was stored" in message
+    assert accepted.status_code == 200
+    assert stored(settings, batch_id) == ["a.dcm"]
+
+
 def test_a_zip_counts_at_what_its_directory_declares(coordinator, settings):
     settings.IMPORT_MAX_BATCH_BYTES = 5 * MIB
     client = client_for(coordinator)
@@ -110,10 +139,13 @@ def test_a_zip_counts_at_what_its_directory_declares(coordinator, settings):
     noise = zip_bytes({"a.bin": os.urandom(2 * MIB), "b.bin": os.urandom(2 * MIB)})
 
     first = upload(client, batch_id, {"noise.zip": noise})
-    second = upload(client, batch_id, {"more.zip": zip_bytes({"c.bin": os.urandom(2 * MIB)})})
+    second = upload(
+        client, batch_id, {"more.zip": zip_bytes({"c.bin": os.urandom(MIB + MIB // 2)})}
+    )
 
     assert first.status_code == 200
-    assert second.status_code == 400 and "6 MiB uncompressed" in second.json()["message"]
+    assert second.status_code == 400
+    assert "would hold 5.5 MiB uncompressed, beyond its limit of 5 MiB" in second.json()["message"]
 
 
 def test_a_member_bomb_in_an_honest_archive_is_refused_in_the_report_unread(coordinator, settings):
