@@ -22,6 +22,8 @@ from annotations.dicom.archives import Expansion, ratio_problem, stream_expansio
 from annotations.ingest.uploads import (
     expansion_limits,
     folder_expansion,
+    folder_expansion_record,
+    folder_remove,
     upload_name_normalise,
     upload_target,
 )
@@ -112,10 +114,12 @@ def import_batch_files_add(*, batch: ImportBatch, files: Iterable[tuple[str, IO[
                     f"{label}: {problem}; nothing of this upload was stored", {"file": label}
                 )
             incoming = incoming + expansion
-        problem = total_problem(folder_expansion(root) + incoming, limits)
+        total = folder_expansion(root) + incoming
+        problem = total_problem(total, limits)
         if problem:
             raise InvalidInput(f"upload refused: {problem}; nothing of this upload was stored")
         _store_uploads(root, items)
+        folder_expansion_record(root, total)
     return len(items)
 
 
@@ -359,7 +363,7 @@ def _upload_dir(batch: ImportBatch) -> Path:
 
 
 def _remove_upload(batch: ImportBatch) -> None:
-    shutil.rmtree(_upload_dir(batch), ignore_errors=True)
+    folder_remove(_upload_dir(batch))
 
 
 def quarantined_series_release(*, item: QuarantinedSeries, user) -> "ImportReport":

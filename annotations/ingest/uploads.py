@@ -7,7 +7,9 @@ batch with a ``-2``, ``-3``... suffix, so two files of one name both arrive.
 """
 
 import itertools
+import json
 import os
+import shutil
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -77,12 +79,39 @@ def upload_target(root: Path, relative: PurePosixPath) -> Path:
 
 
 def folder_expansion(root: Path) -> Expansion:
-    """What a batch folder's files expand to: zips by their directories, others by size."""
+    """What a batch folder's files expand to. Kept in a ledger beside the folder
+    (``folder_expansion_record``), so that each of a folder upload's many small requests
+    (25 files each from the browser) does not read every file stored before it; a folder
+    without a ledger is walked once: zips by their directories, other files by size."""
+    try:
+        counts = json.loads(_ledger(root).read_text())
+        return Expansion(int(counts["expanded"]), int(counts["stored"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     total = Expansion()
     for path in root.rglob("*"):
         if path.is_file() and not path.is_symlink():
             total = total + file_expansion(path)
     return total
+
+
+def folder_expansion_record(root: Path, expansion: Expansion) -> None:
+    """Keep ``expansion`` as the folder's total (its writer holds the batch's lock)."""
+    ledger = _ledger(root)
+    draft = ledger.with_name(f"{ledger.name}.{os.getpid()}")
+    draft.write_text(json.dumps({"expanded": expansion.expanded, "stored": expansion.stored}))
+    os.replace(draft, ledger)
+
+
+def folder_remove(root: Path) -> None:
+    """A batch's uploads and their ledger."""
+    shutil.rmtree(root, ignore_errors=True)
+    _ledger(root).unlink(missing_ok=True)
+
+
+def _ledger(root: Path) -> Path:
+    # Beside the folder, not in it: everything in the folder is imported.
+    return root.with_name(f"{root.name}.expansion.json")
 
 
 def file_expansion(path: Path) -> Expansion:

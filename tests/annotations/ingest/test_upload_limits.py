@@ -4,6 +4,7 @@ through the API a refusal is a JSON 400 that stores nothing, in the import a per
 in the batch's report."""
 
 import io
+import json
 import os
 import struct
 import zipfile
@@ -321,3 +322,25 @@ def test_an_honest_deflated_series_still_imports(tmp_path):
     report = run_import(tmp_path / "s")
 
     assert report.imported_scans == 1, report.rejected
+
+
+def test_the_batch_total_is_kept_beside_the_uploads_and_goes_with_them(coordinator, settings):
+    client = client_for(coordinator)
+    imported, canceled = open_batch(client), open_batch(client)
+    for batch_id in (imported, canceled):
+        assert upload(client, batch_id, {"a.dcm": b"a" * 100}).status_code == 200
+        assert upload(client, batch_id, {"b.dcm": b"b" * 50}).status_code == 200
+    ledgers = {
+        path.name: json.loads(path.read_text())
+        for path in Path(settings.UPLOAD_DIR).glob("*.expansion.json")
+    }
+
+    batch = import_batch_run(batch_id=imported)
+    client.post(f"/api/v1/import-batches/{canceled}/cancel/")
+
+    assert ledgers == {
+        f"{batch_id}.expansion.json": {"expanded": 150, "stored": 150}
+        for batch_id in (imported, canceled)
+    }
+    assert sorted(row["path"] for row in batch.report["rejected"]) == ["a.dcm", "b.dcm"]
+    assert list(Path(settings.UPLOAD_DIR).iterdir()) == []
