@@ -450,7 +450,7 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(django_db_setup, django_db_blocker, redis, tmp_path_factory) -> Iterator[Stack]:
+def stack(django_db_setup, redis, tmp_path_factory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("faults-data")
     env = fault_env(data_dir, redis.url)
     server = AppServer(env, data_dir / "gunicorn.log")
