@@ -1,16 +1,15 @@
 """One error shape for the whole API: ``{"message": ..., "extra": {...}}``."""
 
-from collections.abc import Mapping
-from typing import Any
-
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, QueryDict
-from rest_framework import exceptions, serializers
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ichlabel import errors
+from ichlabel.input_checks import number_errors, unknown_fields
 
 # Each kind of domain error as the API answers it.
 DOMAIN_ERROR_STATUS = {
@@ -30,35 +29,27 @@ def domain_error_status(exc: errors.DomainError) -> int:
 
 def validated(serializer_class, data) -> dict:
     """The data an API's input serializer accepts; invalid input raises (a 400 with fields).
-    A JSON body that names a field the serializer does not know, at any depth, is refused
-    whole: a misspelt key must not pass for "not sent" (a label left at its default)."""
+    A body or query string that names a field the serializer does not know, at any depth, is
+    refused whole: a misspelt key must not pass for "not sent" (a label left at its default).
+    Numbers must be ASCII digits, integers within the database's 64-bit range."""
     serializer = serializer_class(data=data)
-    if not isinstance(data, QueryDict):  # query strings and forms carry paging and files too
-        unknown = unknown_fields(serializer, data)
-        if unknown:
-            raise exceptions.ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
+    unknown = unknown_fields(serializer, data)
+    if unknown:
+        raise exceptions.ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
+    numbers = number_errors(serializer, data)
+    if numbers:
+        raise exceptions.ValidationError(numbers)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
-def unknown_fields(serializer: serializers.Serializer, data: Any, prefix: str = "") -> list[str]:
-    """The keys of ``data`` that ``serializer`` has no field for, nested ones by their path."""
-    if not isinstance(data, Mapping):
-        return []  # not an object: the serializer itself says what is wrong
-    fields = serializer.fields
-    out = [f"{prefix}{key}" for key in data if key not in fields]
-    for name, field in fields.items():
-        value = data.get(name)
-        if isinstance(field, serializers.Serializer):
-            out += unknown_fields(field, value, f"{prefix}{name}.")
-        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
-            items = value if isinstance(field.child, serializers.Serializer) else []
-            for index, item in enumerate(items):
-                out += unknown_fields(field.child, item, f"{prefix}{name}[{index}].")
-    return out
-
-
 def exception_handler(exc, context):
+    request = context.get("request")
+    if request is not None:
+        # An error is JSON whatever the request asked for (``?format=csv``, ``Accept:``): one
+        # shape for every client, as the schema documents it (ichlabel/schema.py).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A query key an API view does not declare is a 400 (ichlabel/query_keys.py).
+    "ichlabel.query_keys.ApiQueryKeysMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -224,6 +226,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The ``id`` path converter (ichlabel/converters.py) is an integer, as ``int`` was.
     "PATH_CONVERTER_OVERRIDES": {"id": int},
+    # Every operation documents the API's error shape (ichlabel/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ichlabel.schema.error_responses",
+    ],
     # Fields named `status` carry different choices: each set gets the name of its choices
     # class, which the frontend's generated types (frontend/src/generated/api.ts) then use.
     "ENUM_NAME_OVERRIDES": {

@@ -1,6 +1,8 @@
 """REST API of assignment, for study coordinators: assign scans by filter (balanced, with
 cross-reads), list the study's reads, reader workload, reassign and unassign a read."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -20,6 +22,8 @@ from annotations.permissions import IsCoordinator
 from ichlabel.api import validated
 from ichlabel.errors import InvalidInput
 
+# A reader id as a JSON object's key: up to 18 ASCII digits, as the path converter takes.
+ID_KEY = re.compile(r"[0-9]{1,18}", re.ASCII)
 ASSIGNMENT_STATUSES = ("unassigned", "assigned", "in_progress", "completed", "understaffed")
 
 
@@ -81,6 +85,13 @@ class ScansAssignApi(APIView):
         class Meta:
             ref_name = "ScansAssignInput"
 
+        def validate_capacities(self, value: dict) -> dict:
+            """Keys are reader ids (JSON keys are strings): ASCII digits, as any id."""
+            for key in value:
+                if not ID_KEY.fullmatch(key):
+                    raise serializers.ValidationError(f"{key!r} is not a reader id.")
+            return {int(key): capacity for key, capacity in value.items()}
+
     class OutputSerializer(serializers.Serializer):
         seed = serializers.IntegerField()
         dry_run = serializers.BooleanField()
@@ -91,7 +102,10 @@ class ScansAssignApi(APIView):
         class Meta:
             ref_name = "ScansAssignOutput"
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    # 201 with the reads made; 200 for a dry run (nothing saved).
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}
+    )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
         scans = Scan.objects.all()
@@ -111,7 +125,7 @@ class ScansAssignApi(APIView):
             assigned_by=request.user,
             readers=_readers(data["readers"]) if data.get("readers") else None,
             capacity=data.get("capacity"),
-            capacities={int(k): v for k, v in data.get("capacities", {}).items()},
+            capacities=data.get("capacities", {}),
             seed=data.get("seed"),
             dry_run=data["dry_run"],
         )

@@ -2,7 +2,7 @@
 with the signed manifest, the build's files, and the public key nodes pin."""
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -50,15 +50,19 @@ class BuildListApi(APIView):
         class Meta:
             ref_name = "BuildInput"
 
+    class FilterSerializer(serializers.Serializer):
+        model_version = serializers.IntegerField(min_value=1, required=False)
+
+        class Meta:
+            ref_name = "BuildFilter"
+
     @extend_schema(
-        parameters=[OpenApiParameter("model_version", int, required=False)],
+        parameters=[FilterSerializer],
         responses=BuildOutputSerializer(many=True),
     )
     def get(self, request):
-        version = request.query_params.get("model_version", "")
-        if version and not (version.isascii() and version.isdigit() and len(version) < 10):
-            raise NotFound(f"Model version {version!r} does not exist.")
-        builds = build_list(model_version_id=int(version) if version else None)
+        version = validated(self.FilterSerializer, request.query_params).get("model_version")
+        builds = build_list(model_version_id=version)
         return paginated(self, request, builds, BuildOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: BuildOutputSerializer})
@@ -90,7 +94,13 @@ class BuildFileApi(APIView):
         path = build_dir(build.number) / name
         if name not in BUILD_FILES or build.status != JobStatus.SUCCEEDED or not path.is_file():
             raise NotFound(f"Build {build.number} has no file {name!r}.")
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+        # A download whatever the file holds (the manifest is JSON), as documented.
+        return FileResponse(
+            open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
+            as_attachment=True,
+            filename=name,
+            content_type="application/octet-stream",
+        )
 
 
 class PublicKeyOutputSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 and their maps, cancel; a map's overlay image by its token."""
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -51,15 +51,19 @@ class SaliencyRunListApi(APIView):
         class Meta:
             ref_name = "SaliencyRunInput"
 
+    class FilterSerializer(serializers.Serializer):
+        model_version = serializers.IntegerField(min_value=1, required=False)
+
+        class Meta:
+            ref_name = "SaliencyRunFilter"
+
     @extend_schema(
-        parameters=[OpenApiParameter("model_version", int, required=False)],
+        parameters=[FilterSerializer],
         responses=SaliencyRunOutputSerializer(many=True),
     )
     def get(self, request):
-        version = request.query_params.get("model_version", "")
-        if version and not (version.isascii() and version.isdigit()):
-            raise NotFound(f"Model version {version!r} does not exist.")
-        runs = saliency_run_list(model_version_id=int(version) if version else None)
+        version = validated(self.FilterSerializer, request.query_params).get("model_version")
+        runs = saliency_run_list(model_version_id=version)
         return paginated(self, request, runs, SaliencyRunOutputSerializer)
 
     @extend_schema(
