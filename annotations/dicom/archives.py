@@ -150,7 +150,7 @@ def _sizes(size: int, limit: int) -> tuple[str, str]:
 
 
 DEFLATED_SYNTAX = b"1.2.840.10008.1.2.1.99"
-# The file meta group (preamble, "DICM", a few short elements) fits in this many bytes.
+# A file meta group (a few short elements) is far smaller than this.
 META_PREFIX_BYTES = 64 * KIB
 INFLATE_STEP = 1 * MIB
 # Value representations whose length takes 4 bytes after 2 reserved ones (explicit VR).
@@ -162,24 +162,25 @@ LONG_VRS = frozenset(
 def deflated_problem(stream: IO[bytes], size: int, limits: ExpansionLimits) -> str | None:
     """Why a DICOM file in the deflated transfer syntax is refused, if it is: its dataset
     inflates past the file limit or the ratio. Other files are not inflated (None at once)."""
-    prefix = stream.read(META_PREFIX_BYTES)
-    start = _deflated_dataset_start(prefix)
-    if start is None:
+    found = _deflated_dataset(stream)
+    if found is None:
         return None
+    if isinstance(found, str):
+        return found
+    start, chunk = found
+    chunk = chunk or stream.read(INFLATE_STEP)
     compressed = max(size - start, 1)
     # Past this, a file is refused either way: the work stops there.
     ceiling = min(limits.max_file_bytes, max(limits.max_ratio * compressed, RATIO_FLOOR_BYTES))
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     produced = 0
-    chunk = prefix[start:]
     while chunk and produced <= ceiling:
         data = chunk
         while data and produced <= ceiling:
             produced += len(inflater.decompress(data, INFLATE_STEP))
             data = inflater.unconsumed_tail
         chunk = stream.read(INFLATE_STEP)
-    stopped = produced > ceiling
-    if not stopped:
+    if produced <= ceiling:
         return None  # within every limit (or truncated: the reader refuses it for that)
     problem = file_size_problem(start + produced, limits) or ratio_problem(
         "the deflated DICOM dataset", Expansion(produced, compressed), limits
@@ -187,26 +188,40 @@ def deflated_problem(stream: IO[bytes], size: int, limits: ExpansionLimits) -> s
     return f"{problem}; inflating stopped there" if problem else None
 
 
-def _deflated_dataset_start(prefix: bytes) -> int | None:
-    """Where the dataset starts, if ``prefix`` opens a Part 10 file in the deflated syntax."""
-    if prefix[128:132] != b"DICM":
+def _deflated_dataset(stream: IO[bytes]) -> tuple[int, bytes] | str | None:
+    """If ``stream`` opens a Part 10 file in the deflated syntax: where its dataset starts and
+    the bytes of it read so far. None for any other file; a reason for a meta group too large
+    to be real. Reads the preamble and the meta group only (a few hundred bytes)."""
+    body = stream.read(144)  # preamble, "DICM", and the group length element (0002,0000) UL
+    if body[128:132] != b"DICM":
         return None
+    end: int | None = None
+    if body[132:138] == b"\x02\x00\x00\x00UL":
+        (length,) = struct.unpack_from("<I", body, 140)
+        if length > META_PREFIX_BYTES:
+            return f"file meta group of {format_bytes(length)}: not a DICOM file"
+        end = 144 + length
+        body += stream.read(length)
+    else:  # no group length (not conformant): the group ends where group 0002 does
+        body += stream.read(META_PREFIX_BYTES)
     offset, syntax = 132, b""
-    while offset + 8 <= len(prefix):
-        group, element = struct.unpack_from("<HH", prefix, offset)
+    while offset + 8 <= len(body) and (end is None or offset < end):
+        group, element = struct.unpack_from("<HH", body, offset)
         if group != 0x0002:
-            return offset if syntax == DEFLATED_SYNTAX else None
-        vr = prefix[offset + 4 : offset + 6]
-        if vr in LONG_VRS:
-            (length,) = struct.unpack_from("<I", prefix, offset + 8)
+            break
+        if body[offset + 4 : offset + 6] in LONG_VRS:
+            (length,) = struct.unpack_from("<I", body, offset + 8)
             value = offset + 12
         else:
-            (length,) = struct.unpack_from("<H", prefix, offset + 6)
+            (length,) = struct.unpack_from("<H", body, offset + 6)
             value = offset + 8
         if element == 0x0010:
-            syntax = prefix[value : value + length].rstrip(b"\0 ")
+            syntax = body[value : value + length].rstrip(b"\0 ")
         offset = value + length
-    return None
+    if syntax != DEFLATED_SYNTAX:
+        return None
+    start = end if end is not None else offset
+    return start, body[start:]
 
 
 def format_bytes(size: float) -> str:

@@ -305,6 +305,19 @@ def test_a_deflated_dicom_bomb_is_refused_as_soon_as_it_passes_the_ratio(tmp_pat
         assert row["reason"].endswith("; inflating stopped there")
 
 
+def test_a_deflated_bomb_without_its_meta_group_length_is_refused_too(tmp_path):
+    """The group length element is required, but readers take files without it."""
+    path = _deflated_slices(tmp_path / "s", size=1024)[0]
+    raw = path.read_bytes()
+    assert raw[132:138] == b"\x02\x00\x00\x00UL"
+    path.write_bytes(raw[:132] + raw[144:])
+
+    report = run_import(path)
+
+    assert len(report.rejected) == 1
+    assert report.rejected[0]["reason"].startswith("the deflated DICOM dataset expands")
+
+
 def test_a_deflated_file_past_the_file_limit_is_refused(tmp_path, settings):
     settings.IMPORT_MAX_FILE_BYTES = 256 * KIB
     _deflated_slices(tmp_path / "s", size=512)  # 512 KiB of pixels each: under the ratio floor
