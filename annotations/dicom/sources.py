@@ -131,21 +131,22 @@ class _Walk:
             yield SourceProblem(label, problem) if problem else Source(label=label, path=path)
             return
         try:
-            with zipfile.ZipFile(path) as archive:
-                members = zip_members(archive)
+            archive = zipfile.ZipFile(path)
+            members = zip_members(archive)
         except (zipfile.BadZipFile, OSError) as exc:
             yield SourceProblem(label, f"unreadable zip archive ({type(exc).__name__})")
             return
-        expansion = archive_expansion(members, size)
-        problem = ratio_problem("the zip archive", expansion, self.limits)
-        problem = problem or self._over_total(expansion)
-        if problem:
-            yield SourceProblem(label, f"zip archive refused, nothing read: {problem}")
-            return
-        yield from self._members(path, label, members)
+        with archive:  # open once for every member's check
+            expansion = archive_expansion(members, size)
+            problem = ratio_problem("the zip archive", expansion, self.limits)
+            problem = problem or self._over_total(expansion)
+            if problem:
+                yield SourceProblem(label, f"zip archive refused, nothing read: {problem}")
+                return
+            yield from self._members(archive, path, label, members)
 
     def _members(
-        self, path: Path, label: str, members: list[zipfile.ZipInfo]
+        self, archive: zipfile.ZipFile, path: Path, label: str, members: list[zipfile.ZipInfo]
     ) -> Iterator[Source | SourceProblem]:
         for info in sorted(members, key=lambda item: item.filename):
             name = info.filename
@@ -162,15 +163,18 @@ class _Walk:
                 source = Source(
                     label=f"{label}!{name}", path=path, member=name, member_bytes=info.file_size
                 )
-                problem = self._deflated_member(source, info.file_size)
+                problem = self._deflated_member(archive, info)
                 yield SourceProblem(source.label, problem) if problem else source
 
-    def _deflated_member(self, source: Source, size: int) -> str | None:
+    def _deflated_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
         try:
-            with source.open() as handle:
-                return deflated_problem(handle, size, self.limits)
+            with archive.open(info) as handle:
+                reader = BoundedReader(handle, info.file_size)
+                return deflated_problem(reader, info.file_size, self.limits)
         except RejectedFile as exc:
             return exc.reason
+        except Exception as exc:  # a compression zipfile lacks, a broken local header
+            return f"unreadable zip member ({type(exc).__name__})"
 
     def _over_total(self, expansion: Expansion) -> str | None:
         """Count a file or archive into the walk's total; why not, if it would pass a limit."""

@@ -258,6 +258,21 @@ def test_a_member_that_holds_more_than_its_header_declares_is_refused(tmp_path):
     ]
 
 
+def test_a_member_in_a_compression_zipfile_lacks_is_refused_not_fatal(tmp_path):
+    path = tmp_path / "deflate64.zip"
+    data = bytearray(zip_bytes({"a.dcm": b"x" * 100}))
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.index(signature) + offset
+        data[at : at + 2] = struct.pack("<H", 9)  # Deflate64
+    path.write_bytes(bytes(data))
+
+    report = run_import(path)
+
+    assert report.rejected == [
+        {"path": f"{path}!a.dcm", "reason": "unreadable zip member (NotImplementedError)"}
+    ]
+
+
 def test_the_bounded_reader_stops_at_the_declared_size():
     source = io.BytesIO(b"x" * 10)
 
