@@ -108,7 +108,7 @@ def import_batch_files_add(*, batch: ImportBatch, files: Iterable[tuple[str, IO[
         for name, stream in items:
             expansion, is_zip = stream_expansion(stream, _stream_size(stream))
             label = str(upload_name_normalise(name))
-            problem = is_zip and ratio_problem("the zip archive", expansion, limits)
+            problem = ratio_problem("the zip archive", expansion, limits) if is_zip else None
             if problem:
                 raise InvalidInput(
                     f"{label}: {problem}; nothing of this upload was stored", {"file": label}
