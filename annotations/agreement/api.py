@@ -1,6 +1,8 @@
 """REST API of reader agreement (coordinators only: agreement reveals how readers voted, so
 readers never see it, which keeps them blinded). JSON for the dashboard, CSV for download."""
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -27,6 +29,9 @@ class CSVRenderer(BaseRenderer):
         return str(data or "").encode(self.charset)
 
 
+VERSION_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class VersionField(serializers.Field):
     """A ground-truth version id, or "current" (every scan, as read now)."""
@@ -34,10 +39,11 @@ class VersionField(serializers.Field):
     def to_internal_value(self, data):
         if data in ("", "current", None):
             return None
-        try:
+        # An id as the path converter takes one: int() would also take other scripts' digits
+        # and numbers beyond the database's integers.
+        if isinstance(data, str) and VERSION_ID.fullmatch(data):
             return int(data)
-        except (TypeError, ValueError):
-            raise serializers.ValidationError('A version id or "current".') from None
+        raise serializers.ValidationError('A version id or "current".')
 
     def to_representation(self, value):
         return "current" if value is None else value

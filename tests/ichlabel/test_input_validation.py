@@ -78,6 +78,14 @@ def test_query_integers_are_ascii_digits_within_64_bits(as_coordinator, value):
     assert "scan" in _fields(response)
 
 
+@pytest.mark.parametrize("value", ["١", BEYOND_64_BITS, "-1"])
+def test_a_version_id_in_a_query_is_an_ascii_id(as_coordinator, value):
+    response = as_coordinator.get("/api/v1/agreement/", {"version": value, "n_boot": 0})
+
+    assert response.status_code == 400
+    assert "version" in _fields(response)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
