@@ -21,6 +21,8 @@ ANY_OPERATION = {
     "400": "Invalid input: `extra.fields` names each field and what is wrong with it.",
     "403": "Not signed in, or the caller's role may not do this.",
     "404": "No such object, or not the caller's to see.",
+    "429": "Too many failed log-ins or unknown tokens from this address: retry after Retry-After.",
+    "503": "The database is unreachable for now: retry after Retry-After.",
 }
 # An operation for the inference nodes, which authenticate with a node token.
 NODE_TOKEN = {"401": "No node token, or one that is unknown or revoked."}
