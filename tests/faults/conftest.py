@@ -128,7 +128,9 @@ def redis(tmp_path_factory) -> Iterator[PrivateRedis]:
 
 def send(broker_url: str, task: str, *args, queue: str) -> None:
     """Put one task message on the private broker, as beat or a web process would."""
-    app = Celery("faults")
+    # Not the current app: the suite's shared tasks would send through it afterwards, without
+    # the project's routes (to the default queue, where no worker of later tests listens).
+    app = Celery("faults", set_as_current=False)
     # An explicit connection: Celery prefers CELERY_BROKER_URL (the shared broker) to its conf.
     with Connection(broker_url) as connection:
         app.send_task(task, args=list(args), queue=queue, connection=connection)
