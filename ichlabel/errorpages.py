@@ -10,9 +10,10 @@ tells a save that did land (409 with the current values).
 
 import sys
 
-from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
+
+from ichlabel.jobs.errors import database_gone
 
 DATABASE_RETRY_AFTER_S = 5
 
@@ -45,7 +46,7 @@ def not_found(request, exception=None):
 def server_error(request):
     if request.path.startswith(API_PREFIX):
         # Django calls this handler while it handles the exception: the exception is at hand.
-        if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if database_gone(sys.exc_info()[1]):
             response = _api_error("The database is unavailable; retry in a few seconds.", 503)
             response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
             return response

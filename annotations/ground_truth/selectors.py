@@ -64,15 +64,21 @@ def ground_truth_slice_label_list(
 # --- the reader's view ----------------------------------------------------------------------
 
 
-def _scan_labels_for_reader(reader) -> QuerySet[GroundTruthScanLabel]:
-    """Labels of released versions for the scans the reader completed a read of (one read per
-    reader and scan: a completed one is never open again, so no read of theirs is unblinded)."""
-    if not user_has_role(reader, Role.NEURORADIOLOGIST):
-        return GroundTruthScanLabel.objects.none()
-    done = Read.objects.filter(
+def _own_completed_read(reader) -> QuerySet[Read]:
+    """The reader's completed read of the outer row's scan (one read per reader and scan)."""
+    return Read.objects.filter(
         scan_id=OuterRef("scan_id"), reader=reader, status=ReadStatus.COMPLETED
     )
-    return GroundTruthScanLabel.objects.filter(Exists(done), version__released_at__isnull=False)
+
+
+def _scan_labels_for_reader(reader) -> QuerySet[GroundTruthScanLabel]:
+    """Labels of released versions for the scans the reader completed a read of (a completed
+    read is never open again, so no read of theirs is unblinded)."""
+    if not user_has_role(reader, Role.NEURORADIOLOGIST):
+        return GroundTruthScanLabel.objects.none()
+    return GroundTruthScanLabel.objects.filter(
+        Exists(_own_completed_read(reader)), version__released_at__isnull=False
+    )
 
 
 def ground_truth_version_list_for_reader(*, reader) -> QuerySet[GroundTruthVersion]:
@@ -94,13 +100,11 @@ def ground_truth_scan_label_list_for_reader(
     *, version: GroundTruthVersion, reader, scan_id: int | None = None
 ) -> QuerySet[GroundTruthScanLabel]:
     """The version's labels of the scans the reader read, each with ``read_id``: their read."""
-    own_read = Read.objects.filter(
-        scan_id=OuterRef("scan_id"), reader=reader, status=ReadStatus.COMPLETED
-    ).order_by("-finished_at", "-id")
     labels = _scan_labels_for_reader(reader).filter(version=version)
     if scan_id is not None:
         labels = labels.filter(scan_id=scan_id)
-    return labels.annotate(read_id=Subquery(own_read.values("pk")[:1])).order_by("scan_id")
+    own_read = _own_completed_read(reader).values("pk")[:1]
+    return labels.annotate(read_id=Subquery(own_read)).order_by("scan_id")
 
 
 def ground_truth_slice_label_list_for_reader(

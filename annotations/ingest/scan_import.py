@@ -30,7 +30,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from pydicom import config as pydicom_config
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
@@ -56,7 +56,7 @@ from annotations.models import (
     Scan,
     Slice,
 )
-from ichlabel.jobs import JobLost, RetriableError, held
+from ichlabel.jobs import JobLost, RetriableError, database_gone, held
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,6 @@ pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
 # Parsed headers kept from the first pass for the second (~20 kB each without pixel data):
 # beyond this many, files are parsed again instead, so memory stays bounded on any batch.
 MAX_KEPT_HEADERS = 5000
-
-# The database connection broke (a restart, a failover) or the server refused a connection.
-DATABASE_GONE = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -135,9 +132,10 @@ def scan_import(
         series = run.read_headers(iter_sources(list(paths), base=base, limits=limits))
         while series and not run.canceled():
             run.import_series(series.pop(0))  # popped: its parsed headers are freed when done
-    except DATABASE_GONE as error:
-        # Not the files' fault: the batch is tried again once the database is back.
-        raise RetriableError("the database was unavailable") from error
+    except Exception as error:
+        if database_gone(error):  # not the files' fault: tried again once the database is back
+            raise RetriableError("the database was unavailable") from error
+        raise
     run.report.duration_s = round(time.perf_counter() - started, 3)
     logger.info(
         "import finished: batch=%s imported_scans=%d imported_slices=%d rejected=%d "
@@ -344,11 +342,10 @@ class _ImportRun:
             # storage failed in a way that may pass: the jobs framework decides what follows.
             _delete_files(written)
             raise
-        except DATABASE_GONE as error:
-            _delete_files(written)
-            raise RetriableError("the database was unavailable") from error
         except Exception as exc:  # one odd series must not fail the batch
             _delete_files(written)
+            if database_gone(exc):  # but a database that went away is nobody's series' fault
+                raise RetriableError("the database was unavailable") from exc
             logger.exception("series import failed: batch=%s", self.batch.pk)
             self._reject_series(headers, f"series refused: unexpected {type(exc).__name__}")
             return

@@ -28,7 +28,13 @@ The life of a job:
 Settings: ``JOBS_*`` in ``ichlabel/settings.py``.
 """
 
-from ichlabel.jobs.errors import JobCanceled, JobLost, RetriableError, is_retriable
+from ichlabel.jobs.errors import (
+    JobCanceled,
+    JobLost,
+    RetriableError,
+    database_gone,
+    is_retriable,
+)
 from ichlabel.jobs.lease import Lease, cancel, claim, fail, finish, held, restart, run
 from ichlabel.jobs.models import (
     ACTIVE_STATUSES,
@@ -61,6 +67,7 @@ __all__ = [
     "RetriableError",
     "cancel",
     "claim",
+    "database_gone",
     "enqueue",
     "fail",
     "fail_stale",
