@@ -40,6 +40,18 @@ def auth_failures_cleared():
     cache.clear()
 
 
+def wait_for(read, done, what: str, timeout_s: float = 60):
+    """``read()``'s first value that ``done`` accepts, polled; fails the test with ``what`` and
+    the last value when none comes within ``timeout_s`` (never part of what a test asserts)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = read()
+        if done(value):
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}: {read()}")
+
+
 def user_with_role(username: str, *roles: str):
     from django.contrib.auth.models import Group, User
 

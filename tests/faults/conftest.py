@@ -31,7 +31,7 @@ from kombu import Connection
 
 from annotations.phantoms import dataset_bytes
 from tests.annotations.factories import series_datasets
-from tests.conftest import ROOT, celery_worker_env
+from tests.conftest import ROOT, celery_worker_env, wait_for
 
 # Short job timings, so a dead worker is noticed in seconds (the defaults are a minute).
 FAST_JOBS = {
@@ -54,13 +54,7 @@ def free_port() -> int:
 
 def eventually(check: Callable[[], object], what: str, timeout_s: float = PATIENCE_S):
     """``check()``'s first truthy answer, polled; fails the test with ``what`` when none comes."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        answer = check()
-        if answer:
-            return answer
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting: {what}")
+    return wait_for(check, bool, what, timeout_s)
 
 
 # -- Redis ------------------------------------------------------------------------------

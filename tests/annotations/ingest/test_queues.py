@@ -10,7 +10,6 @@ periodic check runs while an import holds the ingest worker.
 import os
 import re
 import shlex
-import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from tests.conftest import (
     celery_worker_env,
     celery_worker_spawn,
     celery_worker_stop,
+    wait_for,
 )
 
 # Every task the app registers, and its queue. A new task is added here, with its queue.
@@ -134,16 +134,6 @@ def split_workers(django_db_setup, django_db_blocker, worker_data_dir, settings)
             celery_worker_stop(process)
 
 
-def _wait(read, done, what: str, timeout_s: float = 60):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = read()
-        if done(value):
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}: {read()}")
-
-
 def _release(fifo: Path) -> None:
     """Let the import that waits on ``fifo`` go on: the pipe, opened for writing, lets its open
     return; an empty file takes the pipe's place before the pipe closes (the import opens the
@@ -171,7 +161,7 @@ def test_a_periodic_check_runs_while_an_import_holds_the_ingest_worker(
     os.mkfifo(fifo)
     import_batch_start(batch=batch)
     try:
-        _wait(
+        wait_for(
             lambda: ImportBatch.objects.get(pk=batch.pk).status,
             lambda status: status == JobStatus.RUNNING,
             "the import to start",
@@ -180,7 +170,7 @@ def test_a_periodic_check_runs_while_an_import_holds_the_ingest_worker(
         check = jobs_recover.apply_async()  # routed as the beat schedule sends it
 
         succeeded = f"jobs_recover[{check.id}] succeeded"
-        _wait(
+        wait_for(
             lambda: [
                 log.name for log in worker_data_dir.glob("*.log") if succeeded in log.read_text()
             ],
@@ -190,7 +180,7 @@ def test_a_periodic_check_runs_while_an_import_holds_the_ingest_worker(
         assert ImportBatch.objects.get(pk=batch.pk).status == JobStatus.RUNNING  # still held
     finally:
         _release(fifo)
-    finished = _wait(
+    finished = wait_for(
         lambda: ImportBatch.objects.get(pk=batch.pk),
         lambda row: row.status in (JobStatus.WARNING, JobStatus.FAILED),
         "the import to finish",

@@ -4,7 +4,6 @@ and a run whose worker is killed resumes from its checkpoint on a new worker."""
 
 import os
 import signal
-import time
 
 import pytest
 
@@ -17,7 +16,12 @@ from modelops.registry.services import model_version_verify
 from modelops.saliency.services import saliency_run_request
 from modelops.snapshots.services import snapshot_request
 from modelops.training.services import training_run_start
-from tests.conftest import celery_worker_env, celery_worker_spawn, celery_worker_stop
+from tests.conftest import (
+    celery_worker_env,
+    celery_worker_spawn,
+    celery_worker_stop,
+    wait_for,
+)
 from tests.modelops.conftest import demo_users, seed_cohort
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -53,26 +57,16 @@ def train_worker(worker, worker_data_dir):
             celery_worker_stop(process)
 
 
-def _wait(read, done, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = read()
-        if done(value):
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}: {read()}")
-
-
 def _snapshot(users):
     version = seed_cohort().version
     snapshot, _ = snapshot_request(
         ground_truth_id=version.pk, image_size=32, created_by=users["mlengineer"]
     )
-    return _wait(
+    return wait_for(
         lambda: DatasetSnapshot.objects.get(pk=snapshot.pk),
         lambda s: s.finished,
-        120,
         "the snapshot build",
+        120,
     )
 
 
@@ -87,7 +81,7 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     assert snapshot.status == JobStatus.SUCCEEDED, snapshot.message
     assert snapshot.scans_done == snapshot.scans_total == 10
     run = training_run_start(snapshot_id=snapshot.pk, config=TINY, created_by=users["mlengineer"])
-    run = _wait(lambda: _run(run.pk), lambda r: r.finished, 300, "the training run")
+    run = wait_for(lambda: _run(run.pk), lambda r: r.finished, "the training run", 300)
     assert run.status == JobStatus.SUCCEEDED, run.message
     assert run.attempts == 1 and run.progress == 1.0
     assert {entry["stage"] for entry in run.history} >= {"cnn"}
@@ -118,7 +112,7 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
         initial_model_id=model.pk,
         created_by=users["mlengineer"],
     )
-    tuned = _wait(lambda: _run(tuned.pk), lambda r: r.finished, 300, "the fine-tuning run")
+    tuned = wait_for(lambda: _run(tuned.pk), lambda r: r.finished, "the fine-tuning run", 300)
     assert tuned.status == JobStatus.SUCCEEDED, tuned.message
     assert [entry["stage"] for entry in tuned.history] == ["end_to_end"]
     assert tuned.model_version.artifact_sha256 != model.artifact_sha256
@@ -127,8 +121,8 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     saliency, _ = saliency_run_request(
         model_version=model, split="train", per_subtype=1, created_by=users["mlengineer"]
     )
-    saliency = _wait(
-        lambda: SaliencyRun.objects.get(pk=saliency.pk), lambda r: r.finished, 300, "the maps"
+    saliency = wait_for(
+        lambda: SaliencyRun.objects.get(pk=saliency.pk), lambda r: r.finished, "the maps", 300
     )
     assert saliency.status == JobStatus.SUCCEEDED, saliency.message
     assert saliency.slices_done == saliency.slices_total > 0
@@ -138,7 +132,9 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
     model.status = "approved"
     model.save()
     build = model_build_request(model_version=model, created_by=users["mlengineer"])
-    build = _wait(lambda: ModelBuild.objects.get(pk=build.pk), lambda b: b.finished, 300, "build")
+    build = wait_for(
+        lambda: ModelBuild.objects.get(pk=build.pk), lambda b: b.finished, "build", 300
+    )
     assert build.status == JobStatus.SUCCEEDED, build.message
     check = build.manifest["runtime"]["check"]
     assert check["max_abs_diff"] <= check["tolerance"] and check["scans"] >= 2
@@ -150,14 +146,14 @@ def test_a_run_whose_worker_dies_resumes_from_its_checkpoint(train_worker):
     snapshot = _snapshot(users)
     config = {**TINY, "cnn_epochs": 2, "epochs": 2}
     run = training_run_start(snapshot_id=snapshot.pk, config=config, created_by=users["mlengineer"])
-    _wait(lambda: _run(run.pk), lambda r: len(r.history) >= 1, 300, "the first epoch")
+    wait_for(lambda: _run(run.pk), lambda r: len(r.history) >= 1, "the first epoch", 300)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     assert _run(run.pk).status == JobStatus.RUNNING, "nobody has noticed yet"
     train_worker()
     # What the periodic check does once heartbeats have stopped for the timeout.
     assert jobs.fail_stale(TrainingRun, timeout_s=0)["requeued"] == 1
-    run = _wait(lambda: _run(run.pk), lambda r: r.finished, 300, "the resumed run")
+    run = wait_for(lambda: _run(run.pk), lambda r: r.finished, "the resumed run", 300)
     assert run.status == JobStatus.SUCCEEDED, run.message
     assert run.attempts == 2
     assert "resumed" in run.message
