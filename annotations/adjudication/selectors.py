@@ -1,6 +1,6 @@
 """Reads of adjudication: the items, their votes and decisions."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from annotations.models import (
     SUBTYPES,
@@ -9,6 +9,7 @@ from annotations.models import (
     Read,
     SliceLabel,
 )
+from annotations.models.reads import labelled_slice_count
 
 
 def adjudication_item_list(
@@ -42,7 +43,7 @@ def adjudication_item_votes(*, item: AdjudicationItem) -> list[dict]:
             for label in SliceLabel.objects.filter(slice_id=item.slice_id, read__in=reads)
         }
     votes = []
-    for read in reads.annotate(labelled_slices=Count("labels")).order_by("id"):
+    for read in reads.annotate(labelled_slices=labelled_slice_count()).order_by("id"):
         label = labels.get(read.pk) if item.slice_id else getattr(read, "scan_label", None)
         votes.append(
             {

@@ -7,6 +7,7 @@ from annotations.models import (
     Read,
     ReadStatus,
 )
+from annotations.models.reads import labelled_slice_count
 
 
 def study_read_list(
@@ -18,7 +19,7 @@ def study_read_list(
 ) -> QuerySet[Read]:
     """Every read of the study, for coordinators: who reads what, as what, and how far."""
     reads = Read.objects.select_related("scan__center", "reader").annotate(
-        labelled_slices=Count("labels")
+        labelled_slices=labelled_slice_count()
     )
     if scan_id is not None:
         reads = reads.filter(scan_id=scan_id)

@@ -22,7 +22,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from annotations.models.study import Scan, Slice
 from annotations.vocabulary import LABEL_FIELDS, SUBTYPES
@@ -156,6 +156,17 @@ NO_HEMORRHAGE_EXCLUDES_SUBTYPES = Q(no_hemorrhage=False) | Q(**dict.fromkeys(SUB
 def any_subtype_q(prefix: str = "") -> Q:
     """A label row (or, with a prefix such as ``"labels__"``, a related one) with any subtype."""
     return reduce(operator.or_, (Q(**{prefix + subtype: True}) for subtype in SUBTYPES))
+
+
+def carries_label_q(prefix: str = "") -> Q:
+    """A label row that says something: a subtype or an explicit "no hemorrhage". A row whose
+    labels were all taken back (toggled off, undone) stays as a row but labels nothing."""
+    return any_subtype_q(prefix) | Q(**{prefix + "no_hemorrhage": True})
+
+
+def labelled_slice_count() -> Count:
+    """The slices of a read (``Read`` rows, annotated) that carry a label."""
+    return Count("labels", filter=carries_label_q("labels__"))
 
 
 class SliceLabel(LabelValues):

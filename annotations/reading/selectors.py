@@ -2,7 +2,7 @@
 the slices a user may see.
 """
 
-from django.db.models import Case, Count, QuerySet, When
+from django.db.models import Case, QuerySet, When
 
 from annotations.models import (
     ACTIVE_READ_STATUSES,
@@ -13,6 +13,7 @@ from annotations.models import (
     Slice,
     SliceLabel,
 )
+from annotations.models.reads import labelled_slice_count
 from annotations.permissions import user_has_role
 
 
@@ -30,7 +31,7 @@ def worklist_for_reader(*, reader) -> QuerySet[Read]:
     return (
         Read.objects.filter(reader=reader, status__in=ACTIVE_READ_STATUSES)
         .select_related("scan__center", "scan_label")
-        .annotate(labelled_slices=Count("labels"), open_first=order)
+        .annotate(labelled_slices=labelled_slice_count(), open_first=order)
         .order_by("open_first", "order_key", "assigned_at", "id")
     )
 
