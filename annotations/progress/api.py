@@ -1,5 +1,6 @@
 """REST API of the coordinator's dashboard: reading progress by reader, center, split and day,
-and the adjudication queue's size. Coordinators only. Each table also downloads as CSV."""
+how many completed reads the reading speeds come from, and the adjudication queue's size.
+Coordinators only. Each table also downloads as CSV."""
 
 import csv
 import io
@@ -22,6 +23,7 @@ from annotations.progress.selectors import (
     progress_by_center,
     progress_by_reader,
     progress_by_split,
+    reading_speed_basis,
 )
 from ichlabel.errors import NotFound
 
@@ -39,8 +41,10 @@ class ProgressApi(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        tables = {name: as_rows(select()) for name, (select, _) in TABLES.items()}
-        return Response({**tables, "adjudication": adjudication_summary()})
+        results = {name: select() for name, (select, _) in TABLES.items()}
+        tables = {name: as_rows(rows) for name, rows in results.items()}
+        basis = reading_speed_basis(results["readers"])
+        return Response({**tables, "speed_basis": basis, "adjudication": adjudication_summary()})
 
 
 class ProgressCsvApi(APIView):

@@ -2,8 +2,11 @@
 split, reading speed, reads finished per day and the adjudication queue. Each table is one
 aggregate query (GROUP BY in the database), whatever the size of the study.
 
-Reading speed counts completed reads only: time spent is the active reading time the viewer
-reports (tab visible, gaps capped), so a read left open overnight does not slow the figure.
+Reading speed counts completed reads with measured time only: time spent is the active
+reading time the viewer reports (tab visible, gaps capped), so a read left open overnight does
+not slow the figure, and a read that never reported any (seeded, or completed through the API
+without the viewer) would make a reader seem to read a scan in no time: it is left out, and the
+table says from how many of the completed reads the speed comes.
 """
 
 from collections.abc import Mapping
@@ -38,6 +41,8 @@ class ReaderProgress:
     in_progress: int
     completed: int
     withdrawn: int
+    # Completed reads with reading time measured by the viewer: the speed's basis.
+    measured_reads: int
     reading_hours: float
     scans_per_hour: float | None
     seconds_per_slice: float | None
@@ -63,18 +68,29 @@ class DayProgress:
 
 
 def progress_by_reader() -> list[ReaderProgress]:
-    """Every reader with a read: reads by status and reading speed on completed reads."""
-    completed = Q(status=ReadStatus.COMPLETED)
+    """Every reader with a read: reads by status and reading speed on the completed reads
+    whose reading time was measured."""
+    measured = Q(status=ReadStatus.COMPLETED, time_spent_s__gt=0)
     rows = (
         Read.objects.values(reader_name=F("reader__username"))
         .annotate(
             **_BY_STATUS,
-            seconds=Sum("time_spent_s", filter=completed, default=0.0),
-            slices=Sum("scan__slice_count", filter=completed, default=0),
+            measured_reads=Count("id", filter=measured),
+            seconds=Sum("time_spent_s", filter=measured, default=0.0),
+            slices=Sum("scan__slice_count", filter=measured, default=0),
         )
         .order_by("reader_name")
     )
     return [_reader_progress(row) for row in rows]
+
+
+def reading_speed_basis(readers: list[ReaderProgress]) -> dict[str, int]:
+    """How many completed reads the speeds come from, of how many: ``measured`` and
+    ``completed``, over every reader."""
+    return {
+        "measured": sum(row.measured_reads for row in readers),
+        "completed": sum(row.completed for row in readers),
+    }
 
 
 def progress_by_center() -> list[GroupProgress]:
@@ -150,11 +166,12 @@ def _progress_by(field: str) -> list[GroupProgress]:
 
 
 def _reader_progress(row: Mapping[str, Any]) -> ReaderProgress:
-    seconds, slices, completed = row["seconds"], row["slices"], row["completed"]
+    seconds, slices, measured = row["seconds"], row["slices"], row["measured_reads"]
     return ReaderProgress(
         reader=row["reader_name"],
         **{name: row[name] for name in _BY_STATUS},
+        measured_reads=measured,
         reading_hours=round(seconds / 3600, 2),
-        scans_per_hour=round(completed / (seconds / 3600), 2) if seconds else None,
+        scans_per_hour=round(measured / (seconds / 3600), 2) if seconds else None,
         seconds_per_slice=round(seconds / slices, 2) if slices and seconds else None,
     )

@@ -13,6 +13,7 @@ from annotations.progress.selectors import (
     progress_by_center,
     progress_by_reader,
     progress_by_split,
+    reading_speed_basis,
 )
 
 
@@ -23,8 +24,9 @@ class DashboardView(RoleRequiredMixin, View):
     roles = (Role.COORDINATOR,)
 
     def get(self, request):
+        readers = progress_by_reader()
         data = {
-            "readers": as_rows(progress_by_reader()),
+            "readers": as_rows(readers),
             "centers": as_rows(progress_by_center()),
             "splits": as_rows(progress_by_split()),
             "days": as_rows(completed_reads_by_day()),
@@ -32,6 +34,7 @@ class DashboardView(RoleRequiredMixin, View):
         context = {
             **data,
             "progress_data": data,
+            "speed_basis": reading_speed_basis(readers),
             "adjudication": adjudication_summary(),
             "centers_for_filter": center_list(),
             "split_choices": Split.choices,

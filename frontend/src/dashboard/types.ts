@@ -8,6 +8,8 @@ export interface ReaderProgress {
   in_progress: number;
   completed: number;
   withdrawn: number;
+  /** Completed reads with reading time measured by the viewer: the basis of the speed. */
+  measured_reads: number;
   reading_hours: number;
   scans_per_hour: number | null;
   seconds_per_slice: number | null;

@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from annotations.models import Read, Scan
@@ -95,3 +96,24 @@ def test_only_coordinators_see_progress(study, url):
     assert get(alice, url).status_code == 403
     assert get(user_with_role("ml", "ml_engineer"), url).status_code == 403
     assert APIClient().get(url).status_code in (401, 403)
+
+
+def test_reading_speed_comes_from_reads_with_measured_time_and_says_how_many(study):
+    coordinator, alice = study
+    # A second completed read of alice's without reading time (seeded, or finished without
+    # the viewer): it must not make her 5-slice scans look read in no time.
+    second = Read.objects.get(reader=alice, status="assigned")
+    Read.objects.filter(pk=second.pk).update(viewed_slices=list(range(5)))
+    read_complete(read_id=second.pk, reader=alice)
+
+    body = get(coordinator, "/api/v1/progress/").json()
+    page = Client()
+    page.force_login(coordinator)
+    html = page.get("/study/dashboard/").content.decode()
+
+    row = body["readers"][0]
+    assert (row["completed"], row["measured_reads"]) == (2, 1)
+    assert (row["scans_per_hour"], row["seconds_per_slice"]) == (36.0, 20.0)  # as before
+    assert body["speed_basis"] == {"measured": 1, "completed": 2}
+    assert "Reading speed from 1 of 2 completed reads with measured time" in html
+    assert '<td class="num" data-measured="1">1 of 2</td>' in html
