@@ -10,7 +10,11 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.assignment.selectors import reader_workload_list, study_read_list
+from annotations.assignment.selectors import (
+    read_change_consequences,
+    reader_workload_list,
+    study_read_list,
+)
 from annotations.assignment.services import (
     read_reassign,
     read_unassign,
@@ -194,6 +198,36 @@ class ReaderWorkloadListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
         return Response(self.OutputSerializer(reader_workload_list(), many=True).data)
+
+
+class ReadChangeApi(APIView):
+    """What reassigning or unassigning a read would affect: the work it holds (kept, on a
+    withdrawn read, when there is any; else the read simply moves or is deleted) and the reads
+    its scan keeps. Read before the coordinator confirms either change."""
+
+    permission_classes = [IsCoordinator]
+
+    class OutputSerializer(serializers.Serializer):
+        read = serializers.IntegerField()
+        scan = serializers.IntegerField()
+        reader = serializers.CharField()
+        role = serializers.CharField()
+        status = serializers.ChoiceField(choices=ReadStatus.choices)
+        labelled_slices = serializers.IntegerField()
+        scan_labelled = serializers.BooleanField()
+        flags = serializers.ListField(child=serializers.CharField())
+        note = serializers.BooleanField()
+        has_work = serializers.BooleanField()
+        scan_reads_left = serializers.IntegerField()
+        scan_reads_required = serializers.IntegerField()
+        scan_readers = serializers.ListField(child=serializers.IntegerField())
+
+        class Meta:
+            ref_name = "ReadChange"
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, read_id: int):
+        return Response(self.OutputSerializer(read_change_consequences(read_id=read_id)).data)
 
 
 class ReadReassignApi(APIView):

@@ -1,13 +1,22 @@
-"""Reads of assignment: every read of the study, reader workloads."""
+"""Reads of assignment: every read of the study, reader workloads, and what a change to a
+read would affect."""
+
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from annotations.assignment.plan import REQUIRED_READS, read_role
 from annotations.models import (
+    ACTIVE_READ_STATUSES,
     OPEN_READ_STATUSES,
     Read,
     ReadStatus,
+    ScanLabel,
+    Split,
 )
 from annotations.models.reads import labelled_slice_count
+
+READ_FLAGS = ("postoperative", "artifact", "mass_lesion", "other")
 
 
 def study_read_list(
@@ -40,4 +49,55 @@ def reader_workload_list() -> QuerySet:
         open_reads=Count("reads", filter=Q(reads__status__in=OPEN_READ_STATUSES)),
         completed_reads=Count("reads", filter=Q(reads__status=ReadStatus.COMPLETED)),
         withdrawn_reads=Count("reads", filter=Q(reads__status=ReadStatus.WITHDRAWN)),
+    )
+
+
+@dataclass(frozen=True)
+class ReadChangeConsequences:
+    """What reassigning or unassigning one read affects, for the coordinator's confirmation."""
+
+    read: int
+    scan: int
+    reader: str
+    role: str
+    status: str
+    labelled_slices: int
+    scan_labelled: bool
+    flags: list[str]
+    note: bool
+    has_work: bool
+    # Reads of the scan that stay active after an unassignment, and how many its split needs.
+    scan_reads_left: int
+    scan_reads_required: int
+    # Readers who hold a read of the scan already (a reassignment cannot go to them).
+    scan_readers: list[int]
+
+
+def read_change_consequences(*, read_id: int) -> ReadChangeConsequences:
+    """The work a read holds (slices that carry a label, a scan label, flags, a note, its
+    completion) and where its scan stands without it. A withdrawn read does not exist here."""
+    from annotations.assignment.services import read_has_work
+
+    read = (
+        Read.objects.select_related("reader", "scan")
+        .exclude(status=ReadStatus.WITHDRAWN)
+        .annotate(labelled=labelled_slice_count())
+        .get(pk=read_id)
+    )
+    scan_label = ScanLabel.objects.filter(read=read).first()
+    others = Read.objects.filter(scan_id=read.scan_id).exclude(pk=read.pk)
+    return ReadChangeConsequences(
+        read=read.pk,
+        scan=read.scan_id,
+        reader=read.reader.username,
+        role=read_role(kind=read.kind, level=read.level),
+        status=read.status,
+        labelled_slices=read.labelled,
+        scan_labelled=scan_label is not None and any(scan_label.values().values()),
+        flags=[name for name in READ_FLAGS if getattr(read, f"flag_{name}")],
+        note=bool(read.note.strip()),
+        has_work=read_has_work(read),
+        scan_reads_left=others.filter(status__in=ACTIVE_READ_STATUSES).count(),
+        scan_reads_required=REQUIRED_READS[Split(read.scan.split)],
+        scan_readers=sorted(others.values_list("reader_id", flat=True)),
     )

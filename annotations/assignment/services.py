@@ -30,6 +30,7 @@ from annotations.assignment.plan import LEVEL_BY_SPLIT, REQUIRED_READS
 from annotations.models import (
     ACTIVE_READ_STATUSES,
     OPEN_READ_STATUSES,
+    Center,
     Read,
     ReadKind,
     ReadStatus,
@@ -118,6 +119,10 @@ def scans_assign(
 
     result = AssignmentResult(seed=seed, dry_run=dry_run)
     with transaction.atomic():
+        # The scans' centers stay in their split while their reads are planned: a split change
+        # (annotations.ingest) locks the center too, so the plan never follows a stale split.
+        centers = Scan.objects.filter(pk__in=scans.values("pk")).values("center_id")
+        list(Center.objects.filter(pk__in=centers).order_by("pk").select_for_update())
         scan_rows = list(scans.order_by("id").values_list("id", "split"))
         existing = _reads_of(scan_id for scan_id, _ in scan_rows)
         load = Counter(open_reads_by_reader(reader_ids=limits))
@@ -194,7 +199,7 @@ def _plan_scan(scan_id, split, reads, load, limits, tiebreak, seed) -> list[Plan
     ]
 
 
-def _has_work(read: Read) -> bool:
+def read_has_work(read: Read) -> bool:
     """Whether the reader did anything a withdrawal would have to keep: labels, a scan
     label, flags or a note, or completion."""
     return (
@@ -239,7 +244,7 @@ def read_reassign(
         reader_id=reader.pk,
         scan_id=read.scan_id,
     )
-    if not _has_work(read):
+    if not read_has_work(read):
         read.reader = reader
         read.assigned_by = by
         read.assigned_at = timezone.now()
@@ -271,7 +276,7 @@ def read_unassign(*, read_id: int, by, force: bool = False, reason: str = "") ->
     now misses a read, which the adjudication queue shows."""
     read = _lock_active_read(read_id)
     scan_id = read.scan_id
-    if not _has_work(read):
+    if not read_has_work(read):
         read.delete()
         _refresh_missing_reads({scan_id})
         return None

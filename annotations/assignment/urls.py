@@ -3,6 +3,7 @@
 from django.urls import path
 
 from annotations.assignment.api import (
+    ReadChangeApi,
     ReaderWorkloadListApi,
     ReadReassignApi,
     ReadUnassignApi,
@@ -19,6 +20,7 @@ api_urlpatterns = [
     # Assignment (coordinators)
     path("assignments/", ScansAssignApi.as_view(), name="scans-assign"),
     path("study-reads/", StudyReadListApi.as_view(), name="study-read-list"),
+    path("study-reads/<id:read_id>/change/", ReadChangeApi.as_view(), name="read-change"),
     path(
         "study-reads/<id:read_id>/reassign/",
         ReadReassignApi.as_view(),

@@ -22,7 +22,11 @@ from annotations.ground_truth.selectors import (
     ground_truth_version_list,
     ground_truth_version_list_for_reader,
 )
-from annotations.ground_truth.services import ground_truth_freeze, ground_truth_release
+from annotations.ground_truth.services import (
+    ground_truth_freeze,
+    ground_truth_release,
+    ground_truth_release_consequences,
+)
 from annotations.models import GroundTruthVersion
 from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer, IsNeuroradiologist
 from ichlabel.api import validated
@@ -106,6 +110,30 @@ class GroundTruthReleaseApi(APIView):
     def post(self, request, version_id: int):
         version = ground_truth_release(version_id=version_id, released_by=request.user)
         return Response(GroundTruthVersionOutputSerializer(version).data)
+
+
+class GroundTruthReleaseConsequencesApi(APIView):
+    """Who would see what once the version is released (asked before the release)."""
+
+    permission_classes = [IsCoordinator]
+
+    class OutputSerializer(serializers.Serializer):
+        version = serializers.IntegerField()
+        name = serializers.CharField()
+        scans = serializers.IntegerField()
+        slices = serializers.IntegerField()
+        readers = serializers.IntegerField()
+        reader_scans = serializers.IntegerField()
+        scans_still_read = serializers.IntegerField()
+        refusal = serializers.CharField()
+
+        class Meta:
+            ref_name = "GroundTruthReleaseConsequences"
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, version_id: int):
+        consequences = ground_truth_release_consequences(version_id=version_id)
+        return Response(self.OutputSerializer(consequences).data)
 
 
 class GroundTruthScanLabelListApi(APIView):

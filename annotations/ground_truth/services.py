@@ -18,12 +18,14 @@ The rules, per scan:
 """
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from annotations.assignment.plan import required_reads_sql
 from annotations.models import (
+    OPEN_READ_STATUSES,
     SUBTYPES,
     AdjudicatedLabel,
     AdjudicationItem,
@@ -32,6 +34,8 @@ from annotations.models import (
     GroundTruthSliceLabel,
     GroundTruthVersion,
     Read,
+    ReadStatus,
+    Role,
     Scan,
     ScanLabel,
     Slice,
@@ -341,3 +345,49 @@ def ground_truth_release(*, version_id: int, released_by) -> GroundTruthVersion:
         raise Conflict("This version is released already.")
     GroundTruthVersion.objects.filter(pk=version.pk).release(at=timezone.now(), by=released_by)
     return GroundTruthVersion.objects.get(pk=version.pk)
+
+
+@dataclass(frozen=True)
+class ReleaseConsequences:
+    """Who sees what once a version is released, for the coordinator's confirmation."""
+
+    version: int
+    name: str
+    scans: int
+    slices: int
+    # Neuroradiologists with a completed read of a scan in the version, and how many of those
+    # (reader, scan) pairs there are: each reader sees the labels of their own scans only.
+    readers: int
+    reader_scans: int
+    # Scans of the version with a read still open: their readers see them once they finish.
+    scans_still_read: int
+    refusal: str
+
+
+def ground_truth_release_consequences(*, version_id: int) -> ReleaseConsequences:
+    """What releasing the version would show to whom; ``refusal`` says why it cannot be
+    released (it is already). Training is not affected: datasets are made from any frozen
+    version, released or not."""
+    version = GroundTruthVersion.objects.get(pk=version_id)
+    in_version = GroundTruthScanLabel.objects.filter(version=version).values("scan_id")
+    completed = Read.objects.filter(
+        scan_id__in=in_version,
+        status=ReadStatus.COMPLETED,
+        reader__groups__name=Role.NEURORADIOLOGIST,
+    )
+    pairs = completed.values("reader_id", "scan_id").distinct()
+    return ReleaseConsequences(
+        version=version.pk,
+        name=version.name,
+        scans=version.scan_count,
+        slices=version.slice_count,
+        readers=completed.values("reader_id").distinct().count(),
+        reader_scans=pairs.count(),
+        scans_still_read=Read.objects.filter(
+            scan_id__in=in_version, status__in=OPEN_READ_STATUSES
+        )
+        .values("scan_id")
+        .distinct()
+        .count(),
+        refusal="This version is released already." if version.released else "",
+    )

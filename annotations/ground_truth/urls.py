@@ -6,6 +6,7 @@ from annotations.ground_truth.api import (
     GroundTruthCompareApi,
     GroundTruthFreezeApi,
     GroundTruthReleaseApi,
+    GroundTruthReleaseConsequencesApi,
     GroundTruthScanLabelListApi,
     GroundTruthSliceLabelListApi,
     GroundTruthVersionDetailApi,
@@ -43,6 +44,11 @@ api_urlpatterns = [
         "ground-truth/<id:version_id>/release/",
         GroundTruthReleaseApi.as_view(),
         name="ground-truth-release",
+    ),
+    path(
+        "ground-truth/<id:version_id>/release/consequences/",
+        GroundTruthReleaseConsequencesApi.as_view(),
+        name="ground-truth-release-consequences",
     ),
     path(
         "ground-truth/<id:version_id>/scans/",

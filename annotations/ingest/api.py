@@ -25,8 +25,16 @@ from annotations.ingest.services import (
     import_batch_files_add,
     import_batch_start,
 )
+from annotations.ingest.split_change import center_split_change
 from annotations.ingest.uploads import UploadQuota
-from annotations.models import Center, ImportBatch, JobStatus, Scan, Split
+from annotations.models import (
+    Center,
+    ImportBatch,
+    JobStatus,
+    ReadLevel,
+    Scan,
+    Split,
+)
 from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer
 from ichlabel.api import validated
 
@@ -73,12 +81,78 @@ class CenterSplitSetApi(APIView):
 
         split = serializers.ChoiceField(choices=Split.choices)
 
+    # 409 with the reasons (``extra.reasons``) when the move would break a running round.
     @extend_schema(request=InputSerializer, responses=CenterOutputSerializer)
     def post(self, request, center_id: int):
         center = get_object_or_404(Center, pk=center_id)
         data = validated(self.InputSerializer, request.data)
-        center_split_set(center=center, split=data["split"])
+        center_split_set(center=center, split=data["split"], by=request.user)
         return Response(_center_out(center.pk))
+
+
+class SplitChangeReadsSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "CenterSplitChangeReads"
+
+    role = serializers.CharField()
+    level = serializers.ChoiceField(choices=ReadLevel.choices)
+    open = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+
+
+class SplitChangeVersionSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "CenterSplitChangeVersion"
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    scans = serializers.IntegerField()
+    splits = serializers.ListField(child=serializers.ChoiceField(choices=Split.choices))
+    released = serializers.BooleanField()
+
+
+class CenterSplitChangeApi(APIView):
+    """What moving a center to another split would affect, and whether it is refused (with
+    the reasons): the confirmation a coordinator answers before ``CenterSplitSetApi``."""
+
+    permission_classes = [IsCoordinator]
+
+    class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CenterSplitChangeQuery"
+
+        split = serializers.ChoiceField(choices=Split.choices)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CenterSplitChange"
+
+        center_id = serializers.IntegerField()
+        center_name = serializers.CharField()
+        from_split = serializers.ChoiceField(choices=Split.choices)
+        to_split = serializers.ChoiceField(choices=Split.choices)
+        changes = serializers.BooleanField()
+        scans = serializers.IntegerField()
+        slices = serializers.IntegerField()
+        reads = SplitChangeReadsSerializer(many=True)
+        open_reads = serializers.IntegerField()
+        completed_reads = serializers.IntegerField()
+        reads_per_scan_before = serializers.IntegerField()
+        reads_per_scan_after = serializers.IntegerField()
+        scans_needing_reads = serializers.IntegerField()
+        reads_to_assign = serializers.IntegerField()
+        completed_at_other_level = serializers.IntegerField()
+        ground_truth_versions = SplitChangeVersionSerializer(many=True)
+        refused = serializers.BooleanField()
+        refusals = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
+    def get(self, request, center_id: int):
+        center = get_object_or_404(Center, pk=center_id)
+        query = validated(self.FilterSerializer, request.query_params)
+        change = center_split_change(center=center, split=query["split"])
+        return Response(self.OutputSerializer(change).data)
 
 
 class ScanOutputSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from annotations.dicom.archives import Expansion, ratio_problem, stream_expansion, total_problem
+from annotations.ingest.split_change import center_split_change_check
 from annotations.ingest.uploads import (
     expansion_limits,
     folder_expansion,
@@ -56,14 +57,29 @@ def center_get_or_create(*, name: str, split: str | None = None) -> Center:
     return center
 
 
-def center_split_set(*, center: Center, split: str) -> Center:
-    """Give a center a split role; its scans follow, so a split is always a set of centers."""
+def center_split_set(*, center: Center, split: str, by=None) -> Center:
+    """Give a center a split role; its scans follow, so a split is always a set of centers.
+    Refused (``Conflict`` with the reasons) while it would break a running reading round
+    (``annotations.ingest.split_change``); the check and the move share one transaction with
+    the center's row locked, as assignment locks it, so no read is planned in between."""
     if split not in Split.values:
         raise ValidationError(f"unknown split {split!r}")
     with transaction.atomic():
+        center = Center.objects.select_for_update().get(pk=center.pk)
+        old = center.split
+        center_split_change_check(center=center, split=split)
         center.split = split
         center.save(update_fields=["split"])
-        Scan.objects.filter(center=center).update(split=split)
+        moved = Scan.objects.filter(center=center).update(split=split)
+    if old != split:
+        logger.info(
+            "center %s moved from the %s to the %s split (%d scans) by %s",
+            center.pk,
+            old,
+            split,
+            moved,
+            getattr(by, "username", "the system"),
+        )
     return center
 
 

@@ -5,6 +5,7 @@ from django.urls import path
 from annotations.ingest.api import (
     CenterCreateApi,
     CenterListApi,
+    CenterSplitChangeApi,
     CenterSplitSetApi,
     ImportBatchCancelApi,
     ImportBatchCreateApi,
@@ -41,6 +42,11 @@ api_urlpatterns = [
     path("centers/", CenterListApi.as_view(), name="center-list"),
     path("centers/create/", CenterCreateApi.as_view(), name="center-create"),
     path("centers/<id:center_id>/split/", CenterSplitSetApi.as_view(), name="center-split-set"),
+    path(
+        "centers/<id:center_id>/split/change/",
+        CenterSplitChangeApi.as_view(),
+        name="center-split-change",
+    ),
     path("scans/", ScanListApi.as_view(), name="scan-list"),
     path("scans/<id:scan_id>/", ScanDetailApi.as_view(), name="scan-detail"),
     path("import-batches/", ImportBatchListApi.as_view(), name="import-batch-list"),
