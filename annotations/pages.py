@@ -12,6 +12,7 @@ from django.views import View
 
 from annotations.models import Role
 from annotations.permissions import user_has_role, user_roles
+from ichlabel.accounts import start_page_url
 
 
 class RoleRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
@@ -23,10 +24,9 @@ class RoleRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
 
 @login_required
 def home(request):
-    if user_has_role(request.user, Role.COORDINATOR, Role.ML_ENGINEER):
-        return redirect("study")
-    if user_has_role(request.user, Role.NEURORADIOLOGIST):
-        return redirect("worklist-page")
+    start = start_page_url(request.user)
+    if start is not None:
+        return redirect(start)
     return render(request, "annotations/home.html", {"roles": user_roles(request.user)})
 
 

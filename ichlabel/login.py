@@ -1,4 +1,6 @@
 """Log-in pages that count failures (``ichlabel.throttling``): the site's /login/ and the admin's.
+After the site's log-in a user goes to ``next`` if the link asked for a page, else to their
+role's start page (``ichlabel.accounts``).
 
 A locked account or address gets the lock's message in place of the form's error, and the
 site's page answers 429 with Retry-After; the credentials are not checked at all while the
@@ -11,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse
 
+from ichlabel.accounts import start_page_url
 from ichlabel.throttling import (
     Lockout,
     client_address,
@@ -54,6 +57,10 @@ class LoginView(auth_views.LoginView):
     """Django's log-in view with the throttled form; a locked log-in answers 429."""
 
     authentication_form = ThrottledAuthenticationForm
+
+    def get_default_redirect_url(self) -> str:
+        """Without a ``next`` to go back to, each role's own start page."""
+        return start_page_url(self.request.user) or super().get_default_redirect_url()
 
     def form_invalid(self, form) -> HttpResponse:
         response = super().form_invalid(form)

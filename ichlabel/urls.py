@@ -3,10 +3,14 @@ Likert study's pages, which readers use too, sit at /likert/ rather than under /
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.cache import patch_cache_control
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotations import urls as annotations
+from ichlabel.accounts import PasswordChangeView
 from ichlabel.login import LoginView, ThrottledAdminAuthenticationForm
 from modelops import urls as modelops
 from modelops.likert import urls as likert
@@ -14,9 +18,20 @@ from modelops.likert import urls as likert
 # The admin's log-in counts failures as the site's does (ichlabel.throttling).
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
+
+def favicon(request) -> HttpResponseRedirect:
+    """The site's icon for browsers that ask /favicon.ico whatever the page links. A temporary
+    redirect, cached a day: the icon's static name may carry a hash that changes."""
+    response = HttpResponseRedirect(static("ichlabel/favicon.svg"))
+    patch_cache_control(response, max_age=86400)
+    return response
+
+
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", PasswordChangeView.as_view(), name="password-change"),
+    path("favicon.ico", favicon),
     path("", include(annotations.urlpatterns)),
     path("models/", include(modelops.urlpatterns)),
     path("likert/", include(likert.study_urlpatterns)),
