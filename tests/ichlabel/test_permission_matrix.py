@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("center-list", "get"):        Row(403, 403, 403, 200, 200, 200),
     ("center-create", "post"):     Row(403, 403, 403, 400, 403, 400, body={"name": ""}),
     ("center-split-set", "post"):  Row(403, 403, 403, 400, 403, 400, body={"split": "x"}),
+    ("center-split-change", "get"): Row(403, 403, 403, 200, 403, 200, query="split=test"),
     ("scan-list", "get"):          Row(403, 403, 403, 200, 200, 200),
     ("scan-detail", "get"):        Row(403, 403, 403, 200, 200, 200),
     ("import-batch-list", "get"):  Row(403, 403, 403, 200, 403, 200),
@@ -118,6 +119,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("study-read-list", "get"):    Row(403, 403, 403, 200, 403, 200),
     ("read-reassign", "post"):     Row(403, 403, 403, 400, 403, 400, body={"reader": "x"}),
     ("read-unassign", "post"):     Row(403, 403, 403, 400, 403, 400, body={"force": "x"}),
+    ("read-change", "get"):        Row(403, 403, 403, 200, 403, 200),
     ("reader-workload", "get"):    Row(403, 403, 403, 200, 403, 200),
     # Adjudication: coordinators.
     ("adjudication-list", "get"):  Row(403, 403, 403, 200, 403, 200),
@@ -137,6 +139,7 @@ MATRIX: dict[tuple[str, str], Row] = {
                                          query="a={version_id}&b={version_id}"),
     ("ground-truth-detail", "get"): Row(403, 403, 403, 200, 200, 200),
     ("ground-truth-release", "post"): Row(403, 403, 403, 200, 403, 200),
+    ("ground-truth-release-consequences", "get"): Row(403, 403, 403, 200, 403, 200),
     ("ground-truth-scans", "get"): Row(403, 403, 403, 200, 200, 200),
     ("ground-truth-slices", "get"): Row(403, 403, 403, 200, 200, 200,
                                         kwargs={"scan_id": "validation_scan"}),
