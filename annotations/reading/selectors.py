@@ -2,10 +2,20 @@
 the slices a user may see.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Case, QuerySet, When
 
+from annotations.ground_truth.selectors import (
+    ground_truth_scan_label_list_for_reader,
+    ground_truth_slice_label_list_for_reader,
+    ground_truth_version_list_for_reader,
+)
 from annotations.models import (
     ACTIVE_READ_STATUSES,
+    GroundTruthScanLabel,
+    GroundTruthSliceLabel,
+    GroundTruthVersion,
     Read,
     ReadStatus,
     Role,
@@ -73,3 +83,51 @@ def scan_label_for_reader(*, read_id: int, reader) -> tuple[Read, ScanLabel | No
     """The reader's own active read and its scan label (None while never saved)."""
     read = read_get_for_reader(read_id=read_id, reader=reader)
     return read, ScanLabel.objects.filter(read=read).first()
+
+
+def read_get_withdrawn_for_reader(*, read_id: int, reader) -> Read:
+    """A read withdrawn from the reader: its page says so instead of "not found"; its labels
+    and images are no longer theirs to see."""
+    return Read.objects.get(pk=read_id, reader=reader, status=ReadStatus.WITHDRAWN)
+
+
+
+def ground_truth_names_for_reader(*, reader) -> dict[int, str]:
+    """Per scan the reader completed a read of, the name of the newest released ground-truth
+    version that holds it (a scan without one is left out)."""
+    versions = ground_truth_version_list_for_reader(reader=reader)
+    rows = (
+        GroundTruthScanLabel.objects.filter(version__in=versions)
+        .order_by("scan_id", "-version__released_at", "-version_id")
+        .distinct("scan_id")
+        .values_list("scan_id", "version__name")
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class ReadGroundTruth:
+    """The ground truth of one scan as its reader may see it (the reader's blinded view)."""
+
+    version: GroundTruthVersion
+    scan: GroundTruthScanLabel
+    slices: QuerySet[GroundTruthSliceLabel]
+
+
+def read_ground_truth(*, read: Read) -> ReadGroundTruth | None:
+    """The ground truth of a completed read's scan: the newest released version holding the
+    scan, with its scan and slice classes, through the reader's own view (nothing of how the
+    truth was reached). None while no released version holds it, or while the read is open."""
+    if read.status != ReadStatus.COMPLETED:
+        return None
+    versions = ground_truth_version_list_for_reader(reader=read.reader)
+    version = versions.filter(scan_labels__scan_id=read.scan_id).first()
+    if version is None:
+        return None
+    scan = ground_truth_scan_label_list_for_reader(
+        version=version, reader=read.reader, scan_id=read.scan_id
+    ).get()
+    slices = ground_truth_slice_label_list_for_reader(
+        version=version, reader=read.reader, scan_id=read.scan_id
+    )
+    return ReadGroundTruth(version=version, scan=scan, slices=slices)

@@ -1,10 +1,10 @@
 """Reads and slice labels: assignment, saving labels with optimistic concurrency, completion.
 
 Every rule that spans rows lives here: a reader touches only reads assigned to them (another
-reader's read does not exist for them: DoesNotExist); a completed read never
-changes; a save names the version it edited and a stale one is refused as a conflict, with
-the current values so the page can reconcile; each label change writes its audit row in the
-same transaction.
+reader's read does not exist for them: DoesNotExist); a completed or withdrawn read never
+changes (ReadClosed names which); a save names the version it edited and a stale one is
+refused as a conflict, with the current values so the page can reconcile; each label change
+writes its audit row in the same transaction.
 """
 
 from collections.abc import Sequence
@@ -55,6 +55,19 @@ class LabelConflict(Conflict):
             "your change again.",
             extra={"conflicts": conflicts},
         )
+
+
+class ReadClosed(Conflict):
+    """The read no longer takes changes: completed, or withdrawn from the reader. ``extra``
+    names which, so the page stops saving and says so instead of retrying."""
+
+    def __init__(self, status: str) -> None:
+        message = (
+            "This read is completed and can no longer change."
+            if status == ReadStatus.COMPLETED
+            else "This read was withdrawn from you and can no longer change."
+        )
+        super().__init__(message, extra={"read_status": str(status)})
 
 
 def read_assign(
@@ -210,11 +223,10 @@ def _open_read(*, read_id: int, reader) -> Read:
     read = (
         Read.objects.select_for_update(of=("self",))
         .select_related("scan")
-        .exclude(status=ReadStatus.WITHDRAWN)
         .get(pk=read_id, reader=reader)
     )
-    if read.status == ReadStatus.COMPLETED:
-        raise Conflict("This read is completed and can no longer change.")
+    if read.status in (ReadStatus.COMPLETED, ReadStatus.WITHDRAWN):
+        raise ReadClosed(read.status)
     return read
 
 
@@ -248,10 +260,10 @@ def _lock_read_with_labels(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*indexes, read_id, reader.pk])
         rows = cursor.fetchall()
-    if not rows or rows[0][0] == ReadStatus.WITHDRAWN:
+    if not rows:
         raise Read.DoesNotExist(f"read {read_id} does not exist")
-    if rows[0][0] == ReadStatus.COMPLETED:
-        raise Conflict("This read is completed and can no longer change.")
+    if rows[0][0] in (ReadStatus.COMPLETED, ReadStatus.WITHDRAWN):
+        raise ReadClosed(rows[0][0])
     if rows[0][1] == ReadLevel.SCAN:
         raise Conflict(
             "This scan is read at scan level: save a scan label, not slice labels.",
@@ -321,13 +333,9 @@ def scan_label_save(
     *, read_id: int, reader, values: dict[str, bool], expected_version: int
 ) -> ScanLabel:
     """Save the reader's verdict on the whole scan, or refuse it as stale (Conflict)."""
-    read = (
-        Read.objects.select_for_update(of=("self",))
-        .exclude(status=ReadStatus.WITHDRAWN)
-        .get(pk=read_id, reader=reader)
-    )
-    if read.status == ReadStatus.COMPLETED:
-        raise Conflict("This read is completed and can no longer change.")
+    read = Read.objects.select_for_update(of=("self",)).get(pk=read_id, reader=reader)
+    if read.status in (ReadStatus.COMPLETED, ReadStatus.WITHDRAWN):
+        raise ReadClosed(read.status)
     if read.level != ReadLevel.SCAN:
         raise Conflict(
             "This scan is read slice by slice: save slice labels, not a scan label.",

@@ -19,6 +19,14 @@ export interface LabelConflictItem {
   values: Partial<Record<string, boolean>> | null;
 }
 
+/** Why a read takes no more changes: a 409 whose `read_status` says it was completed (in
+ * another tab, say) or withdrawn from the reader; null for any other error. */
+export function readClosedStatus(error: unknown): "completed" | "withdrawn" | null {
+  if (!(error instanceof ApiError) || error.status !== 409) return null;
+  const status = error.extra["read_status"];
+  return status === "completed" || status === "withdrawn" ? status : null;
+}
+
 export const readGet = (url: string): Promise<ReadWithLabels> => getJson<ReadWithLabels>(url);
 
 export const labelsSave = (url: string, changes: LabelChange[]): Promise<ServerLabel[]> =>

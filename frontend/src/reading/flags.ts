@@ -1,9 +1,10 @@
 /**
  * Scan flags (post-operative, artifact, mass lesion, other) and a note, saved with the read's
- * version; on a 409 the form reloads the server's flags and tells the reader.
+ * version; on a 409 the form reloads the server's flags and tells the reader (or, when the read
+ * was completed or withdrawn meanwhile, hands over to `onClosed`). Read-only on a finished read.
  */
 import { ApiError } from "../api/client";
-import { flagsSet, readGet, type Read, type ReadFlags } from "../api/reads";
+import { flagsSet, readClosedStatus, readGet, type Read, type ReadFlags } from "../api/reads";
 import { showMessage } from "../dom";
 
 const FLAGS: { name: keyof ReadFlags; label: string }[] = [
@@ -23,11 +24,14 @@ export class FlagsForm {
   private version: number;
   private saving: Promise<void> = Promise.resolve();
   private noteTimer: ReturnType<typeof setTimeout> | null = null;
+  private pending = 0;
+  private readOnly = false;
 
   constructor(
     read: Read,
     private readonly flagsUrl: string,
     private readonly readUrl: string,
+    private readonly onClosed: (error: ApiError) => void = () => {},
   ) {
     this.version = read.version;
     this.element = document.createElement("form");
@@ -75,22 +79,46 @@ export class FlagsForm {
     return { postoperative: get("postoperative"), artifact: get("artifact"), mass_lesion: get("mass_lesion"), other: get("other") };
   }
 
-  /** Save the form (after any save in flight, so each one names the latest version). */
-  save(): Promise<void> {
+  /** Show the flags and note without letting them change (a finished read). */
+  setReadOnly(): void {
+    this.readOnly = true;
     if (this.noteTimer) clearTimeout(this.noteTimer);
     this.noteTimer = null;
-    this.saving = this.saving.then(() => this.saveNow());
+    for (const box of this.boxes.values()) box.disabled = true;
+    this.note.readOnly = true;
+    this.element.classList.add("read-only");
+  }
+
+  /** Take flags saved elsewhere (another tab) when newer, unless this form has a save in
+   * flight or a note being typed: then its own save's 409 reconciles them. */
+  merge(read: Read): void {
+    if (read.version <= this.version || this.pending || this.noteTimer) return;
+    if (document.activeElement === this.note) return;
+    this.fill(read);
+  }
+
+  /** Save the form (after any save in flight, so each one names the latest version). */
+  save(): Promise<void> {
+    if (this.readOnly) return Promise.resolve();
+    if (this.noteTimer) clearTimeout(this.noteTimer);
+    this.noteTimer = null;
+    this.pending++;
+    this.saving = this.saving.then(() => this.saveNow()).finally(() => this.pending--);
     return this.saving;
   }
 
   private async saveNow(): Promise<void> {
+    if (this.readOnly) return;
     showMessage(this.status, "Saving flags…");
     try {
       const read = await flagsSet(this.flagsUrl, this.values(), this.note.value, this.version);
       this.version = read.version;
       showMessage(this.status, "Flags saved");
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409) {
+      if (readClosedStatus(error)) {
+        showMessage(this.status, "Flags not saved: the read takes no more changes.", "error");
+        this.onClosed(error as ApiError);
+      } else if (error instanceof ApiError && error.status === 409) {
         try {
           this.fill(await readGet(this.readUrl));
           showMessage(this.status, "The flags were changed elsewhere; the current ones are shown, check them.", "error");

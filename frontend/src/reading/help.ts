@@ -3,24 +3,29 @@ import { CLASS_NAMES, NO_HEMORRHAGE, SUBTYPES } from "../generated/vocabulary";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { FIELD_KEYS } from "./keys";
 
-const ROWS: [string, string][] = [
+/** A row and whether it is an editing key (left out of a read-only view's help). */
+type Row = [keys: string, action: string, editing?: "edit"];
+
+const ROWS: Row[] = [
   ["Wheel, ↑/↓, PgUp/PgDn", "Next / previous slice (↑ = superior)"],
-  ["Shift+↑/↓", "Extend the slice selection (labels then apply to all of it); Esc clears it"],
-  [SUBTYPES.map((s) => FIELD_KEYS[s]).join(" "), `Toggle ${SUBTYPES.map((s) => CLASS_NAMES[s]).join(", ")}`],
-  [FIELD_KEYS[NO_HEMORRHAGE], "Toggle no hemorrhage (clears the subtypes)"],
-  ["C", "Copy the labels of the slice below (previous) onto this one"],
-  ["Ctrl+Z or U", "Undo the last label change"],
+  ["Shift+↑/↓", "Extend the slice selection (labels then apply to all of it); Esc clears it", "edit"],
+  [SUBTYPES.map((s) => FIELD_KEYS[s]).join(" "), `Toggle ${SUBTYPES.map((s) => CLASS_NAMES[s]).join(", ")}`, "edit"],
+  [FIELD_KEYS[NO_HEMORRHAGE], "Toggle no hemorrhage (clears the subtypes)", "edit"],
+  ["C", "Copy the labels of the slice below (previous) onto this one", "edit"],
+  ["Ctrl+Z or U", "Undo the last label change", "edit"],
+  ["Ctrl+Shift+Z or Ctrl+Y", "Redo the label change last undone", "edit"],
   ["Left drag", "Window / level"],
   ["Right drag or Ctrl+wheel", "Zoom"],
   ["Middle drag", "Pan"],
   ["R", "Reset zoom, pan and window"],
   ...WINDOW_PRESETS.map((p): [string, string] => [p.key.toUpperCase(), `${p.name} window ${p.center}/${p.width}`]),
   ["T", "Model output released for this scan: saliency overlay on / off"],
-  ["D", "Done: finish this read"],
+  ["D", "Done: finish this read", "edit"],
   ["? or H", "Show / hide this help"],
 ];
 
-export function createHelp(): HTMLElement {
+/** The help overlay; `readOnly`: a finished read's view, without the editing keys. */
+export function createHelp(readOnly = false): HTMLElement {
   const overlay = document.createElement("div");
   overlay.id = "reader-help";
   overlay.className = "reader-help";
@@ -30,7 +35,8 @@ export function createHelp(): HTMLElement {
   const title = document.createElement("h3");
   title.textContent = "Keys and mouse";
   const table = document.createElement("table");
-  for (const [keys, action] of ROWS) {
+  for (const [keys, action, editing] of ROWS) {
+    if (readOnly && editing) continue;
     const row = table.insertRow();
     const th = document.createElement("th");
     th.textContent = keys;

@@ -12,6 +12,9 @@ describe("keyAction", () => {
     expect(keyAction(key("0"))).toEqual({ kind: "toggle", field: "no_hemorrhage" });
     expect(keyAction(key("z", { ctrlKey: true }))).toEqual({ kind: "undo" });
     expect(keyAction(key("U"))).toEqual({ kind: "undo" });
+    expect(keyAction(key("Z", { ctrlKey: true, shiftKey: true }))).toEqual({ kind: "redo" });
+    expect(keyAction(key("y", { ctrlKey: true }))).toEqual({ kind: "redo" });
+    expect(keyAction(key("y", { metaKey: true }))).toEqual({ kind: "redo" });
     expect(keyAction(key("e"))).toMatchObject({ kind: "preset", preset: { center: 150, width: 300 } });
     expect(keyAction(key("D"))).toEqual({ kind: "done" });
   });

@@ -6,6 +6,7 @@ export type KeyAction =
   | { kind: "move"; delta: number; extend: boolean }
   | { kind: "toggle"; field: LabelField }
   | { kind: ReaderAction }
+  | { kind: "redo" }
   | { kind: "preset"; preset: WindowPreset }
   | { kind: "clear-selection" };
 
@@ -20,7 +21,11 @@ export const FIELD_KEYS = Object.fromEntries(Object.entries(LABEL_KEYS).map(([ke
 
 export function keyAction(event: KeyboardEvent): KeyAction | null {
   const key = event.key;
-  if ((event.ctrlKey || event.metaKey) && !event.altKey && key.toLowerCase() === "z") return { kind: "undo" };
+  if ((event.ctrlKey || event.metaKey) && !event.altKey) {
+    const lower = key.toLowerCase();
+    if (lower === "z") return { kind: event.shiftKey ? "redo" : "undo" };
+    if (lower === "y" && !event.shiftKey) return { kind: "redo" };
+  }
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   switch (key) {
     case "ArrowUp":

@@ -67,6 +67,7 @@ export interface SaveBatch {
   covered: Map<number, number>;
 }
 
+/** One undoable (or redoable) step: the values its slices had before it. */
 interface UndoStep {
   before: Map<number, LabelValues>;
 }
@@ -75,6 +76,7 @@ export class LabelStore {
   readonly sliceCount: number;
   private readonly slices = new Map<number, SliceState>();
   private readonly undoSteps: UndoStep[] = [];
+  private readonly redoSteps: UndoStep[] = [];
 
   constructor(sliceCount: number, labels: readonly ServerLabel[] = []) {
     this.sliceCount = sliceCount;
@@ -101,6 +103,10 @@ export class LabelStore {
     return this.undoSteps.length > 0;
   }
 
+  get canRedo(): boolean {
+    return this.redoSteps.length > 0;
+  }
+
   /** Apply one operation to some slices, as one undoable step; returns the slices changed. */
   edit(indices: readonly number[], op: LabelOp | ((index: number) => LabelOp)): number[] {
     const before = new Map<number, LabelValues>();
@@ -112,16 +118,62 @@ export class LabelStore {
       before.set(index, current);
       this.state(index).pending.push(sliceOp);
     }
-    if (before.size) this.undoSteps.push({ before });
+    if (before.size) {
+      this.undoSteps.push({ before });
+      this.redoSteps.length = 0; // a new edit ends the line of steps that could be redone
+    }
     return [...before.keys()];
   }
 
   /** Undo the last step: put back the values its slices had before it. */
   undo(): number[] {
-    const step = this.undoSteps.pop();
+    return this.swap(this.undoSteps, this.redoSteps);
+  }
+
+  /** Redo the last undone step: put back the values its slices had before the undo. */
+  redo(): number[] {
+    return this.swap(this.redoSteps, this.undoSteps);
+  }
+
+  /** Take the last step of `from`, restore its values, and keep the values it replaced as a
+   * step of `to` (undo feeds redo and back). */
+  private swap(from: UndoStep[], to: UndoStep[]): number[] {
+    const step = from.pop();
     if (!step) return [];
-    for (const [index, values] of step.before) this.state(index).pending.push({ kind: "replace", values });
+    const before = new Map<number, LabelValues>();
+    for (const [index, values] of step.before) {
+      before.set(index, this.get(index));
+      this.state(index).pending.push({ kind: "replace", values });
+    }
+    to.push({ before });
     return [...step.before.keys()];
+  }
+
+  /** Drop every edit the server has not confirmed (the read no longer takes changes): the
+   * slices show what the server holds. Returns the slices that had edits. */
+  discardPending(): number[] {
+    const dirty = this.dirty();
+    for (const index of dirty) this.state(index).pending.length = 0;
+    this.undoSteps.length = 0;
+    this.redoSteps.length = 0;
+    return dirty;
+  }
+
+  /**
+   * Take labels saved elsewhere (another tab, another device): a newer server label replaces
+   * a slice's values where this page has no edit of its own pending; a slice with one keeps
+   * it (its save names the old version, and the 409 replays it on the newer values). Returns
+   * the slices that changed.
+   */
+  merge(labels: readonly ServerLabel[]): number[] {
+    const changed: number[] = [];
+    for (const label of labels) {
+      const state = this.slices.get(label.slice_index);
+      if (state?.pending.length || label.version <= (state?.version ?? 0)) continue;
+      this.confirm(label);
+      changed.push(label.slice_index);
+    }
+    return changed;
   }
 
   /** The changes to send for every slice with pending edits. */

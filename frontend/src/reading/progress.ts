@@ -17,15 +17,25 @@ export class ProgressReporter {
   private debounce: ReturnType<typeof setTimeout> | null = null;
   private sending: Promise<void> | null = null;
   private dirty = false;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private stopped = false;
 
   constructor(private readonly url: string) {
-    setInterval(() => void this.send(), EVERY_MS);
+    this.timer = setInterval(() => void this.send(), EVERY_MS);
     document.addEventListener("visibilitychange", () => this.tick());
     window.addEventListener("pagehide", () => void this.send(true));
   }
 
+  /** Report nothing more (a finished read: the server would refuse it). */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (this.debounce) clearTimeout(this.debounce);
+  }
+
   /** The reader now sees slice `index`. */
   shown(index: number): void {
+    if (this.stopped) return;
     this.tick();
     this.index = index;
     this.unsent.add(index);
@@ -37,6 +47,7 @@ export class ProgressReporter {
   /** Send what is unsent now (the page calls it before completing). `leaving`: the page is
    * going away; send at once with a request that outlives it, not after one in flight. */
   async send(leaving = false): Promise<void> {
+    if (this.stopped) return;
     if (this.sending && !leaving) await this.sending;
     this.tick();
     if (!this.dirty && this.seconds < 1) return;

@@ -1,25 +1,38 @@
 /**
  * The reading view of one read: the stack viewer, the slice strip, per-slice labels with
  * autosave, progress reports, scan flags and completion. Built inside `<section id="reader">`
- * from its data-* URLs.
+ * from its data-* URLs. A completed read opens read-only (its labels, flags and note, when it was
+ * completed and, once released, its ground truth; the images still scroll); an open read turns
+ * read-only when the server says it was completed or withdrawn meanwhile. Other tabs' saves are
+ * merged in (ReadSync).
  */
 import { ApiError, getJson } from "../api/client";
-import { readComplete, readGet, labelsSave, scanLabelSave, type ReadWithLabels } from "../api/reads";
+import {
+  readClosedStatus,
+  readComplete,
+  readGet,
+  labelsSave,
+  scanLabelSave,
+  type ReadWithLabels,
+} from "../api/reads";
 import { askToConfirm } from "../confirm";
 import { dataAttribute, showMessage } from "../dom";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { SaliencyPanel } from "../saliency/panel";
 import type { ScanModelOutput } from "../saliency/maps";
-import { StackOverlay } from "../viewer/map-overlay";
-import { StackViewer, imageIdsFor } from "../viewer/stack";
+// The stack viewer (Cornerstone3D) loads after the first slice is drawn: types only here.
+import { FirstImage, fetchSeries } from "../viewer/first-image";
+import type { StackOverlay } from "../viewer/map-overlay";
+import type { StackViewer } from "../viewer/stack";
 import { FlagsForm } from "./flags";
 import { createHelp } from "./help";
 import { FIELD_KEYS, keyAction, type KeyAction } from "./keys";
-import { LABEL_FIELDS, type LabelField } from "../generated/vocabulary";
-import { FIELD_NAMES, LabelStore } from "./labels";
+import { CLASS_NAMES, LABEL_FIELDS, SUBTYPES, type LabelField } from "../generated/vocabulary";
+import { FIELD_NAMES, LabelStore, type ServerLabel } from "./labels";
 import { ProgressReporter } from "./progress";
 import { LabelSaver, type SaveState } from "./saver";
 import { SliceStrip } from "./strip";
+import { ReadSync } from "./sync";
 
 export interface ReaderUrls {
   read: string;
@@ -48,7 +61,38 @@ export function readerUrls(section: HTMLElement): ReaderUrls {
   };
 }
 
-const SAVE_TEXT: Record<SaveState, string> = { saved: "saved", saving: "saving…", error: "not saved" };
+const SAVE_TEXT: Record<SaveState, string> = {
+  saved: "saved",
+  saving: "saving…",
+  error: "not saved",
+  closed: "read-only",
+};
+
+/** The ground truth of a finished read's scan as the page carries it (the reader's view). */
+interface GroundTruthData {
+  version: { name: string; released_at: string };
+  scan: Record<string, unknown> & { level: string };
+  slices: (Record<string, unknown> & { slice_index: number })[];
+}
+
+/** The hemorrhage classes a ground-truth row holds, by name ("IPH", "SDH"). */
+function truthClasses(row: Record<string, unknown>): string[] {
+  return SUBTYPES.filter((subtype) => row[subtype] === true).map((subtype) => CLASS_NAMES[subtype]);
+}
+
+/** What a read-only view still does: look at the images, not change the labels. */
+const VIEWING_ACTIONS: ReadonlySet<KeyAction["kind"]> = new Set([
+  "move",
+  "clear-selection",
+  "reset",
+  "preset",
+  "overlay",
+  "help",
+]);
+
+function dateText(iso: string | null | undefined): string {
+  return iso ? iso.slice(0, 10) : "";
+}
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
   return Object.assign(document.createElement(tag), props);
@@ -60,7 +104,7 @@ export class Reader {
   private readonly progress: ProgressReporter;
   private readonly strip: SliceStrip;
   private readonly flags: FlagsForm;
-  private readonly help = createHelp();
+  private help: HTMLElement;
   private readonly viewerElement = el("div", { className: "viewer", id: "viewer" });
   private readonly position = el("div", { className: "overlay top-left", id: "slice-position" });
   private readonly windowInfo = el("div", { className: "overlay top-right", id: "window-info" });
@@ -68,9 +112,13 @@ export class Reader {
   private readonly loadProgress = el("span", { id: "load-progress" });
   private readonly saveState = el("span", { className: "save-state", id: "save-state" });
   private readonly message = el("p", { className: "message", id: "reader-message" });
+  private readonly readStatus = el("span", { className: "read-status", id: "read-status" });
+  private readonly doneButton = el("button", { type: "button", id: "reader-done", textContent: "Done (D)" });
+  private readonly labelBox = el("div", { className: "current-labels", id: "current-labels" });
   private readonly labelButtons = new Map<LabelField, HTMLButtonElement>();
   private viewer: StackViewer | null = null;
-  private readonly overlay = new StackOverlay(this.viewerElement);
+  /** The map overlay over the viewer, created with the viewer in start(). */
+  private overlay!: StackOverlay;
   private panel: SaliencyPanel | null = null;
   private current = 0;
   private anchor: number | null = null;
@@ -80,6 +128,11 @@ export class Reader {
   /** A scan-level read (prospective test set): one set of labels for the whole scan, kept as
    * entry 0 of the label store; the slices are only looked at. */
   private readonly scanLevel: boolean;
+  /** A finished read: shown, never changed (no editor keys, saves or progress reports). */
+  private readOnly: boolean;
+  /** Slices shown so far (the server's, then this page's): Done warns of the others. */
+  private readonly viewed: Set<number>;
+  private sync: ReadSync | null = null;
 
   constructor(
     private readonly section: HTMLElement,
@@ -88,6 +141,9 @@ export class Reader {
   ) {
     this.sliceCount = read.slice_count;
     this.scanLevel = read.level === "scan";
+    this.readOnly = read.status === "completed";
+    this.help = createHelp(this.readOnly);
+    this.viewed = new Set(read.viewed_slices);
     this.store = this.scanLevel
       ? new LabelStore(1, read.scan_label ? [{ ...read.scan_label, slice_index: 0 }] : [])
       : new LabelStore(read.slice_count, read.labels);
@@ -96,11 +152,16 @@ export class Reader {
       this.store,
       (changes) => (this.scanLevel ? scanLabelSave(urls.scanLabel, changes) : labelsSave(urls.labels, changes)),
       (state, message) => this.setSaveState(state, message),
-      (indices) => this.refresh(indices),
+      (indices) => {
+        this.refresh(indices);
+        this.sync?.announce();
+      },
     );
     this.progress = new ProgressReporter(urls.progress);
     this.strip = new SliceStrip(read.slice_count, (index) => void this.goTo(index, false));
-    this.flags = new FlagsForm(read, urls.flags, urls.read);
+    this.flags = new FlagsForm(read, urls.flags, urls.read, (error) =>
+      this.closeRead(readClosedStatus(error) ?? "completed"),
+    );
     this.current = Math.min(Math.max(read.last_slice_index ?? 0, 0), read.slice_count - 1);
     this.build();
     this.updateCurrent();
@@ -108,12 +169,113 @@ export class Reader {
     this.refresh(Array.from({ length: this.store.sliceCount }, (_, i) => i));
     this.section.dataset.level = read.level;
     this.setSaveState("saved");
+    if (this.readOnly) this.showReadOnly(read.finished_at);
+    else
+      this.sync = new ReadSync(read.id, urls.read, {
+        read: (current) => this.merge(current),
+        gone: () => this.closeRead("withdrawn"),
+      });
+  }
+
+  // --- read-only, other tabs ----------------------------------------------------------------
+
+  /** Turn the page into a read-only view: no Done, no label buttons, no saves or reports. */
+  private showReadOnly(finishedAt: string | null | undefined, withdrawn = false): void {
+    this.readOnly = true;
+    this.progress.stop();
+    this.sync?.stop();
+    this.flags.setReadOnly();
+    this.doneButton.remove();
+    this.labelBox.remove();
+    this.anchor = null;
+    const help = createHelp(true);
+    this.help.replaceWith(help);
+    this.help = help;
+    this.section.dataset.readOnly = "true";
+    const when = dateText(finishedAt);
+    this.readStatus.textContent = withdrawn
+      ? "Withdrawn from you · read-only"
+      : `Completed${when ? ` on ${when}` : ""} · read-only`;
+    this.updateCurrent();
+    this.showGroundTruth();
+  }
+
+  /** The server says the read takes no more changes (completed in another tab or window, or
+   * withdrawn): stop saving, drop the edits it refused, say so once. */
+  private closeRead(status: "completed" | "withdrawn", finishedAt?: string | null): void {
+    if (this.readOnly) return;
+    const refused = this.store.discardPending();
+    this.refresh(Array.from({ length: this.store.sliceCount }, (_, i) => i));
+    this.showReadOnly(finishedAt, status === "withdrawn");
+    const why =
+      status === "completed"
+        ? "This read was completed (in another tab or window) and is read-only now"
+        : "This read was withdrawn from you and is read-only now";
+    showMessage(this.message, refused.length ? `${why}; your last label change was not saved.` : `${why}.`, "error");
+  }
+
+  /** The read as the server has it now (polled, or another tab saved): take the labels and
+   * flags saved elsewhere where this page has no edit of its own pending. */
+  private merge(read: ReadWithLabels): void {
+    if (this.readOnly) return;
+    if (read.status === "completed") {
+      this.closeRead("completed", read.finished_at);
+      return;
+    }
+    const labels: ServerLabel[] = this.scanLevel
+      ? read.scan_label
+        ? [{ ...read.scan_label, slice_index: 0 }]
+        : []
+      : read.labels;
+    const changed = this.store.merge(labels);
+    if (changed.length) this.refresh(changed);
+    this.flags.merge(read);
+  }
+
+  /** On a finished read, the released ground truth of its scan beside the reader's labels. */
+  private showGroundTruth(): void {
+    const inline = document.getElementById("ground-truth-data")?.textContent;
+    if (!inline || this.section.querySelector("#ground-truth")) return;
+    const truth = JSON.parse(inline) as GroundTruthData;
+    const box = el("section", { className: "ground-truth", id: "ground-truth" });
+    const title = el("h3", { textContent: "Ground truth" });
+    const released = dateText(truth.version.released_at);
+    const source = el("p", {
+      className: "muted",
+      textContent: `Version ${truth.version.name}${released ? `, released ${released}` : ""}`,
+    });
+    const scanClasses = truthClasses(truth.scan);
+    const scan = el("p", { id: "ground-truth-scan", textContent: `Scan: ${scanClasses.join(" ") || "no hemorrhage"}` });
+    box.append(title, source, scan);
+    this.section.querySelector(".side")?.prepend(box);
+    if (this.scanLevel) return;
+    for (const row of truth.slices) this.strip.setTruth(row.slice_index, truthClasses(row));
+    this.section.dataset.groundTruth = truth.version.name;
   }
 
   /** Show the first slice, then prefetch the whole series. */
   async start(): Promise<void> {
-    const imageIds = imageIdsFor(this.urls.slice, this.sliceCount);
-    this.viewer = await StackViewer.create(this.viewerElement, imageIds, this.current);
+    // The slice shown first is drawn by a small path of this page (the page's head preloads its
+    // file) while the viewer's code loads, and the series is fetched meanwhile into the HTTP
+    // cache the viewer reads from. The viewer's code is evaluated only once the slice is drawn:
+    // evaluating it holds the main thread.
+    const urls = Array.from({ length: this.sliceCount }, (_, index) => this.urls.slice.replace("{index}", String(index)));
+    const first = new FirstImage(this.viewerElement);
+    if (await first.show(urls[this.current]!)) this.section.dataset.firstImage = "drawn";
+    fetchSeries(urls, this.current);
+    const [{ StackViewer, imageIdsFor }, { StackOverlay }] = await Promise.all([
+      import("../viewer/stack"),
+      import("../viewer/map-overlay"),
+    ]);
+    this.overlay = new StackOverlay(this.viewerElement);
+    this.viewerElement.after(this.overlay.canvas);
+    const rendered = new Promise((resolve) => this.viewerElement.addEventListener("CORNERSTONE_IMAGE_RENDERED", resolve, { once: true }));
+    this.viewer = await StackViewer.create(this.viewerElement, imageIdsFor(this.urls.slice, this.sliceCount), this.current);
+    // Handed over once the viewer has drawn the slice itself.
+    void rendered.then(() => {
+      first.remove();
+      this.section.dataset.firstImage ??= "viewer";
+    });
     this.viewer.onNewImage((index) => this.shown(index));
     this.viewer.onViewChange(() => this.updateWindowInfo());
     this.updateWindowInfo();
@@ -147,19 +309,26 @@ export class Reader {
   }
 
   private build(): void {
-    const done = el("button", { type: "button", id: "reader-done", textContent: "Done (D)" });
+    const done = this.doneButton;
     done.addEventListener("click", () => void this.complete());
     const helpButton = el("button", { type: "button", textContent: "Keys (?)" });
     helpButton.addEventListener("click", () => this.toggleHelp());
     const toolbar = el("div", { className: "toolbar" });
     const labelsTitle = this.scanLevel ? "Scan labels:" : "Labels:";
-    toolbar.append(done, helpButton, el("span", { textContent: labelsTitle }), this.saveState, this.loadProgress);
+    toolbar.append(
+      done,
+      helpButton,
+      this.readStatus,
+      el("span", { textContent: labelsTitle }),
+      this.saveState,
+      this.loadProgress,
+    );
     if (this.scanLevel) {
       const note = "Scan-level read: keys 1–5 (or 0 for no hemorrhage) label the whole scan; scroll through every slice.";
       toolbar.append(el("span", { className: "scan-level-note", id: "scan-level-note", textContent: note }));
     }
 
-    const buttons = el("div", { className: "current-labels", id: "current-labels" });
+    const buttons = this.labelBox;
     LABEL_FIELDS.forEach((field) => {
       const key = FIELD_KEYS[field];
       const button = el("button", { type: "button", textContent: FIELD_NAMES[field], title: `Key ${key}` });
@@ -174,7 +343,7 @@ export class Reader {
     });
 
     const wrap = el("div", { className: "viewer-wrap" });
-    wrap.append(this.viewerElement, this.overlay.canvas, this.position, this.windowInfo, this.labelInfo);
+    wrap.append(this.viewerElement, this.position, this.windowInfo, this.labelInfo);
     const side = el("div", { className: "side" });
     side.append(buttons, this.strip.element, this.flags.element);
     const layout = el("div", { className: "reader-layout" });
@@ -195,6 +364,7 @@ export class Reader {
   }
 
   private shown(index: number): void {
+    this.viewed.add(index);
     this.strip.setViewed(index);
     this.progress.shown(index);
   }
@@ -230,7 +400,7 @@ export class Reader {
     const target = event.target as HTMLElement | null;
     if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
     const action = keyAction(event);
-    if (!action) return;
+    if (!action || (this.readOnly && !VIEWING_ACTIONS.has(action.kind))) return;
     event.preventDefault();
     this.run(action);
   }
@@ -253,6 +423,9 @@ export class Reader {
         return;
       case "undo":
         this.changed(this.store.undo());
+        return;
+      case "redo":
+        this.changed(this.store.redo());
         return;
       case "reset":
         this.viewer?.reset();
@@ -294,6 +467,7 @@ export class Reader {
   }
 
   private toggle(field: LabelField): void {
+    if (this.readOnly) return;
     const value = !this.store.get(this.scanLevel ? 0 : this.current)[field];
     this.changed(this.store.edit(this.labelTargets(), { kind: "set", field, value }));
   }
@@ -305,7 +479,7 @@ export class Reader {
   }
 
   private changed(indices: number[]): void {
-    if (!indices.length) return;
+    if (!indices.length || this.readOnly) return;
     this.refresh(indices);
     void this.saver.flush();
   }
@@ -326,11 +500,25 @@ export class Reader {
     this.saveState.dataset.state = state;
     this.saveState.textContent = SAVE_TEXT[state];
     this.saveState.title = message ?? "";
+    if (state === "closed") {
+      this.closeRead(this.saver.closedAs ?? "completed");
+      return;
+    }
     if (state === "error" && message) showMessage(this.message, `Labels not saved (retrying): ${message}`, "error");
     else if (state === "saved" && this.message.classList.contains("error")) showMessage(this.message, "");
   }
 
   // --- completion -------------------------------------------------------------------------
+
+  /** Mark the slices never shown (not as a selection: they are not labelled by a key) and ask
+   * whether to finish anyway. */
+  private confirmUnseen(unseen: readonly number[]): boolean {
+    const numbers = unseen.map((index) => index + 1);
+    this.strip.setUnseen(unseen);
+    this.section.dataset.unseen = unseen.join(" ");
+    showMessage(this.message, `Never shown: slices ${numbers.join(", ")}`, "error");
+    return askToConfirm(`${numbers.length} slices were never shown (${numbers.join(", ")}). Finish the read anyway?`);
+  }
 
   private async complete(): Promise<void> {
     if (this.completing) return;
@@ -342,19 +530,22 @@ export class Reader {
         return;
       }
       await this.progress.send();
+      // The page knows which slices it showed: it asks before finishing, rather than having the
+      // server refuse (a 409 the browser would log); the server's check stays as the backstop.
+      const unseen = Array.from({ length: this.sliceCount }, (_, i) => i).filter((i) => !this.viewed.has(i));
+      let unseenOk = unseen.length > 0 && this.confirmUnseen(unseen);
+      if (unseen.length && !unseenOk) return;
       try {
-        await readComplete(this.urls.complete, false);
+        await readComplete(this.urls.complete, unseenOk);
       } catch (error) {
-        const unseen = error instanceof ApiError && error.status === 409 ? error.extra["unseen_slices"] : null;
-        if (!Array.isArray(unseen)) throw error;
-        const numbers = (unseen as number[]).map((index) => index + 1);
-        this.strip.setSelection(unseen as number[]);
-        showMessage(this.message, `Never shown: slices ${numbers.join(", ")}`, "error");
-        if (!askToConfirm(`${numbers.length} slices were never shown (${numbers.join(", ")}). Finish the read anyway?`)) {
-          return;
-        }
+        const refused = error instanceof ApiError && error.status === 409 ? error.extra["unseen_slices"] : null;
+        if (!Array.isArray(refused)) throw error;
+        unseenOk = this.confirmUnseen(refused as number[]);
+        if (!unseenOk) return;
         await readComplete(this.urls.complete, true);
       }
+      this.sync?.announce(); // another tab of this read turns read-only
+      this.sync?.stop();
       window.location.assign(this.urls.worklist);
     } catch (error) {
       showMessage(this.message, `Could not finish the read: ${(error as Error).message}`, "error");

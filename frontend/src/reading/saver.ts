@@ -1,13 +1,14 @@
 /**
  * Autosave of labels: every edit is sent at once (one POST for all slices with pending edits,
  * one request in flight at a time). A 409 takes the server's versions and values and replays
- * the reader's edits on top, then saves again.
+ * the reader's edits on top, then saves again. A 409 saying the read is completed or withdrawn
+ * stops the saver for good ("closed"): no retry, nothing more is sent.
  */
 import { ApiError } from "../api/client";
-import type { LabelConflictItem } from "../api/reads";
+import { readClosedStatus, type LabelConflictItem } from "../api/reads";
 import type { LabelChange, LabelStore, ServerLabel } from "./labels";
 
-export type SaveState = "saved" | "saving" | "error";
+export type SaveState = "saved" | "saving" | "error" | "closed";
 
 export type SendLabels = (changes: LabelChange[]) => Promise<ServerLabel[]>;
 
@@ -18,6 +19,7 @@ export class LabelSaver {
   private inFlight: Promise<void> | null = null;
   private again = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed: "completed" | "withdrawn" | null = null;
 
   constructor(
     private readonly store: LabelStore,
@@ -28,6 +30,7 @@ export class LabelSaver {
 
   /** Save what is pending now (or right after the request in flight). */
   flush(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     if (this.inFlight) {
       this.again = true;
       return this.inFlight;
@@ -41,6 +44,11 @@ export class LabelSaver {
       }
     });
     return this.inFlight;
+  }
+
+  /** Why the read takes no more changes (nothing is sent again); null while it does. */
+  get closedAs(): "completed" | "withdrawn" | null {
+    return this.closed;
   }
 
   /** Resolves once nothing is pending or in flight (or saving failed). */
@@ -71,6 +79,12 @@ export class LabelSaver {
           continue;
         }
         const message = error instanceof Error ? error.message : String(error);
+        this.closed = readClosedStatus(error);
+        if (this.closed) {
+          this.again = false;
+          this.onState("closed", message);
+          return;
+        }
         this.onState("error", message);
         this.retryTimer = setTimeout(() => void this.flush(), RETRY_AFTER_MS);
         return;

@@ -1,6 +1,8 @@
 /**
  * The slice strip beside the image: one row per slice (most superior on top) with a coloured
- * mark per label, the current slice and the selected range highlighted; a click jumps there.
+ * mark per label, the current slice and the selected range highlighted, slices never shown
+ * marked as such (after Done warned of them), and on a finished read the released ground truth
+ * beside the reader's labels; a click jumps there.
  */
 import { LABEL_FIELDS } from "../generated/vocabulary";
 import { FIELD_NAMES, type LabelValues } from "./labels";
@@ -50,7 +52,38 @@ export class SliceStrip {
   }
 
   setViewed(index: number): void {
-    this.rows[index]?.classList.add("viewed");
+    const row = this.rows[index];
+    if (!row) return;
+    row.classList.add("viewed");
+    if (row.classList.contains("unseen")) {
+      row.classList.remove("unseen");
+      row.removeAttribute("title");
+    }
+  }
+
+  /** Mark the slices never shown (until each is shown), distinct from a selected range. */
+  setUnseen(indices: readonly number[]): void {
+    for (const index of indices) {
+      const row = this.rows[index];
+      if (!row || row.classList.contains("viewed")) continue;
+      row.classList.add("unseen");
+      row.title = "Never shown";
+    }
+  }
+
+  /** Show a slice's ground truth (the classes it holds, or "no ICH") after the reader's marks. */
+  setTruth(index: number, classes: readonly string[]): void {
+    const row = this.rows[index];
+    if (!row) return;
+    let cell = row.querySelector<HTMLElement>(".truth");
+    if (!cell) {
+      cell = document.createElement("span");
+      cell.className = "truth";
+      row.append(cell);
+    }
+    cell.textContent = classes.length ? classes.join(" ") : "no ICH";
+    cell.title = "Ground truth";
+    row.dataset.truth = classes.join(" ");
   }
 
   setCurrent(index: number): void {

@@ -30,8 +30,9 @@ ROWS = (2, 6)
 
 # Roles; reads with their scan, center and scan label, and their labelled-slice counts.
 WORKLIST_API = 2
-# Session, user, roles; the reads as above.
-WORKLIST_PAGE = 4
+# Session, user, roles; the reads as above; for the completed ones, the released ground-truth
+# version holding each scan (one statement).
+WORKLIST_PAGE = 5
 # Roles; the read; its labels; its slice positions.
 READ_API = 4
 # Session, user, roles; the read, its labels, its slice positions.
