@@ -23,7 +23,7 @@ import datetime
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import highdicom as hd
@@ -304,10 +304,14 @@ def _member(name: str, when: datetime.datetime) -> zipfile.ZipInfo:
 
 
 def iter_sr_zip(
-    *, version: GroundTruthVersion, filters: ExportFilters = ALL_SCANS
+    *,
+    version: GroundTruthVersion,
+    filters: ExportFilters = ALL_SCANS,
+    on_scan: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
     """A zip of one SR per scan (``sr/<series UID>.dcm``) and ``manifest.json`` last, which
-    names the version (id, name, content hash), the filters and each file with its SHA-256."""
+    names the version (id, name, content hash), the filters and each file with its SHA-256.
+    ``on_scan(done)`` is called after each scan's report (a job's progress and cancel)."""
     when = max(_utc(version), datetime.datetime(1980, 1, 1, tzinfo=datetime.UTC))
     sink = _ChunkSink()
     files = []
@@ -328,6 +332,8 @@ def iter_sr_zip(
                 }
             )
             yield sink.take()
+            if on_scan is not None:
+                on_scan(len(files))
         manifest = {
             "format": "DICOM Comprehensive 3D SR, TID 1500 Measurement Report",
             "ground_truth_version": version_manifest(version),

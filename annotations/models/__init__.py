@@ -1,6 +1,6 @@
 """The study's models: study data (``study``), readers' labels (``reads``, ``scan_labels``),
-lesion masks (``lesion_masks``) and consensus (adjudication, frozen ground-truth versions:
-``consensus``)."""
+lesion masks (``lesion_masks``), consensus (adjudication, frozen ground-truth versions:
+``consensus``) and exports built by a worker (``exports``)."""
 
 from annotations.models.consensus import (
     AdjudicatedLabel,
@@ -12,6 +12,7 @@ from annotations.models.consensus import (
     GroundTruthSliceLabel,
     GroundTruthVersion,
 )
+from annotations.models.exports import JOB_EXPORT_KINDS, ExportJob
 from annotations.models.lesion_masks import LesionMask, MaskSource
 from annotations.models.reads import (
     ACTIVE_READ_STATUSES,
@@ -59,7 +60,9 @@ __all__ = [
     "LABEL_FIELDS",
     "SUBTYPES",
     "Center",
+    "ExportJob",
     "ImportBatch",
+    "JOB_EXPORT_KINDS",
     "JobStatus",
     "LabelAudit",
     "LesionMask",

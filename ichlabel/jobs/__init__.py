@@ -1,7 +1,8 @@
 """Every long piece of work is a job: a row that says how it stands, run by one worker at a time.
 
 The kinds of job (``registry.KINDS``): import batches (``annotations.ImportBatch``, the
-``ingest`` queue), dataset snapshot builds (``modelops.DatasetSnapshot``), training runs
+``ingest`` queue), exports built into a file (``annotations.ExportJob``, the DICOM SR zip,
+also on ``ingest``), dataset snapshot builds (``modelops.DatasetSnapshot``), training runs
 (``modelops.TrainingRun``), saliency maps of a sample (``modelops.SaliencyRun``) and of a
 whole scan for the viewer (``modelops.ScanSaliencyRun``) and builds for the inference nodes
 (``modelops.ModelBuild``), the last five on the ``train`` queue. Each model inherits the

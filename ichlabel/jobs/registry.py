@@ -52,6 +52,13 @@ KINDS = (
         on_stopped="annotations.ingest.services.import_batch_stopped",
     ),
     JobKind(
+        "annotations.ExportJob",
+        task="annotations.tasks.export_job_run",
+        noun="export",
+        resumable=True,  # built again from the start; a partial file is replaced
+        on_stopped="annotations.exports.services.export_job_stopped",
+    ),
+    JobKind(
         "modelops.DatasetSnapshot",
         task="modelops.tasks.snapshot_build",
         noun="snapshot build",

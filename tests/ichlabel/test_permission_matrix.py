@@ -144,6 +144,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("ground-truth-slices", "get"): Row(403, 403, 403, 200, 200, 200,
                                         kwargs={"scan_id": "validation_scan"}),
     ("ground-truth-export", "get"): Row(403, 403, 403, 200, 200, 200),
+    # Exports built as jobs: each user's own (here the coordinator's, not the ML engineer's).
+    ("export-job-start", "post"):  Row(403, 403, 403, 400, 400, 400, body={"kind": "x"}),
+    ("export-job-detail", "get"):  Row(403, 403, 403, 200, 404, 404),
+    ("export-job-file", "get"):    Row(403, 403, 403, 200, 404, 404),
+    # A queued export: canceled at once.
+    ("export-job-cancel", "post"): Row(403, 403, 403, 200, 404, 404,
+                                       kwargs={"job_id": "pending_export"}),
     ("reader-ground-truth-list", "get"): Row(403, 200, 200, 403, 403, 200),
     ("reader-ground-truth-detail", "get"): Row(403, 200, 200, 403, 403, 404, kwargs=RELEASED),
     ("reader-ground-truth-scans", "get"): Row(403, 200, 200, 403, 403, 404, kwargs=RELEASED),
@@ -337,6 +344,7 @@ def _build_world() -> dict:
     version = ground_truth_freeze(name="v1", created_by=users["coordinator"])
     released = ground_truth_freeze(name="v1-released", created_by=users["coordinator"])
     ground_truth_release(version_id=released.pk, released_by=users["coordinator"])
+    export, pending_export = _exports(version, users["coordinator"])
     # The owner's open slice-level read of a training scan (the other reader has none of it)
     # and a scan-level read of a test scan; its slice 0 is stored.
     train = make_scan(split="train", center="Center T", slices=3)
@@ -389,6 +397,8 @@ def _build_world() -> dict:
             "item_id": AdjudicationItem.objects.get().pk,
             "version_id": version.pk,
             "released_version": released.pk,
+            "job_id": export.pk,
+            "pending_export": pending_export.pk,
             "model_version": model.pk,
             "kind": "slices.csv",
             "table": "readers",
@@ -409,6 +419,21 @@ def _build_world() -> dict:
             "rollout_id": rollout.pk,
         },
     }
+
+
+def _exports(version, user):
+    """A finished SR export of the version, its file stored, and a queued one."""
+    from annotations.exports.selectors import export_job_path
+    from annotations.models import ExportJob
+
+    done = ExportJob.objects.create(
+        version=version, kind="sr.zip", created_by=user, status="succeeded",
+        file_name="v1-sr.zip", file_bytes=2, file_sha256="0" * 64,
+    )  # fmt: skip
+    path = export_job_path(done)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK")
+    return done, ExportJob.objects.create(version=version, kind="sr.zip", created_by=user)
 
 
 def _likert_study(saliency_map, users):

@@ -37,6 +37,7 @@ from tests.conftest import (
 
 # Every task the app registers, and its queue. A new task is added here, with its queue.
 QUEUES = {
+    "annotations.tasks.export_job_run": "ingest",
     "annotations.tasks.import_batch_run": "ingest",
     "ichlabel.jobs.tasks.jobs_recover": "default",
     "modelops.tasks.model_build_execute": "train",
