@@ -10,6 +10,7 @@ from annotations.adjudication.selectors import (
     adjudication_item_decision,
     adjudication_item_get,
     adjudication_item_list,
+    adjudication_item_slices,
     adjudication_item_votes,
 )
 from annotations.adjudication.services import (
@@ -84,6 +85,8 @@ class AdjudicationItemDetailApi(APIView):
     class OutputSerializer(AdjudicationItemOutputSerializer):
         votes = serializers.ListField(child=serializers.DictField())
         decision = serializers.ListField(child=serializers.DictField())
+        # The slices in question (the viewer's list), each with every read's labels of it.
+        slices = serializers.ListField(child=serializers.DictField())
 
         class Meta:
             ref_name = "AdjudicationItemDetail"
@@ -93,6 +96,7 @@ class AdjudicationItemDetailApi(APIView):
         item = adjudication_item_get(item_id=item_id)
         item.votes = adjudication_item_votes(item=item)
         item.decision = adjudication_item_decision(item=item)
+        item.slices = adjudication_item_slices(item=item)
         return Response(self.OutputSerializer(item).data)
 
 

@@ -7,9 +7,10 @@ from annotations.models import (
     AdjudicatedLabel,
     AdjudicationItem,
     Read,
+    Slice,
     SliceLabel,
 )
-from annotations.models.reads import labelled_slice_count
+from annotations.models.reads import any_subtype_q, labelled_slice_count
 
 
 def adjudication_item_list(
@@ -68,3 +69,43 @@ def adjudication_item_decision(*, item: AdjudicationItem) -> list[dict]:
         }
         for row in rows.order_by("slice__position_index")
     ]
+
+
+def scan_slice_votes(*, scan_id: int, slice_id: int | None = None) -> list[dict]:
+    """The slices in question of a scan, inferior first, with every read's labels of each: the
+    slices some read marked with a subtype, or only ``slice_id``. Votes name their reader
+    (coordinators only, as ``adjudication_item_votes``); a read without a label of the slice
+    votes ``values`` None."""
+    labels = SliceLabel.objects.filter(read__scan_id=scan_id)
+    if slice_id is not None:
+        in_question = {slice_id}
+    else:
+        in_question = set(labels.filter(any_subtype_q()).values_list("slice_id", flat=True))
+    said = {
+        (label.slice_id, label.read_id): label.values()
+        for label in labels.filter(slice_id__in=in_question)
+    }
+    reads = list(Read.objects.filter(scan_id=scan_id).select_related("reader").order_by("id"))
+    slices = Slice.objects.filter(pk__in=in_question, scan_id=scan_id).order_by("position_index")
+    return [
+        {
+            "slice_index": slice_.position_index,
+            "votes": [
+                {
+                    "read": read.pk,
+                    "reader": read.reader.username,
+                    "kind": read.kind,
+                    "status": read.status,
+                    "values": said.get((slice_.pk, read.pk)),
+                }
+                for read in reads
+            ],
+        }
+        for slice_ in slices
+    ]
+
+
+def adjudication_item_slices(*, item: AdjudicationItem) -> list[dict]:
+    """The slices an item is about, with the readers' votes on each: its own slice, or for an
+    item on a whole scan the slices any read marked (none for scan-level reads)."""
+    return scan_slice_votes(scan_id=item.scan_id, slice_id=item.slice_id)

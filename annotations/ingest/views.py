@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views import View
 
+from annotations.adjudication.selectors import scan_slice_votes
 from annotations.ingest.selectors import (
     center_list,
     import_batch_get,
@@ -67,6 +68,10 @@ class ScanDetailView(RoleRequiredMixin, View):
         except Scan.DoesNotExist:
             raise Http404("No such scan.") from None
         context = {"scan": scan, "window_presets": settings.WINDOW_PRESETS}
+        if user_has_role(request.user, Role.COORDINATOR):
+            # Who marked what, beside the images: for the coordinators who decide, not for
+            # ML engineers (raw reader labels stay with coordinators).
+            context["slice_votes"] = scan_slice_votes(scan_id=scan.pk)
         return render(request, "annotations/scan_detail.html", context)
 
 

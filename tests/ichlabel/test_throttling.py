@@ -65,7 +65,8 @@ def test_a_lock_expires_and_the_right_password_then_works(victim, settings):
     time.sleep(1.5)  # the lock's own timeout in the cache: nothing is reset by hand
     after = log_in("victim", "pw-victim")
 
-    assert after.status_code == 302 and after["Location"] == "/study/"  # the coordinator's start page
+    # In, and on to the coordinator's start page.
+    assert after.status_code == 302 and after["Location"] == "/study/"
 
 
 def test_guesses_at_many_accounts_lock_the_address_only(victim):

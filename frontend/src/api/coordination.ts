@@ -70,10 +70,26 @@ export interface DecisionRow extends Record<Subtype, boolean> {
 
 export type AdjudicationItem = Schemas["AdjudicationItemOutput"];
 
-/** The item with its votes and decision rows, typed here (free-form in the schema). */
-export type AdjudicationItemDetail = Omit<Schemas["AdjudicationItemDetail"], "votes" | "decision"> & {
+/** One read's labels of one slice in question; `values` null when the read has none of it. */
+export interface SliceVote {
+  read: number;
+  reader: string;
+  kind: ReadKind;
+  status: string;
+  values: LabelValues | null;
+}
+
+/** A slice an item is about (or that some reader marked), with every read's labels of it. */
+export interface SliceInQuestion {
+  slice_index: number;
+  votes: SliceVote[];
+}
+
+/** The item with its votes, decision rows and slices in question, typed here (free-form in the schema). */
+export type AdjudicationItemDetail = Omit<Schemas["AdjudicationItemDetail"], "votes" | "decision" | "slices"> & {
   votes: Vote[];
   decision: DecisionRow[];
+  slices: SliceInQuestion[];
 };
 
 export type SubtypeValues = Schemas["SubtypeValues"];

@@ -16,6 +16,7 @@ import { SUBTYPES, type Subtype } from "../generated/vocabulary";
 import { showMessage } from "../dom";
 import { decidedText, decisionKind, describeValues, itemHeadline, resolveRequest, voteOn, type Decision } from "./decision";
 import { el, messageOf } from "./html";
+import { showScanImages } from "../scan/item-viewer";
 
 export interface ItemContext {
   listUrl: string;
@@ -46,9 +47,28 @@ export async function showItem(view: HTMLElement, id: number, context: ItemConte
     votesTable(item),
   );
   view.querySelector("#item-close")!.addEventListener("click", context.onClose);
+  const images = itemImages(view, item, context);
+  if (images) view.append(images);
   if (item.status === "open") view.append(decisionForm(item, context));
   else view.append(decidedSummary(item));
   view.querySelector<HTMLElement>("#decision-form input, #decision-form textarea")?.focus();
+}
+
+/** The scan's images with the slices in question and the readers' votes on each (the page
+ * names the slice files' URL; without it, no viewer). */
+function itemImages(view: HTMLElement, item: AdjudicationItemDetail, context: ItemContext): HTMLElement | null {
+  const template = view.closest<HTMLElement>("[data-slice-url]")?.dataset["sliceUrl"];
+  if (!template || !context.sliceCount) return null;
+  const section = el("section", { id: "item-images", class: "scan-images", "data-scan": item.scan },
+    el("h3", {}, "Images"), el("p", { class: "muted loading" }, "Loading the images…"));
+  const images = el("div", { class: "scan-images-body" });
+  section.append(images);
+  void showScanImages(images, {
+    sliceUrl: template.replace("{scan}", String(item.scan)),
+    sliceCount: context.sliceCount,
+    slices: item.slices,
+  }).then(() => section.querySelector("p.loading")?.remove());
+  return section;
 }
 
 function votesTable(item: AdjudicationItemDetail): HTMLElement {

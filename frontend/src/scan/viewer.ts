@@ -3,7 +3,8 @@
  * engineers, with the reader's navigation (wheel, arrows, pages), window presets and mouse
  * tools; for ML engineers the "Model output" panel lays any model's saliency map over it.
  * `?model=<id>&class=<class>&method=<method>&slice=<index>` opens on a slice with the overlay on
- * (the saliency run page links here).
+ * (the saliency run page links here). For coordinators, the slices readers marked with every
+ * read's labels of each, beside the images.
  */
 import { getJson } from "../api/client";
 import { dataAttribute, showMessage } from "../dom";
@@ -13,6 +14,8 @@ import type { HemorrhageClass, Method, ScanModelOutput } from "../saliency/maps"
 import { StackOverlay } from "../viewer/map-overlay";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { StackViewer, imageIdsFor } from "../viewer/stack";
+import type { SliceInQuestion } from "../api/coordination";
+import { markShown, sliceVotesTable } from "./votes";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
   return Object.assign(document.createElement(tag), props);
@@ -73,12 +76,26 @@ export class ScanViewer {
     });
     this.position.textContent = `${this.current + 1} / ${this.sliceCount}`;
     this.section.dataset.current = String(this.current);
+    this.offerSliceVotes();
     this.section.dataset.loaded = "true";
     this.viewerElement.addEventListener("wheel", (event) => this.onWheel(event), { passive: false });
     document.addEventListener("keydown", (event) => this.onKey(event));
     await this.offerModelOutput();
     await this.viewer.prefetch(() => undefined);
     this.section.dataset.prefetched = "true";
+  }
+
+  /** For coordinators the page carries the slices readers marked, with every read's labels:
+   * a table beside the images whose buttons show each slice. */
+  private offerSliceVotes(): void {
+    const data = document.getElementById("slice-votes");
+    if (!data?.textContent) return;
+    const slices = JSON.parse(data.textContent) as SliceInQuestion[];
+    const table = sliceVotesTable(slices, (index) => void this.viewer?.show(index));
+    const mark = (index: number): void => markShown(table, index);
+    this.viewer?.onNewImage(mark);
+    mark(this.current);
+    this.side.append(table);
   }
 
   private async offerModelOutput(): Promise<void> {
