@@ -101,7 +101,9 @@ class ExportJobStartApi(APIView):
     permission_classes = [IsCoordinatorOrMLEngineer]
 
     class InputSerializer(serializers.Serializer):
-        kind = serializers.ChoiceField(choices=JOB_EXPORT_KINDS)
+        # Checked by the service (a plain string here: "kind" is the read kind's enum name
+        # in the schema).
+        kind = serializers.CharField(help_text=f"One of {', '.join(JOB_EXPORT_KINDS)}")
         split = serializers.ChoiceField(choices=Split.choices, required=False)
         center = serializers.IntegerField(required=False, min_value=1)
 

@@ -5,6 +5,7 @@
  */
 import { initAdjudication } from "../coordination/adjudication-queue";
 import { initAssignment } from "../coordination/assignment";
+import { initExportJobs } from "../coordination/export-jobs";
 import { initGroundTruth } from "../coordination/ground-truth";
 import { initReadDialog } from "../coordination/read-dialog";
 
@@ -23,5 +24,6 @@ if (adjudication) {
 const groundTruth = document.getElementById("ground-truth");
 if (groundTruth) {
   initGroundTruth(groundTruth);
+  initExportJobs(groundTruth);
   groundTruth.dataset["ready"] = "true";
 }
