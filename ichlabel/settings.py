@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
         "ModelStatusEnum": "modelops.models.ModelStatus",
         "AdjudicationStatusEnum": "annotations.models.AdjudicationStatus",
         "SaliencyMethodEnum": "modelops.models.SaliencyMethod",
+        "SplitEnum": "annotations.models.Split",
+        "KindEnum": "annotations.models.ReadKind",
     },
 }
 
