@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.adjudication.selectors import (
+    adjudication_decision_text,
     adjudication_item_decision,
     adjudication_item_get,
     adjudication_item_list,
@@ -20,6 +21,7 @@ from annotations.adjudication.services import (
 )
 from annotations.models import (
     SUBTYPES,
+    AdjudicationItem,
     AdjudicationReason,
     AdjudicationStatus,
     Split,
@@ -47,6 +49,12 @@ class AdjudicationItemOutputSerializer(serializers.Serializer):
         source="decided_by.username", default=None, allow_null=True, read_only=True
     )
     decision_reason = serializers.CharField()
+    decision_text = serializers.SerializerMethodField(
+        help_text="What was decided, in a few words; empty while the item is open"
+    )
+
+    def get_decision_text(self, item: AdjudicationItem) -> str:
+        return adjudication_decision_text(item=item)
 
 
 class AdjudicationItemListApi(APIView):

@@ -1,6 +1,6 @@
 """Reads of adjudication: the items, their votes and decisions."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from annotations.models import (
     SUBTYPES,
@@ -13,10 +13,17 @@ from annotations.models import (
 from annotations.models.reads import any_subtype_q, labelled_slice_count
 
 
+def _items() -> QuerySet[AdjudicationItem]:
+    # The decision rows come along (one query for the page): each row says what was decided.
+    return AdjudicationItem.objects.select_related(
+        "scan__center", "slice", "decided_by"
+    ).prefetch_related(Prefetch("labels", queryset=AdjudicatedLabel.objects.order_by("slice_id")))
+
+
 def adjudication_item_list(
     *, status: str | None = None, reason: str | None = None, scan_id: int | None = None
 ) -> QuerySet[AdjudicationItem]:
-    items = AdjudicationItem.objects.select_related("scan__center", "slice", "decided_by")
+    items = _items()
     if status:
         items = items.filter(status=status)
     if reason:
@@ -27,9 +34,26 @@ def adjudication_item_list(
 
 
 def adjudication_item_get(*, item_id: int) -> AdjudicationItem:
-    return AdjudicationItem.objects.select_related("scan__center", "slice", "decided_by").get(
-        pk=item_id
-    )
+    return _items().get(pk=item_id)
+
+
+def adjudication_decision_text(*, item: AdjudicationItem) -> str:
+    """What a resolved item's decision says, in a few words ("" while open): a split vote's
+    subtype present or absent; for a missing read the subtypes decided, over how many slices
+    for a slice-level scan. Reads the item's prefetched ``labels``."""
+    rows = list(item.labels.all())
+    if not rows:
+        return ""
+    if item.label:  # a split vote: one row, one subtype
+        present = getattr(rows[0], item.label)
+        return f"{item.label.upper()} {'present' if present else 'absent'}"
+    positive = [row for row in rows if any(getattr(row, name) for name in SUBTYPES)]
+    found = [name.upper() for name in SUBTYPES if any(getattr(row, name) for row in rows)]
+    if rows[0].slice_id is None:  # the scan as a whole (a scan-level read)
+        return ", ".join(found) if found else "No hemorrhage"
+    if not positive:
+        return f"No hemorrhage on any of {len(rows)} slices"
+    return f"{', '.join(found)} on {len(positive)} of {len(rows)} slices"
 
 
 def adjudication_item_votes(*, item: AdjudicationItem) -> list[dict]:

@@ -2,7 +2,7 @@
 
 from django.core.paginator import Paginator
 
-from annotations.adjudication.selectors import adjudication_item_list
+from annotations.adjudication.selectors import adjudication_decision_text, adjudication_item_list
 from annotations.models import (
     SUBTYPES,
     AdjudicationReason,
@@ -28,6 +28,10 @@ class AdjudicationView(CoordinatorPage):
             status=None if filters["status"] == "all" else filters["status"],
             reason=filters["reason"],
         )
+        page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        for item in page.object_list:
+            item.decision_text = adjudication_decision_text(item=item)
         context = {
             "filters": filters,
             "query": query_string(filters),
@@ -37,6 +41,6 @@ class AdjudicationView(CoordinatorPage):
             "centers": Center.objects.order_by("name"),
             "splits": Split.choices,
             "subtypes": SUBTYPES,
-            "page": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": page,
         }
         return render_page(request, "annotations/coordination/adjudication.html", context)
