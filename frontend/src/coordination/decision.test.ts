@@ -5,7 +5,7 @@ import { decidedText, decisionKind, describeValues, itemHeadline, resolveRequest
 const item = (overrides: Partial<AdjudicationItem> = {}): AdjudicationItem => ({
   id: 1, scan: 5, center: "Center V", split: "validation", slice_index: 2, label: "sdh", reason: "split_vote",
   status: "open", positive_votes: 2, total_votes: 3, created_at: "", decided_at: null, decided_by: null,
-  decision_reason: "", ...overrides,
+  decision_reason: "", decision_text: "", ...overrides,
 });
 
 describe("decisionKind", () => {

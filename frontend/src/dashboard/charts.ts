@@ -2,7 +2,6 @@
 import { Chart } from "../charts";
 import type { DayProgress, ReaderProgress, WeekAgreement } from "./types";
 
-
 const STATUS_COLOURS = { completed: "#16a34a", in_progress: "#f59e0b", assigned: "#6366f1" } as const;
 
 /** Reads per reader, stacked by status. */
@@ -34,7 +33,14 @@ export function daysChart(canvas: HTMLCanvasElement, rows: readonly DayProgress[
   });
 }
 
-/** Fleiss' kappa per week and cumulatively; an existing chart is replaced. */
+/** Kappa's ticks: its whole range, labelled at the values that read as agreement levels. */
+const KAPPA_TICKS = [-1, -0.5, 0, 0.5, 1];
+/** The axis reaches a little past kappa's range, so a point at -1 or 1 is drawn whole. */
+const KAPPA_PADDING = 0.1;
+
+/** Fleiss' kappa per week and cumulatively; an existing chart is replaced. The week axis is
+ * offset by half a category, so one week's point sits in the middle of the chart instead of
+ * on its edge. */
 export function agreementTimeChart(canvas: HTMLCanvasElement, weeks: readonly WeekAgreement[]): Chart {
   Chart.getChart(canvas)?.destroy();
   return new Chart(canvas, {
@@ -49,7 +55,17 @@ export function agreementTimeChart(canvas: HTMLCanvasElement, weeks: readonly We
     options: {
       animation: false,
       maintainAspectRatio: false,
-      scales: { y: { min: -1, max: 1, title: { display: true, text: "Fleiss' κ" } } },
+      scales: {
+        x: { offset: true },
+        y: {
+          min: -1 - KAPPA_PADDING,
+          max: 1 + KAPPA_PADDING,
+          afterBuildTicks: (scale) => {
+            scale.ticks = KAPPA_TICKS.map((value) => ({ value }));
+          },
+          title: { display: true, text: "Fleiss' κ" },
+        },
+      },
     },
   });
 }
