@@ -123,6 +123,10 @@ def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, round_, page
     expect(listed.locator(f"#gt-exports-{version.pk} a")).to_have_count(5)
 
     listed.get_by_role("button", name="Release…").click()
+    # The confirmation states the server's numbers: who will see what.
+    expect(page.locator("#release-consequences")).to_contain_text(
+        "3 neuroradiologists will see its ground truth, each only for the scans they completed"
+    )
     page.locator("#release-dialog").get_by_role("button", name="Release", exact=True).click()
     expect(listed.locator(".badge.released")).to_be_visible()
     version.refresh_from_db()
@@ -155,7 +159,7 @@ def test_reassigning_a_read_with_labels_asks_for_force_and_a_reason(
     ).click()
     dialog = page.locator("#read-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.locator("#read-dialog-force-text")).to_contain_text(
+    expect(dialog.locator("#read-dialog-consequences")).to_contain_text(
         "neuro1's read has 1 labelled slice. It will be withdrawn"
     )
     dialog.get_by_label("New reader").select_option(label="neuro2")
@@ -176,3 +180,97 @@ def test_reassigning_a_read_with_labels_asks_for_force_and_a_reason(
     read.refresh_from_db()
     assert read.status == ReadStatus.WITHDRAWN and read.withdrawn_reason == "neuro1 is on leave"
     assert Read.objects.get(scan=round_["scan"], reader=neuro2).status == ReadStatus.ASSIGNED
+
+
+def test_study_changes_ask_first_with_the_servers_numbers(live_server, round_, page, console):
+    """A split change shows its consequences, changes nothing when cancelled, applies when
+    confirmed and shows the server's reason when refused; on the Reading page the reads of a
+    test scan are named alike in the preview and the table, Assign refreshes the open counts
+    beside the reader checkboxes, and Unassign says what the scan keeps."""
+    from django.contrib.auth import get_user_model
+
+    from annotations.assignment.services import scans_assign
+    from annotations.models import Center, Read, Scan
+    from tests.annotations.study_factories import make_scan
+
+    coordinator = get_user_model().objects.get(username="coord-e2e")
+    running, waiting = (make_scan(center="Center P", split="test", slices=2) for _ in range(2))
+    scans_assign(scans=Scan.objects.filter(pk=running.pk), assigned_by=coordinator, seed=1)
+    validation = Center.objects.get(name="Center V")
+    console.allow(r"status of 409")
+    log_in(page, live_server.url, "coord-e2e", "pw-coord-e2e")
+    page.goto(f"{live_server.url}/study/")
+
+    # Validation -> training: the consequences first; Cancel leaves everything as it was.
+    split_v = page.get_by_label("Split of Center V")
+    split_v.select_option("train")
+    dialog = page.locator("#split-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text(
+        "Move Center V from the validation to the training split?"
+    )
+    expect(dialog).to_contain_text("1 scan (4 slices) move to the training split.")
+    expect(dialog).to_contain_text("No reads are assigned on these scans yet.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(split_v).to_have_value("validation")
+    validation.refresh_from_db()
+    assert validation.split == "validation"
+
+    # Confirmed, it moves (and its scan with it).
+    split_v.select_option("train")
+    dialog.get_by_role("button", name="Move the center").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#centers tr[data-center='Center V'] .split-note")).to_have_text(
+        "saved: training"
+    )
+    assert Scan.objects.get(pk=round_["scan"].pk).split == "train"
+
+    # Test -> validation while three scan-level reads run: refused with the reason, no button.
+    split_p = page.get_by_label("Split of Center P")
+    split_p.select_option("validation")
+    expect(dialog.locator("#split-dialog-refused")).to_contain_text(
+        "3 reads (scan-level read of the test set) assigned and not finished on this "
+        "center's scans: as validation scans they would be read slice by slice."
+    )
+    expect(dialog.get_by_role("button", name="Move the center")).to_be_hidden()
+    page.keyboard.press("Escape")
+    expect(split_p).to_have_value("test")
+    assert Center.objects.get(name="Center P").split == "test"
+
+    # Reading page: the test reads are named alike in the table and the preview.
+    _go(page, "Reading", "reading-round")
+    table_rows = page.locator(f'#reads-table tr[data-scan="{running.pk}"]')
+    expect(table_rows.filter(has_text="Scan-level read of the test set")).to_have_count(3)
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(f'#preview-table tr[data-scan="{waiting.pk}"]')).to_contain_text(
+        "scan-level reads of the test set: "
+    )
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.locator("#assign-message")).to_contain_text("Assigned 4 reads on 2 scans")
+    for reader in round_["readers"]:
+        open_reads = Read.objects.filter(reader=reader, status="assigned").count()
+        expect(page.locator(f'[data-open-reads="{reader.pk}"]')).to_have_text(
+            f"{open_reads} open"
+        )
+    assert sorted(
+        Read.objects.filter(status="assigned").values_list("reader", flat=True).distinct()
+    ) == sorted(r.pk for r in round_["readers"])
+
+    # Unassign an untouched test read: the dialog says it is removed and what the scan keeps.
+    read = Read.objects.filter(scan=waiting).first()
+    page.locator(f'#reads-table tr[data-read="{read.pk}"]').get_by_role(
+        "button", name="Unassign"
+    ).click()
+    consequences = page.locator("#read-dialog-consequences")
+    expect(consequences).to_contain_text("holds no work yet: it is removed, nothing is lost.")
+    expect(consequences).to_contain_text(
+        f"Scan {waiting.pk} then keeps 2 of the 3 reads it needs and appears in the "
+        "adjudication queue as missing a read."
+    )
+    page.locator("#read-dialog").get_by_role("button", name="Unassign", exact=True).click()
+    expect(page.locator("#read-dialog")).to_be_hidden()
+    assert not Read.objects.filter(pk=read.pk).exists()
+    expect(page.locator(f'[data-open-reads="{read.reader_id}"]')).to_have_text(
+        f"{Read.objects.filter(reader_id=read.reader_id, status='assigned').count()} open"
+    )

@@ -39,6 +39,12 @@ export type ReadChange = Schemas["ReadUnassignInput"] & Partial<Pick<Schemas["Re
 /** A read as the study-reads API returns it. */
 export type StudyRead = Schemas["StudyReadOutput"];
 
+/** What reassigning or unassigning a read affects: the work it holds and what its scan keeps. */
+export type ReadChangeConsequences = Schemas["ReadChange"];
+
+export const readChangeConsequences = (readsUrl: string, readId: number): Promise<ReadChangeConsequences> =>
+  getJson<ReadChangeConsequences>(`${readsUrl}${readId}/change/`);
+
 /** Reassign a read; `readsUrl` is the reads list, `/api/v1/study-reads/`. The answer is the
  * read now held by the new reader (a new one when the old read was withdrawn). */
 export const readReassign = (readsUrl: string, readId: number, change: ReadChange): Promise<StudyRead | null> =>
@@ -122,6 +128,12 @@ export const groundTruthFreeze = (url: string, name: string, note: string): Prom
 /** Release a version; `detailUrl` is `/api/v1/ground-truth/<id>/`. */
 export const groundTruthRelease = (detailUrl: string): Promise<GroundTruthVersion> =>
   postJson<GroundTruthVersion>(`${detailUrl}release/`);
+
+/** Who would see what once a version is released; `detailUrl` is `/api/v1/ground-truth/<id>/`. */
+export type ReleaseConsequences = Schemas["GroundTruthReleaseConsequences"];
+
+export const groundTruthReleaseConsequences = (detailUrl: string): Promise<ReleaseConsequences> =>
+  getJson<ReleaseConsequences>(`${detailUrl}release/consequences/`);
 
 // The comparison of two versions: hand-written, the compare API answers a plain object that
 // the schema describes only as `object`.

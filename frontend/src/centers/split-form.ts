@@ -1,12 +1,64 @@
 /**
- * A center's split, changed in place on the study overview: the select saves on change, says
- * "saved" beside itself, and moves the center's scans between the split totals on the page.
- * On an error the select goes back to the saved value and the message shows instead.
+ * A center's split on the study overview. Choosing another split changes nothing yet: the
+ * server is asked what the move would affect (`centerSplitChange`) and a dialog states it; only
+ * the dialog's confirm button moves the center. A move the server refuses (it would break a
+ * running reading round) shows the reasons and no confirm button. Cancel, Escape or a refusal
+ * put the select back on the saved split. After a move the note beside the select says
+ * "saved" and the center's scans move between the split totals on the page.
  */
-import { centerSplitSet } from "../api/centers";
+import { centerSplitChange, centerSplitSet } from "../api/centers";
 import type { Split } from "../api/types";
+import { confirmDialog } from "../confirm";
+import { byId } from "../dom";
+import { describeSplitChange, splitName, type SplitChangeText } from "./split-change";
 
 const NOTE_VISIBLE_MS = 3000;
+
+interface PendingMove {
+  text: SplitChangeText;
+  /** Make the move (the dialog closes once it succeeds). */
+  apply: () => Promise<void>;
+  /** The dialog closed: put the select back unless the move was made. */
+  closed: () => void;
+}
+
+/** The page's one split dialog, wired on first use. */
+let openDialog: ((move: PendingMove) => void) | null = null;
+
+function splitDialog(): (move: PendingMove) => void {
+  if (openDialog) return openDialog;
+  const dialog = byId<HTMLDialogElement>("split-dialog");
+  const confirm = byId<HTMLButtonElement>("split-dialog-confirm");
+  const refused = byId("split-dialog-refused");
+  let current: PendingMove | null = null;
+  const open = confirmDialog(dialog, {
+    message: byId("split-dialog-message"),
+    action: async () => {
+      if (current) await current.apply();
+    },
+  });
+  dialog.addEventListener("close", () => {
+    const move = current;
+    current = null;
+    move?.closed();
+  });
+  openDialog = (move) => {
+    current = move;
+    byId("split-dialog-title").textContent = move.text.title;
+    byId("split-dialog-consequences").replaceChildren(...move.text.lines.map((line) => item(line)));
+    refused.hidden = move.text.refusals.length === 0;
+    refused.querySelector("ul")?.replaceChildren(...move.text.refusals.map((line) => item(line)));
+    confirm.hidden = !refused.hidden;
+    open();
+  };
+  return openDialog;
+}
+
+function item(text: string): HTMLLIElement {
+  const li = document.createElement("li");
+  li.textContent = text;
+  return li;
+}
 
 export function initSplitForm(form: HTMLFormElement): void {
   const select = form.querySelector<HTMLSelectElement>("select[name=split]");
@@ -28,29 +80,42 @@ export function initSplitForm(form: HTMLFormElement): void {
     if (kind === "saved") clearTimer = window.setTimeout(() => (note.textContent = ""), NOTE_VISIBLE_MS);
   };
 
-  const save = async (): Promise<void> => {
+  const ask = async (): Promise<void> => {
     const wanted = select.value as Split;
     if (wanted === saved) return;
     select.disabled = true;
-    say("saving…", "busy");
+    say("checking…", "busy");
+    let moved = false;
     try {
-      const center = await centerSplitSet(url, wanted);
-      moveTotals(saved, center.split, center.scan_count, center.slice_count);
-      saved = center.split;
-      select.value = saved;
-      say("saved", "saved");
+      const change = await centerSplitChange(url, wanted);
+      say("", "busy");
+      splitDialog()({
+        text: describeSplitChange(change),
+        apply: async () => {
+          const center = await centerSplitSet(url, wanted);
+          moveTotals(saved, center.split, center.scan_count, center.slice_count);
+          saved = center.split;
+          moved = true;
+          say(`saved: ${splitName(saved)}`, "saved");
+        },
+        closed: () => {
+          select.value = saved;
+          select.disabled = false;
+          if (!moved) say("", "busy");
+          select.focus();
+        },
+      });
     } catch (error) {
       select.value = saved;
-      say(error instanceof Error ? error.message : String(error), "error");
-    } finally {
       select.disabled = false;
+      say(error instanceof Error ? error.message : String(error), "error");
     }
   };
 
-  select.addEventListener("change", () => void save());
+  select.addEventListener("change", () => void ask());
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void save();
+    void ask();
   });
 }
 

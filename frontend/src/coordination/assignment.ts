@@ -1,7 +1,8 @@
 /**
  * The "Assign scans" form of the reading page: Preview asks the server for a dry run and shows
  * the plan per scan; Assign then saves that same plan (same filter, same scans, same seed), and
- * the workload and reads tables are re-rendered.
+ * the workload and reads tables are re-rendered from the server, and with them the open-read
+ * counts beside the reader checkboxes (the checkboxes and capacities typed stay as they are).
  */
 import { scansAssign, type AssignRequest, type AssignResult } from "../api/coordination";
 import type { Split } from "../api/types";
@@ -10,6 +11,22 @@ import { el, messageOf, numberField, refreshSections, textField } from "./html";
 import { describeScanPlan, summarisePlan } from "./plan";
 
 export const REFRESHED_SECTIONS = ["workload", "study-reads"];
+
+/** After any change of reads: the workload and reads tables again from the server, and the
+ * open counts beside the reader checkboxes taken from the fresh workload table. */
+export async function refreshReading(): Promise<void> {
+  await refreshSections(REFRESHED_SECTIONS);
+  syncOpenCounts(document);
+}
+
+/** Copy each reader's open reads from the workload table to the count beside their checkbox. */
+export function syncOpenCounts(root: ParentNode): void {
+  for (const count of Array.from(root.querySelectorAll<HTMLElement>("[data-open-reads]"))) {
+    const reader = count.dataset["openReads"] ?? "";
+    const cell = root.querySelector<HTMLElement>(`#workload-table tr[data-reader="${CSS.escape(reader)}"] td[data-open]`);
+    if (cell) count.textContent = `${cell.textContent?.trim() ?? ""} open`;
+  }
+}
 
 export function initAssignment(root: HTMLElement, names: Record<string, string>): void {
   const url = root.dataset["assignUrl"] ?? "";
@@ -55,7 +72,7 @@ export function initAssignment(root: HTMLElement, names: Record<string, string>)
       forget();
       renderPreview(preview, saved, names);
       showMessage(message, planText(saved, false));
-      await refreshSections(REFRESHED_SECTIONS);
+      await refreshReading();
     });
   });
 

@@ -1,12 +1,21 @@
 /**
  * The ground-truth page: freeze a version (the server's 409 says when nothing is final yet),
- * release one after a confirmation, and compare two versions.
+ * release one after a confirmation that states who will see what (the server's numbers), and
+ * compare two versions.
  */
-import { groundTruthCompare, groundTruthFreeze, groundTruthRelease, type GroundTruthComparison, type LevelDiff } from "../api/coordination";
+import {
+  groundTruthCompare,
+  groundTruthFreeze,
+  groundTruthRelease,
+  groundTruthReleaseConsequences,
+  type GroundTruthComparison,
+  type LevelDiff,
+} from "../api/coordination";
 import { confirmDialog } from "../confirm";
 import { byId, setFormDisabled, showMessage } from "../dom";
 import { HEMORRHAGE_CLASSES } from "../generated/vocabulary";
 import { changesByClass, comparisonHeadline, rowChanges } from "./compare";
+import { releaseLines } from "./release";
 import { el, messageOf, numberField, plural, refreshSections, textField } from "./html";
 
 const VERSION_SECTIONS = ["versions", "compare-form"];
@@ -41,7 +50,10 @@ function initFreeze(root: HTMLElement): void {
 
 function initRelease(): void {
   let versionUrl: string | null = null;
-  const open = confirmDialog(byId<HTMLDialogElement>("release-dialog"), {
+  const dialog = byId<HTMLDialogElement>("release-dialog");
+  const confirm = byId<HTMLButtonElement>("release-confirm");
+  const list = byId("release-consequences");
+  const open = confirmDialog(dialog, {
     message: byId("release-message"),
     action: async () => {
       if (versionUrl === null) return;
@@ -53,10 +65,22 @@ function initRelease(): void {
   document.addEventListener("click", (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button[data-action=release]");
     const row = button?.closest<HTMLTableRowElement>("tr[data-version]");
-    if (!row) return;
-    versionUrl = row.dataset["url"] ?? null;
+    if (!row || !button) return;
+    const url = row.dataset["url"] ?? "";
+    versionUrl = url;
     byId("release-name").textContent = row.dataset["name"] ?? "";
-    open();
+    // The dialog states the server's numbers: ask for them before it opens.
+    button.disabled = true;
+    void groundTruthReleaseConsequences(url)
+      .then((consequences) => {
+        if (versionUrl !== url) return;
+        list.replaceChildren(...releaseLines(consequences).map((line) => el("li", {}, line)));
+        confirm.hidden = consequences.refusal !== "";
+        open();
+        if (consequences.refusal) showMessage(byId("release-message"), consequences.refusal, "error");
+      })
+      .catch((error: unknown) => showMessage(byId("freeze-message"), messageOf(error), "error"))
+      .finally(() => (button.disabled = false));
   });
 }
 

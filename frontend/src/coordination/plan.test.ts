@@ -14,9 +14,9 @@ describe("summarisePlan", () => {
     expect(describeScanPlan(summary.scans[0]!)).toBe("neuro2 (primary); cross-readers: neuro1, neuro3");
   });
 
-  it("calls the three readers of a test scan its scan-level trio", () => {
+  it("names the three readers of a test scan as the reads table does: scan-level reads of the test set", () => {
     const summary = summarisePlan([read(9, 1, "primary", "scan"), read(9, 2, "cross", "scan"), read(9, 3, "cross", "scan")], names);
-    expect(describeScanPlan(summary.scans[0]!)).toBe("scan-level trio: neuro1, neuro2, neuro3");
+    expect(describeScanPlan(summary.scans[0]!)).toBe("scan-level reads of the test set: neuro1, neuro2, neuro3");
   });
 
   it("keeps scans in plan order and counts reads per reader, most first", () => {

@@ -1,7 +1,8 @@
 /**
  * What an assignment preview shows: the planned reads grouped per scan (primary reader,
- * cross-readers of a validation scan, the scan-level trio of a test scan) and how many reads
- * each reader would get.
+ * cross-readers of a validation scan, the scan-level reads of a test scan) and how many reads
+ * each reader would get. The names are those of the reads table (annotations.assignment.plan
+ * read_role): "Primary read", "Cross-read", "Scan-level read of the test set".
  */
 import type { PlannedRead, ReadLevel } from "../api/coordination";
 
@@ -43,7 +44,7 @@ export function summarisePlan(reads: PlannedRead[], names: Record<string, string
 
 /** How the non-primary readers of a scan are called in the preview. */
 export function othersLabel(plan: ScanPlan): string {
-  if (plan.level === "scan") return "scan-level trio";
+  if (plan.level === "scan") return "scan-level reads of the test set";
   return plan.others.length ? "cross-readers" : "";
 }
 
@@ -51,7 +52,7 @@ export function othersLabel(plan: ScanPlan): string {
 export function describeScanPlan(plan: ScanPlan): string {
   if (plan.level === "scan") {
     const trio = [plan.primary, ...plan.others].filter((name): name is string => name !== null);
-    return `scan-level trio: ${trio.join(", ")}`;
+    return `${othersLabel(plan)}: ${trio.join(", ")}`;
   }
   const parts: string[] = [];
   if (plan.primary) parts.push(`${plan.primary} (primary)`);
