@@ -91,7 +91,6 @@ def read_get_withdrawn_for_reader(*, read_id: int, reader) -> Read:
     return Read.objects.get(pk=read_id, reader=reader, status=ReadStatus.WITHDRAWN)
 
 
-
 def ground_truth_names_for_reader(*, reader) -> dict[int, str]:
     """Per scan the reader completed a read of, the name of the newest released ground-truth
     version that holds it (a scan without one is left out)."""

@@ -33,11 +33,10 @@ class WorklistView(RoleRequiredMixin, View):
         reads = list(worklist_for_reader(reader=request.user))
         completed = [read for read in reads if read.status == ReadStatus.COMPLETED]
         truth = ground_truth_names_for_reader(reader=request.user) if completed else {}
-        for read in completed:
-            read.ground_truth_name = truth.get(read.scan_id, "")
         context = {
             "reads": [read for read in reads if read.status != ReadStatus.COMPLETED],
-            "completed": completed,
+            # Each completed read with the released version holding its scan ("": none yet).
+            "completed": [(read, truth.get(read.scan_id, "")) for read in completed],
         }
         return render(request, "annotations/reading/worklist.html", context)
 
