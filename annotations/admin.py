@@ -1,5 +1,6 @@
 """Admin: read-mostly views of the study data; actions call services."""
 
+from django import forms
 from django.contrib import admin, messages
 
 from annotations.ingest.services import (
@@ -7,6 +8,7 @@ from annotations.ingest.services import (
     quarantined_series_discard,
     quarantined_series_release,
 )
+from annotations.ingest.split_change import center_split_change
 from annotations.models import (
     AdjudicationItem,
     Center,
@@ -35,15 +37,33 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class CenterForm(forms.ModelForm):
+    class Meta:
+        model = Center
+        fields = ["name", "split"]
+
+    def clean_split(self) -> str:
+        """A move that would break a running reading round is refused here with its reasons,
+        as on the study page (``annotations.ingest.split_change``)."""
+        split = self.cleaned_data["split"]
+        if self.instance.pk is not None and split != self.instance.split:
+            saved = Center.objects.get(pk=self.instance.pk)
+            change = center_split_change(center=saved, split=split)
+            if change.refused:
+                raise forms.ValidationError(change.refusals)
+        return split
+
+
 @admin.register(Center)
 class CenterAdmin(admin.ModelAdmin):
+    form = CenterForm
     list_display = ["name", "split", "created_at"]
     list_filter = ["split"]
     search_fields = ["name"]
 
     def save_model(self, request, obj, form, change):
         if change and "split" in form.changed_data:
-            center_split_set(center=obj, split=obj.split)
+            center_split_set(center=obj, split=obj.split, by=request.user)
         super().save_model(request, obj, form, change)
 
 

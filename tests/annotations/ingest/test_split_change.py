@@ -143,3 +143,22 @@ def test_api_previews_then_refuses_with_the_reason_and_moves_when_allowed(reader
     Read.objects.all().delete()
     moved = client.post(f"/api/v1/centers/{center.pk}/split/", {"split": "train"}, "json")
     assert moved.status_code == 200 and moved.json()["split"] == "train"
+
+
+def test_the_admin_refuses_the_same_move_with_the_reasons(readers, coordinator, client):
+    from django.contrib.auth.models import User
+
+    make_scan(center="Center P", split="test")
+    _assign(coordinator, "Center P")
+    center = Center.objects.get(name="Center P")
+    client.force_login(User.objects.create_superuser("root", "", "pw"))
+    url = f"/admin/annotations/center/{center.pk}/change/"
+
+    response = client.post(url, {"name": "Center P", "split": "validation"})
+
+    assert response.status_code == 200  # the form again, with the reason
+    assert "would be read slice by slice" in response.content.decode()
+    assert Center.objects.get(pk=center.pk).split == "test"
+
+    response = client.post(url, {"name": "Center P", "split": "test"})
+    assert response.status_code == 302
