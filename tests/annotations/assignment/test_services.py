@@ -21,7 +21,12 @@ from annotations.models import (
     Scan,
 )
 from annotations.reading.selectors import worklist_for_reader
-from annotations.reading.services import LabelChange, read_assign, slice_labels_save
+from annotations.reading.services import (
+    LabelChange,
+    ReadClosed,
+    read_assign,
+    slice_labels_save,
+)
 from ichlabel.errors import Conflict, DomainError
 from tests.annotations.study_factories import make_scan
 
@@ -222,12 +227,14 @@ def test_unassign_of_a_read_with_labels_needs_force_and_withdraws(readers, coord
     assert refused.value.extra == {"needs_force": True}
     assert withdrawn.status == ReadStatus.WITHDRAWN and withdrawn.withdrawn_reason == "left study"
     assert withdrawn.labels.count() == 1
-    with pytest.raises(Read.DoesNotExist):
+    # The reader's page learns why its save is refused (and stops saving).
+    with pytest.raises(ReadClosed) as closed:
         slice_labels_save(
             read_id=read.pk,
             reader=readers[0],
             changes=[LabelChange(slice_index=0, values={}, expected_version=1)],
         )
+    assert closed.value.extra == {"read_status": "withdrawn"}
 
 
 def test_scan_status_filter(readers, coordinator):
