@@ -101,14 +101,21 @@ class ExportJobStartApi(APIView):
     permission_classes = [IsCoordinatorOrMLEngineer]
 
     class InputSerializer(serializers.Serializer):
-        # Checked by the service (a plain string here: "kind" is the read kind's enum name
-        # in the schema).
+        # A plain string checked below: an enum here would take the name "KindEnum" that the
+        # read kinds have in the schema.
         kind = serializers.CharField(help_text=f"One of {', '.join(JOB_EXPORT_KINDS)}")
         split = serializers.ChoiceField(choices=Split.choices, required=False)
         center = serializers.IntegerField(required=False, min_value=1)
 
         class Meta:
             ref_name = "ExportJobStartInput"
+
+        def validate_kind(self, value: str) -> str:
+            if value not in JOB_EXPORT_KINDS:
+                raise serializers.ValidationError(
+                    f"Built as a job: {', '.join(JOB_EXPORT_KINDS)}; the others download at once."
+                )
+            return value
 
     @extend_schema(request=InputSerializer, responses={202: ExportJobOutputSerializer})
     def post(self, request, version_id: int):
