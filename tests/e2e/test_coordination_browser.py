@@ -1,7 +1,9 @@
 """A coordinator runs a reading round in the browser: previews and assigns a validation scan
 (primary reader plus two cross-readers), sees the three reads; once the reads are completed
 (through the services, as the readers' own pages would), queues the 2:1 vote and decides it
-with the keyboard, freezes a ground-truth version and releases it.
+with the keyboard and finds the decision in the resolved list, freezes a ground-truth version,
+builds its DICOM SR zip on the worker (the page follows the job, then downloads the file) and
+releases it.
 
 Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian's Chromium.
 Run: `uv run pytest tests/e2e/test_coordination_browser.py`.
@@ -42,7 +44,19 @@ def _go(page, link: str, root: str) -> None:
     expect(page.locator(f"#{root}")).to_have_attribute("data-ready", "true")
 
 
-def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, round_, page, console):
+# Every text the export's status line shows, recorded as the page changes it.
+RECORD_EXPORT_TEXTS = """() => {
+    window.exportTexts = [];
+    new MutationObserver(() => {
+        const line = document.querySelector(".export-job [role=status], .export-job [role=alert]");
+        if (line) window.exportTexts.push(line.textContent);
+    }).observe(document.getElementById("ground-truth"),
+               { subtree: true, childList: true, characterData: true });
+}"""
+
+
+def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, worker, round_, page, console):
+    from annotations.exports import iter_sr_zip
     from annotations.models import AdjudicatedLabel, AdjudicationItem, GroundTruthVersion
 
     scan = round_["scan"]
@@ -107,6 +121,12 @@ def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, round_, page
     item = AdjudicationItem.objects.get()
     assert item.status == "resolved" and item.decided_by.username == "coord-e2e"
     assert AdjudicatedLabel.objects.get(item=item).sdh is False
+    # The resolved list says what was decided, and why.
+    page.locator("#queue select[name=status]").select_option("resolved")
+    page.locator("#queue").get_by_role("button", name="Filter").click()
+    decided = page.locator(f'#queue-table tr[data-item="{item.pk}"] td.decision')
+    expect(decided).to_contain_text("SDH absent")
+    expect(decided).to_contain_text("Thin extra-axial density is a vessel, not SDH.")
 
     # Freeze: the version is listed with its counts, hash and export links; then released.
     _go(page, "Ground truth", "ground-truth")
@@ -121,6 +141,21 @@ def test_a_coordinator_assigns_adjudicates_and_freezes(live_server, round_, page
     expect(listed).to_contain_text("IPH 1")
     expect(listed).to_contain_text("SDH 0")  # the adjudicator's decision overrode the 2:1
     expect(listed.locator(f"#gt-exports-{version.pk} a")).to_have_count(5)
+
+    # The DICOM SR zip builds on the worker: the page shows how far it got, then downloads it.
+    page.evaluate(RECORD_EXPORT_TEXTS)
+    with page.expect_download() as sr_download:
+        listed.get_by_role("link", name="sr.zip", exact=True).click()
+    panel = listed.locator('.export-job[data-kind="sr.zip"]')
+    expect(panel).to_have_attribute("data-status", "succeeded")
+    expect(panel).to_contain_text("Ready: 1 scan,")
+    assert panel.locator("progress").evaluate("bar => bar.value") == 1
+    shown = page.evaluate("window.exportTexts")
+    assert any(text.startswith(("Export queued", "Building the reports")) for text in shown)
+    download = sr_download.value
+    assert download.suggested_filename == f"ichlabel-gt-round-1-v{version.pk}-sr.zip"
+    with open(download.path(), "rb") as file:
+        assert file.read() == b"".join(iter_sr_zip(version=version))
 
     listed.get_by_role("button", name="Release…").click()
     # The confirmation states the server's numbers: who will see what.

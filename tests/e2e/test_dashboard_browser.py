@@ -1,6 +1,7 @@
-"""The coordinator's dashboard in the browser: progress tables and charts, reader agreement
-(table, reader-pair heatmap, agreement over time) computed for the chosen split, and the CSV
-downloads.
+"""The coordinator's dashboard in the browser: progress tables and charts, reading speed from
+the reads with measured time only, reader agreement (table, reader-pair heatmap with every
+name whole, agreement over time with one week's point inside the chart) computed for the chosen
+split, and the CSV downloads.
 
 Needs PostgreSQL (the test settings), Node/npm for the frontend build and Debian's Chromium.
 """
@@ -19,7 +20,9 @@ def round_(transactional_db):
     from tests.conftest import user_with_role
 
     user_with_role("coord-e2e", "coordinator")
-    readers = [user_with_role(f"neuro{n}", "neuroradiologist") for n in (1, 2, 3)]
+    # A long name: the heatmap's slanted column heads must hold it whole.
+    names = ("neuro1", "neuro2", "neuroradiologist-three")
+    readers = [user_with_role(name, "neuroradiologist") for name in names]
     for number in range(2):
         scan = make_scan(split="validation", slices=4)
         for position, reader in enumerate(readers):
@@ -29,12 +32,51 @@ def round_(transactional_db):
             label_and_complete(read_assign(scan=scan, reader=reader), labels)
 
 
+# A chart's layout as Chart.js computed it: its instance is found through the page's own
+# Chart.js module (a module imported again is the same instance).
+CHART_GEOMETRY = """async (id) => {
+    const canvas = document.getElementById(id);
+    const urls = performance.getEntriesByType("resource").map((entry) => entry.name)
+        .filter((url) => /\\/static\\/build\\/.*\\.js(\\?|$)/.test(url));
+    for (const url of new Set(urls)) {
+        for (const value of Object.values(await import(url))) {
+            const chart = typeof value?.getChart === "function" ? value.getChart(canvas) : null;
+            if (!chart) continue;
+            const { left, right, top, bottom } = chart.chartArea;
+            const points = chart.data.datasets.flatMap((_, index) =>
+                chart.getDatasetMeta(index).data.filter((point) => !point.skip)
+                    .map((point) => [point.x, point.y]));
+            const y = chart.scales.y;
+            return { area: { left, right, top, bottom }, weeks: chart.data.labels.length,
+                     y: [y.min, y.max], points };
+        }
+    }
+    return null;
+}"""
+
+# The heatmap's texts that stick out of its drawing (by more than half a pixel).
+HEATMAP_CUT = """() => {
+    const svg = document.querySelector("#agreement-heatmap svg");
+    const box = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll("text")].filter((text) => {
+        const r = text.getBoundingClientRect();
+        return r.left < box.left - 0.5 || r.top < box.top - 0.5
+            || r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5;
+    }).map((text) => text.textContent);
+}"""
+
+
 def test_the_coordinator_watches_progress_and_agreement(live_server, round_, page, console):
     log_in(page, live_server.url, "coord-e2e", "pw-coord-e2e")
     page.goto(f"{live_server.url}/study/")
     page.get_by_role("link", name="Dashboard").click()
 
     expect(page.locator('#progress-readers tr[data-reader="neuro1"] td').nth(3)).to_have_text("2")
+    # Reads finished through the services record no reading time: no speed is made of them.
+    expect(page.locator("#speed-basis")).to_contain_text(
+        "Reading speed from 0 of 6 completed reads with measured time"
+    )
+    expect(page.locator('#progress-readers tr[data-reader="neuro1"] td').nth(8)).to_have_text("—")
     expect(page.locator('#progress-splits tr[data-group="validation"] td').nth(2)).to_have_text("2")
     wait_for_chart(page, "chart-readers")
     wait_for_chart(page, "chart-days")
@@ -46,7 +88,16 @@ def test_the_coordinator_watches_progress_and_agreement(live_server, round_, pag
     any_scan = page.locator('#agreement-table tr[data-label="any"][data-level="scan"] td')
     expect(any_scan.nth(2)).to_have_text("2")
     expect(page.locator("#agreement-heatmap svg rect")).to_have_count(9)  # 3 x 3 readers
+    assert page.evaluate(HEATMAP_CUT) == []
     wait_for_chart(page, "chart-agreement-time")
+    # All reads in one week: its point (one per line) sits inside the chart, clear of its edges.
+    chart = page.evaluate(CHART_GEOMETRY, "chart-agreement-time")
+    area = chart["area"]
+    assert chart["weeks"] == 1 and chart["y"] == [-1.1, 1.1]
+    assert len(chart["points"]) == 2
+    for x, y in chart["points"]:
+        assert area["left"] + 20 < x < area["right"] - 20, (x, area)
+        assert area["top"] + 5 < y < area["bottom"] - 5, (y, area)
 
     page.locator("#agreement-filters select[name=split]").select_option("train")
     page.get_by_role("button", name="Compute").click()

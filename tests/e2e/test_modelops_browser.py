@@ -203,6 +203,13 @@ def test_the_engineer_reviews_approves_and_compares_models(live_server, registry
     expect(page.locator("#thresholds-table tbody tr")).to_have_count(6)
     for split in ("train", "validation", "test"):
         wait_for_chart(page, f"roc-{split}")
+        # Each ROC chart carries a visible caption that names it.
+        caption = page.locator(f"#roc-figure-{split} figcaption")
+        expect(caption).to_be_visible()
+        expect(caption).to_contain_text(f"ROC curves on the {split} split")
+        expect(page.locator(f"#roc-{split}")).to_have_attribute(
+            "aria-labelledby", f"roc-caption-{split}"
+        )
     expect(page.locator("#model-version")).to_have_attribute("data-ready", "true")
 
     page.get_by_role("button", name="Approve…").click()
