@@ -13,23 +13,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def serve(env: dict, port: int) -> Iterator[str]:
-    """Run gunicorn (4 workers x 4 threads) with ``env`` until the block ends; yield its URL."""
+    """Run gunicorn as scripts/run does (gunicorn.conf.py) with ``env`` until the block ends;
+    yield its URL."""
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             "ichlabel.wsgi",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            "4",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "75",
-            "--log-level",
-            "warning",
         ],
         cwd=ROOT,
         env=env,

@@ -44,16 +44,27 @@ export default defineConfig({
     target: "es2022",
     sourcemap: true,
     manifest: false,
-    // Cornerstone3D, vtk.js and the viewer's own modules (about 4 MB, 1.2 MB gzipped) are one
-    // chunk with a stable name, shared by the reading, Likert and scan pages: the worklist
-    // prefetches it (with reader.js) so the first scan opens without waiting for it.
+    // Cornerstone3D, vtk.js and the viewer modules built on them (about 4 MB, 1.2 MB gzipped)
+    // are one chunk with a stable name, shared by the reading, Likert and scan pages: the
+    // worklist prefetches it (with reader.js) so the first scan opens without waiting for it.
+    // The reading view imports it only after its first slice is drawn (viewer/first-image.ts,
+    // in the page's own small script), so nothing that page needs first may land in it.
     chunkSizeWarningLimit: 6000,
     rollupOptions: {
       input: pages,
       output: {
         entryFileNames: "[name].js",
         chunkFileNames: "chunks/[name].js",
-        manualChunks: (id) => (/[\\/]node_modules[\\/](@cornerstonejs|@kitware|dcmjs|dicom-parser)[\\/]|[\\/]src[\\/]viewer[\\/]/.test(id) ? "viewer" : undefined),
+        manualChunks: (id) => {
+          if (/[\\/]node_modules[\\/](@cornerstonejs|@kitware|dcmjs|dicom-parser)[\\/]|[\\/]src[\\/]viewer[\\/](stack|map-overlay|placement)\.ts$/.test(id)) {
+            return "viewer";
+          }
+          // What the viewer chunk shares with the pages' own scripts goes elsewhere (a manual
+          // chunk takes in the dependencies no other chunk claims, and the pages would then
+          // import the whole viewer chunk for a list of presets).
+          if (/[\\/]src[\\/](generated|viewer)[\\/]|preload-helper/.test(id)) return "common";
+          return undefined;
+        },
         assetFileNames: "assets/[name][extname]",
       },
     },

@@ -15,13 +15,14 @@ import {
   scanLabelSave,
   type ReadWithLabels,
 } from "../api/reads";
+import type { Schemas } from "../api/types";
 import { askToConfirm } from "../confirm";
 import { dataAttribute, showMessage } from "../dom";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { SaliencyPanel } from "../saliency/panel";
 import type { ScanModelOutput } from "../saliency/maps";
 // The stack viewer (Cornerstone3D) loads after the first slice is drawn: types only here.
-import { FirstImage, fetchSeries } from "../viewer/first-image";
+import { FirstImage } from "../viewer/first-image";
 import type { StackOverlay } from "../viewer/map-overlay";
 import type { StackViewer } from "../viewer/stack";
 import { FlagsForm } from "./flags";
@@ -68,16 +69,17 @@ const SAVE_TEXT: Record<SaveState, string> = {
   closed: "read-only",
 };
 
-/** The ground truth of a finished read's scan as the page carries it (the reader's view). */
+/** The ground truth of a finished read's scan as the page carries it: the shapes of the
+ * reader's ground-truth API (nothing of how the truth was reached). */
 interface GroundTruthData {
-  version: { name: string; released_at: string };
-  scan: Record<string, unknown> & { level: string };
-  slices: (Record<string, unknown> & { slice_index: number })[];
+  version: Schemas["ReaderGroundTruthVersion"];
+  scan: Schemas["ReaderGroundTruthScanLabel"];
+  slices: Schemas["ReaderGroundTruthSliceLabel"][];
 }
 
 /** The hemorrhage classes a ground-truth row holds, by name ("IPH", "SDH"). */
-function truthClasses(row: Record<string, unknown>): string[] {
-  return SUBTYPES.filter((subtype) => row[subtype] === true).map((subtype) => CLASS_NAMES[subtype]);
+function truthClasses(row: Pick<Schemas["ReaderGroundTruthSliceLabel"], (typeof SUBTYPES)[number]>): string[] {
+  return SUBTYPES.filter((subtype) => row[subtype]).map((subtype) => CLASS_NAMES[subtype]);
 }
 
 /** What a read-only view still does: look at the images, not change the labels. */
@@ -256,21 +258,23 @@ export class Reader {
   /** Show the first slice, then prefetch the whole series. */
   async start(): Promise<void> {
     // The slice shown first is drawn by a small path of this page (the page's head preloads its
-    // file) while the viewer's code loads, and the series is fetched meanwhile into the HTTP
-    // cache the viewer reads from. The viewer's code is evaluated only once the slice is drawn:
-    // evaluating it holds the main thread.
-    const urls = Array.from({ length: this.sliceCount }, (_, index) => this.urls.slice.replace("{index}", String(index)));
+    // file) while the viewer's code loads; that code is evaluated only once the slice is drawn
+    // (evaluating it holds the main thread). The series loads while the viewer is created.
     const first = new FirstImage(this.viewerElement);
-    if (await first.show(urls[this.current]!)) this.section.dataset.firstImage = "drawn";
-    fetchSeries(urls, this.current);
-    const [{ StackViewer, imageIdsFor }, { StackOverlay }] = await Promise.all([
+    if (await first.show(this.urls.slice.replace("{index}", String(this.current)))) this.section.dataset.firstImage = "drawn";
+    const [{ StackViewer, imageIdsFor, prefetchSeries }, { StackOverlay }] = await Promise.all([
       import("../viewer/stack"),
       import("../viewer/map-overlay"),
     ]);
+    const imageIds = imageIdsFor(this.urls.slice, this.sliceCount);
+    const prefetched = prefetchSeries(imageIds, this.current, (done, total) => {
+      this.loadProgress.textContent = done < total ? `Loading ${done}/${total}` : `${total} slices loaded`;
+    });
+    prefetched.catch(() => undefined); // awaited below, unless the viewer fails first
     this.overlay = new StackOverlay(this.viewerElement);
     this.viewerElement.after(this.overlay.canvas);
     const rendered = new Promise((resolve) => this.viewerElement.addEventListener("CORNERSTONE_IMAGE_RENDERED", resolve, { once: true }));
-    this.viewer = await StackViewer.create(this.viewerElement, imageIdsFor(this.urls.slice, this.sliceCount), this.current);
+    this.viewer = await StackViewer.create(this.viewerElement, imageIds, this.current);
     // Handed over once the viewer has drawn the slice itself.
     void rendered.then(() => {
       first.remove();
@@ -286,9 +290,7 @@ export class Reader {
     window.addEventListener("beforeunload", (event) => {
       if (this.store.dirty().length) event.preventDefault(); // the browser asks before leaving
     });
-    await this.viewer.prefetch((done, total) => {
-      this.loadProgress.textContent = done < total ? `Loading ${done}/${total}` : `${total} slices loaded`;
-    });
+    await prefetched;
     this.section.dataset.prefetched = "true";
     await this.offerModelOutput();
   }

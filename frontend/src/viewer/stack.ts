@@ -23,6 +23,7 @@ import {
   init as toolsInit,
 } from "@cornerstonejs/tools";
 import { log as dcmjsLog } from "dcmjs";
+import { outwardOrder } from "./first-image";
 import { voiRange, windowOf } from "./presets";
 
 const ENGINE_ID = "ichlabel-reader";
@@ -50,6 +51,30 @@ export function initCornerstone(): Promise<void> {
     addTool(PanTool);
   })();
   return initialized;
+}
+
+/**
+ * Load (and cache) every slice, from `start` outwards, reporting `done` of `total`; resolves
+ * when all are loaded. Needs no viewer: a page may start it while its viewer is being created
+ * (the viewer then finds its slice loading already).
+ */
+export async function prefetchSeries(
+  imageIds: readonly string[],
+  start: number,
+  onProgress: (done: number, total: number) => void,
+): Promise<void> {
+  await initCornerstone();
+  const queue = outwardOrder(imageIds.length, clamp(start, 0, imageIds.length - 1)).map((index) => imageIds[index]!);
+  const total = queue.length;
+  let done = 0;
+  onProgress(done, total);
+  const workers = Array.from({ length: Math.min(PREFETCH_CONCURRENCY, total) }, async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      await imageLoader.loadAndCacheImage(id);
+      onProgress(++done, total);
+    }
+  });
+  await Promise.all(workers);
 }
 
 /** The `wadouri:` image id of every slice, index 0 first (absolute URLs, same origin). */
@@ -143,19 +168,10 @@ export class StackViewer {
     this.viewport.render();
   }
 
-  /** Load (and cache) every slice, reporting `done` of `total`; resolves when all are loaded. */
-  async prefetch(onProgress: (done: number, total: number) => void): Promise<void> {
-    const queue = [...this.imageIds];
-    const total = queue.length;
-    let done = 0;
-    onProgress(done, total);
-    const workers = Array.from({ length: Math.min(PREFETCH_CONCURRENCY, total) }, async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        await imageLoader.loadAndCacheImage(id);
-        onProgress(++done, total);
-      }
-    });
-    await Promise.all(workers);
+  /** Load (and cache) every slice, from the one shown outwards, reporting `done` of `total`;
+   * resolves when all are loaded. */
+  prefetch(onProgress: (done: number, total: number) => void): Promise<void> {
+    return prefetchSeries(this.imageIds, this.index, onProgress);
   }
 
   /** The window (centre/width in HU) and zoom (1: fitted) on screen; null before an image. */
