@@ -45,6 +45,8 @@ def test_coordinators_see_the_images_they_decide_about_and_readers_find_their_wa
     log_in(page, base, "coord-pages", "pw-coord-pages")
     assert page.url == f"{base}/study/"
     expect(page.locator("#password-change-link")).to_have_attribute("href", "/password/")
+    icon = page.request.get(f"{base}/favicon.ico")  # what browsers ask for by themselves
+    assert icon.ok and icon.headers["content-type"].startswith("image/svg+xml")
 
     # The scan page: the image drawn, the marked slice listed with each reader's labels.
     page.goto(f"{base}/study/scans/{scan.pk}/")
@@ -55,6 +57,9 @@ def test_coordinators_see_the_images_they_decide_about_and_readers_find_their_wa
     expect(viewer.locator(".slice-votes-table tbody tr")).to_have_count(1)  # not "no hemorrhage"
     expect(marked.locator("td.vote-yes")).to_have_count(2)
     expect(marked).to_contain_text("nothing marked")
+    expect(viewer).to_have_attribute("data-current", str(DISPUTED))  # opened on the marked slice
+    page.keyboard.press("ArrowDown")
+    expect(viewer).to_have_attribute("data-current", str(DISPUTED - 1))
     marked.get_by_role("button").click()
     expect(viewer).to_have_attribute("data-current", str(DISPUTED))
     expect(marked).to_have_class("current")
@@ -71,6 +76,7 @@ def test_coordinators_see_the_images_they_decide_about_and_readers_find_their_wa
         expect(images.locator(".slice-votes-table thead")).to_contain_text(f"neuro-pages{number}")
     expect(beside.locator("td.vote-yes")).to_have_count(2)
     expect(beside.locator("td.vote-no")).to_have_count(1)
+    expect(page.locator("#item-scan-link")).to_have_attribute("href", f"/study/scans/{scan.pk}/")
 
     # A reader lands on the worklist; the coordinators' pages and a wrong address are pages
     # of the site with the reader's own navigation and a way to their start page.

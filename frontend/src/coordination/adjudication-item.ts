@@ -60,7 +60,8 @@ function itemImages(view: HTMLElement, item: AdjudicationItemDetail, context: It
   const template = view.closest<HTMLElement>("[data-slice-url]")?.dataset["sliceUrl"];
   if (!template || !context.sliceCount) return null;
   const section = el("section", { id: "item-images", class: "scan-images", "data-scan": item.scan },
-    el("h3", {}, "Images"), el("p", { class: "muted loading" }, "Loading the images…"));
+    el("h3", {}, "Images ", el("a", { href: `/study/scans/${item.scan}/`, class: "muted", id: "item-scan-link" }, `scan ${item.scan}'s page`)),
+    el("p", { class: "muted loading" }, "Loading the images…"));
   const images = el("div", { class: "scan-images-body" });
   section.append(images);
   void showScanImages(images, {

@@ -15,7 +15,7 @@ import { StackOverlay } from "../viewer/map-overlay";
 import { WINDOW_PRESETS } from "../viewer/presets";
 import { StackViewer, imageIdsFor } from "../viewer/stack";
 import type { SliceInQuestion } from "../api/coordination";
-import { markShown, sliceVotesTable } from "./votes";
+import { firstSlice, markShown, sliceVotesTable } from "./votes";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
   return Object.assign(document.createElement(tag), props);
@@ -48,11 +48,16 @@ export class ScanViewer {
   private panel: SaliencyPanel | null = null;
   private current: number;
   private readonly sliceCount: number;
+  private readonly sliceVotes: SliceInQuestion[] | null;
 
   constructor(private readonly section: HTMLElement) {
     this.sliceCount = Number(dataAttribute(section, "sliceCount"));
-    const { slice } = choiceFrom(new URLSearchParams(window.location.search), this.sliceCount);
-    this.current = slice;
+    const query = new URLSearchParams(window.location.search);
+    const { slice } = choiceFrom(query, this.sliceCount);
+    const votes = document.getElementById("slice-votes")?.textContent;
+    this.sliceVotes = votes ? (JSON.parse(votes) as SliceInQuestion[]) : null;
+    // Without a slice in the link, a coordinator starts on the first slice a reader marked.
+    this.current = this.sliceVotes && !query.has("slice") ? firstSlice(this.sliceVotes, this.sliceCount) : slice;
     const wrap = el("div", { className: "viewer-wrap" });
     wrap.append(this.viewerElement, this.overlay.canvas, this.position);
     const help = el("p", {
@@ -88,10 +93,8 @@ export class ScanViewer {
   /** For coordinators the page carries the slices readers marked, with every read's labels:
    * a table beside the images whose buttons show each slice. */
   private offerSliceVotes(): void {
-    const data = document.getElementById("slice-votes");
-    if (!data?.textContent) return;
-    const slices = JSON.parse(data.textContent) as SliceInQuestion[];
-    const table = sliceVotesTable(slices, (index) => void this.viewer?.show(index));
+    if (!this.sliceVotes) return;
+    const table = sliceVotesTable(this.sliceVotes, (index) => void this.viewer?.show(index));
     const mark = (index: number): void => markShown(table, index);
     this.viewer?.onNewImage(mark);
     mark(this.current);
