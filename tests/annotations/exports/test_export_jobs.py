@@ -9,10 +9,12 @@ from rest_framework.test import APIClient
 from annotations.exports import ExportFilters, iter_sr_zip
 from annotations.exports.selectors import export_job_path
 from annotations.exports.services import export_job_start
-from tests.annotations.exports.test_exports import study  # noqa: F401 - the fixture
+from tests.annotations.exports import test_exports
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+study = test_exports.study  # the same hand-made study and frozen version
 
 
 def client_for(user) -> APIClient:
