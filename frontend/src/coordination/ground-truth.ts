@@ -75,7 +75,7 @@ function initRelease(): void {
       .then((consequences) => {
         if (versionUrl !== url) return;
         list.replaceChildren(...releaseLines(consequences).map((line) => el("li", {}, line)));
-        confirm.hidden = consequences.refusal !== "";
+        confirm.disabled = consequences.refusal !== "";
         open();
         if (consequences.refusal) showMessage(byId("release-message"), consequences.refusal, "error");
       })
