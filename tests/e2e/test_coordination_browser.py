@@ -16,13 +16,15 @@ from tests.e2e.browser import log_in
 
 
 @pytest.fixture
-def round_(transactional_db):
-    from tests.annotations.study_factories import make_scan
+def round_(transactional_db, tmp_path):
+    from tests.annotations.factories import import_phantom_slices
     from tests.conftest import user_with_role
 
     user_with_role("coord-e2e", "coordinator")
     readers = [user_with_role(f"neuro{n}", "neuroradiologist") for n in (1, 2, 3)]
-    return {"scan": make_scan(split="validation", slices=4), "readers": readers}
+    # Stored images: an adjudication item shows the scan's slices.
+    scan = import_phantom_slices(tmp_path, 4, seed=7, center="Center V", split="validation")
+    return {"scan": scan, "readers": readers}
 
 
 def _complete_reads(scan) -> None:
