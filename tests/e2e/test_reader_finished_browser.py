@@ -138,6 +138,10 @@ def test_a_second_tab_follows_saves_and_a_read_completed_elsewhere_stops_saving(
     expect(_row(page, 0)).to_have_attribute("data-labels", "IPH SDH")
     label = SliceLabel.objects.get(read=reading, slice__position_index=0)
     assert (label.iph, label.sdh) == (True, True)
+    # Flags too: set in one tab, shown in the other.
+    page.get_by_label("Artifact").check()
+    expect(page.locator(".flags-status")).to_have_text("Flags saved")
+    expect(other.get_by_label("Artifact")).to_be_checked()
 
     # Completed elsewhere: the next label change is refused (409), the page stops saving, turns
     # read-only, says so once and no longer asks before leaving.

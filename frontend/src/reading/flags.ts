@@ -32,6 +32,7 @@ export class FlagsForm {
     private readonly flagsUrl: string,
     private readonly readUrl: string,
     private readonly onClosed: (error: ApiError) => void = () => {},
+    private readonly onSaved: () => void = () => {},
   ) {
     this.version = read.version;
     this.element = document.createElement("form");
@@ -114,6 +115,7 @@ export class FlagsForm {
       const read = await flagsSet(this.flagsUrl, this.values(), this.note.value, this.version);
       this.version = read.version;
       showMessage(this.status, "Flags saved");
+      this.onSaved();
     } catch (error) {
       if (readClosedStatus(error)) {
         showMessage(this.status, "Flags not saved: the read takes no more changes.", "error");

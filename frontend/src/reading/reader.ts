@@ -161,8 +161,12 @@ export class Reader {
     );
     this.progress = new ProgressReporter(urls.progress);
     this.strip = new SliceStrip(read.slice_count, (index) => void this.goTo(index, false));
-    this.flags = new FlagsForm(read, urls.flags, urls.read, (error) =>
-      this.closeRead(readClosedStatus(error) ?? "completed"),
+    this.flags = new FlagsForm(
+      read,
+      urls.flags,
+      urls.read,
+      (error) => this.closeRead(readClosedStatus(error) ?? "completed"),
+      () => this.sync?.announce(),
     );
     this.current = Math.min(Math.max(read.last_slice_index ?? 0, 0), read.slice_count - 1);
     this.build();
