@@ -253,3 +253,42 @@ def test_a_scan_level_read_labels_the_whole_scan(live_server, reading, page, con
     reading.refresh_from_db()
     assert reading.status == "completed"
     console.assert_clean()
+
+
+# The canvas at a selector, drawn into 64x64 grey levels (red channel) through a 2D canvas.
+_THUMBNAIL = """(selector) => {
+    const source = document.querySelector(selector);
+    const copy = document.createElement('canvas');
+    copy.width = copy.height = 64;
+    const ctx = copy.getContext('2d');
+    ctx.drawImage(source, 0, 0, 64, 64);
+    return Array.from(ctx.getImageData(0, 0, 64, 64).data.filter((_, i) => i % 4 === 0));
+}"""
+
+
+def test_the_first_slice_is_drawn_before_the_viewer_loads_and_handed_over(
+    live_server, reading, page, console
+):
+    """The page draws the slice it opens on by itself, while the viewer's code (held back here)
+    has not arrived; once it has, the viewer draws the same image and the page's drawing goes."""
+    log_in(page, live_server.url, "neuro-e2e", "pw-neuro-e2e")
+    held = []
+    page.route("**/build/chunks/viewer.js", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/reading/{reading.pk}/")
+    reader = page.locator("#reader")
+    expect(reader).to_have_attribute("data-first-image", "drawn", timeout=30_000)
+    assert canvas_is_drawn(page, "#first-image"), "the first slice was drawn blank"
+    first = page.evaluate(_THUMBNAIL, "#first-image")
+    assert max(first) - min(first) > 100, "the first slice has no contrast to compare"
+    page.wait_for_timeout(300)  # the viewer does not start without its code
+    assert len(held) == 1 and reader.get_attribute("data-loaded") is None
+    expect(page.locator("#slice-position")).to_contain_text(f"1 / {SLICES}")
+
+    held[0].continue_()
+    expect(reader).to_have_attribute("data-loaded", "true", timeout=30_000)
+    expect(page.locator("#first-image")).to_have_count(0)
+    shown = page.evaluate(_THUMBNAIL, "#viewer canvas")
+    difference = sum(abs(a - b) for a, b in zip(first, shown, strict=True)) / len(first)
+    assert difference < 6, f"the viewer drew another image (mean difference {difference:.1f})"
+    expect(reader).to_have_attribute("data-prefetched", "true", timeout=30_000)
+    console.assert_clean()
