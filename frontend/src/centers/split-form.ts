@@ -2,7 +2,7 @@
  * A center's split on the study overview. Choosing another split changes nothing yet: the
  * server is asked what the move would affect (`centerSplitChange`) and a dialog states it; only
  * the dialog's confirm button moves the center. A move the server refuses (it would break a
- * running reading round) shows the reasons with the confirm button disabled. Cancel, Escape or a refusal
+ * running reading round) shows the reasons with the confirm button disabled. Cancel or Escape
  * put the select back on the saved split. After a move the note beside the select says
  * "saved" and the center's scans move between the split totals on the page.
  */
