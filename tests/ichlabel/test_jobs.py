@@ -352,8 +352,10 @@ def test_every_job_model_is_a_registered_kind_with_its_task():
         if kind.on_stopped:
             assert callable(import_string(kind.on_stopped))
     # Jobs whose finished steps are kept (epochs, mapped slices), a scan's maps (one pass,
-    # written whole) and builds (made again in a clean folder) carry on after a worker dies.
+    # written whole), builds and export files (made again under a fresh name) carry on after a
+    # worker dies.
     assert [kind.model for kind in jobs.KINDS if kind.resumable] == [
+        "annotations.ExportJob",
         "modelops.TrainingRun",
         "modelops.SaliencyRun",
         "modelops.ScanSaliencyRun",
