@@ -2,11 +2,14 @@
 and the slice files the viewer loads.
 """
 
+import logging
+
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +34,8 @@ from annotations.reading.services import (
     slice_labels_save,
 )
 from ichlabel.api import validated
+
+logger = logging.getLogger(__name__)
 
 
 class ScanLabelOutputSerializer(serializers.Serializer):
@@ -295,11 +300,27 @@ class SliceFileApi(APIView):
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
         else:
-            response = FileResponse(
-                default_storage.open(slice_.storage_key, "rb"), content_type="application/dicom"
-            )
+            response = FileResponse(_stored(slice_), content_type="application/dicom")
             response["Content-Length"] = str(slice_.file_size)
         response["ETag"] = etag
         # Private: the files are per-user data; immutable: a stored slice never changes.
         patch_cache_control(response, private=True, max_age=86400, immutable=True)
         return response
+
+
+def _stored(slice_: Slice):
+    """The slice's stored file, open; a file gone from the store is a 404 that says so (and an
+    error in the log: the database promises a file the storage lost)."""
+    try:
+        return default_storage.open(slice_.storage_key, "rb")
+    except FileNotFoundError:
+        logger.error(
+            "slice %s of scan %s: stored file %s is missing",
+            slice_.position_index,
+            slice_.scan_id,
+            slice_.storage_key,
+        )
+        raise NotFound(
+            f"The stored file of slice {slice_.position_index} of this scan is missing "
+            "from the data folder; the scan must be imported again."
+        ) from None

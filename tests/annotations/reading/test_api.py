@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
 from annotations.models import LabelAudit, Scan
@@ -141,6 +142,19 @@ def test_slice_files_follow_the_access_rules_and_revalidate_by_etag(setting):
     assert other.status_code == 404
     assert coordinator.status_code == 200
     assert missing.status_code == 404
+
+
+def test_a_slice_file_lost_from_the_store_is_a_404_that_says_so(setting, caplog):
+    scan, read, _ = setting
+    slice_ = scan.slices.get(position_index=1)
+    default_storage.delete(slice_.storage_key)
+
+    lost = client_for(read.reader).get(f"/api/v1/scans/{scan.pk}/slices/1/file")
+    kept = client_for(read.reader).get(f"/api/v1/scans/{scan.pk}/slices/0/file")
+
+    assert lost.status_code == 404 and "missing" in lost.json()["message"]
+    assert kept.status_code == 200
+    assert any(slice_.storage_key in record.getMessage() for record in caplog.records)
 
 
 def test_reading_pages_belong_to_their_reader(setting, client):
