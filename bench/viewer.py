@@ -2,15 +2,17 @@
 
 Serves the app exactly as scripts/run does (its settings, collectstatic with their storage,
 gunicorn with gunicorn.conf.py) on a fresh data directory seeded with the 512x512 demo phantoms
-scripts/run seeds, picks two of a reader's scans of 36 slices (the nearest when none has 36),
-then, in a fresh browser profile per run, logs in, waits on the worklist as a reader would, opens
-the first scan and measures from navigation start: the first slice on screen (``data-first-image``
-on #reader: drawn by the page's first-image path or by the stack viewer, whichever is first),
-the stack viewer ready (``data-loaded``) and the whole series cached (``data-prefetched``);
-scrolls with the arrow keys for two seconds and counts the frames the viewer rendered; then opens
-the reader's next scan in the same profile and measures it again. Baseline in the same browser
-and run: fetching every slice file of the series with plain ``fetch`` (network and server alone).
-Prints medians over the runs and the targets.
+of scripts/run's seed_demo (not its training cohort, which no reader reads), and picks two of a
+reader's scans of 36 slices (the nearest when none has 36). Then, in a fresh browser profile per
+run, logs in, waits on the worklist as a reader would, opens the first scan and measures from
+navigation start: the first slice on screen (``data-first-image`` on #reader: drawn by the
+page's own first-image path, or by the stack viewer where that path leaves a file to it), the
+stack viewer ready (``data-loaded``) and the whole series cached (``data-prefetched``); scrolls
+with the arrow keys for two seconds (one key a frame, each a task of its own, as keys from a
+keyboard arrive) and counts the frames the viewer rendered; then opens the reader's next scan in
+the same profile and measures it again. Baseline in the same browser and run: fetching every
+slice file of the series with plain ``fetch`` (network and server alone). Prints medians over
+the runs and the targets.
 
     uv run python bench/viewer.py [--runs 5]
 
@@ -63,21 +65,28 @@ const observer = new MutationObserver(() => {
 });
 observer.observe(document, { attributes: true, subtree: true, childList: true });
 """
+# Arrow keys, one a frame, from the slice the page opened on (the read's last slice) to one end
+# of the series and back between the ends: every key moves to a slice not on screen. Each key is
+# a task of its own between two frames, as a key from the keyboard is (a key dispatched inside
+# an animation frame callback would have its slice drawn only in the frame after next).
 SCROLL = """
 async () => {
   const viewer = document.getElementById("viewer");
+  const reader = document.getElementById("reader");
   let frames = 0;
   viewer.addEventListener("CORNERSTONE_IMAGE_RENDERED", () => frames++);
-  const count = Number(document.getElementById("reader").dataset.sliceCount);
-  let direction = "ArrowUp", steps = 0;
+  const last = Number(reader.dataset.sliceCount) - 1;
+  let direction = "ArrowUp";
   const started = performance.now();
   await new Promise((done) => {
     const tick = () => {
       if (performance.now() - started > 2000) return done();
-      if (++steps % (count - 1) === 0) {
-        direction = direction === "ArrowUp" ? "ArrowDown" : "ArrowUp";
-      }
-      document.dispatchEvent(new KeyboardEvent("keydown", { key: direction, bubbles: true }));
+      setTimeout(() => {
+        const current = Number(reader.dataset.current);
+        if (current >= last) direction = "ArrowDown";
+        else if (current <= 0) direction = "ArrowUp";
+        document.dispatchEvent(new KeyboardEvent("keydown", { key: direction, bubbles: true }));
+      });
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
@@ -179,9 +188,9 @@ def _measure(base: str, runs: int, reads: list[list[int]]) -> None:
             + ", ".join(f"{value:.0f}" for value in shown)
         )
     print(
-        f"scrolling: median {median(fps):.0f} frames/s on the first scan, "
-        f"{median(fps_next):.0f} on the next (target >= {TARGETS['fps']}); by run: "
-        f"{', '.join(f'{a:.0f}/{b:.0f}' for a, b in zip(fps, fps_next, strict=True))}"
+        f"scrolling: median {median(fps):.1f} frames/s on the first scan, "
+        f"{median(fps_next):.1f} on the next (target >= {TARGETS['fps']}); by run: "
+        f"{', '.join(f'{a:.1f}/{b:.1f}' for a, b in zip(fps, fps_next, strict=True))}"
     )
 
 
