@@ -318,11 +318,16 @@ export class FirstImage {
     } catch {
       return false; // the viewer fetches again and reports what went wrong
     }
-    const image = parseSlice(buffer);
-    const rgba = image && greyLevels(image);
-    if (!image || !rgba) return false;
-    this.draw(image, rgba);
-    return true;
+    try {
+      const image = parseSlice(buffer);
+      const rgba = image && greyLevels(image);
+      if (!image || !rgba) return false;
+      this.draw(image, rgba);
+      return true;
+    } catch {
+      this.remove(); // whatever went wrong here, the viewer still draws the slice
+      return false;
+    }
   }
 
   remove(): void {
