@@ -95,10 +95,11 @@ def ground_truth_names_for_reader(*, reader) -> dict[int, str]:
     """Per scan the reader completed a read of, the name of the newest released ground-truth
     version that holds it (a scan without one is left out)."""
     versions = ground_truth_version_list_for_reader(reader=reader)
+    # Oldest first, so that the newest version of a scan is the one the dict keeps (no DISTINCT
+    # ON: the embedded database, SQLite, has none).
     rows = (
         GroundTruthScanLabel.objects.filter(version__in=versions)
-        .order_by("scan_id", "-version__released_at", "-version_id")
-        .distinct("scan_id")
+        .order_by("version__released_at", "version_id")
         .values_list("scan_id", "version__name")
     )
     return dict(rows)
