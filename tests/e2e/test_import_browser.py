@@ -158,23 +158,6 @@ def test_a_refused_import_shows_why_and_gives_the_form_back(
     console.assert_clean()
 
 
-def test_coordinator_changes_a_center_split_in_place(live_server, coordinator, page, console):
-    center = center_get_or_create(name="Split Center", split="train")
-    log_in(page, live_server.url, "coord", "pw-coord")
-    page.goto(f"{live_server.url}/study/")
-    row = page.locator('#centers tr[data-center="Split Center"]')
-    select = row.locator("select[name=split]")
-
-    select.select_option("test")
-    expect(row.locator(".split-note")).to_have_text("saved")
-    center.refresh_from_db()
-    assert center.split == "test"
-
-    page.reload()
-    expect(select).to_have_value("test")
-    console.assert_clean()
-
-
 def test_coordinator_cancels_a_batch_that_never_started(live_server, coordinator, page, console):
     center = center_get_or_create(name="Cancel Center", split="train")
     batch = import_batch_create(
