@@ -21,6 +21,7 @@ DJANGO_FREE = {
     "annotations.agreement.statistics": ML_FRAMEWORKS,
     "annotations.vocabulary": ML_FRAMEWORKS,
     "modelops.metrics": ML_FRAMEWORKS,
+    "modelops.reader_study": ML_FRAMEWORKS,
     "modelops.ml": (),  # Keras is its business
     # What a node verifies a build with, and the export (Keras and onnxruntime, no Django).
     "modelops.builds.manifest": ML_FRAMEWORKS,
