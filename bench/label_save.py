@@ -5,13 +5,16 @@ PostgreSQL database and gives each simulated neuroradiologist a read of its own 
 scan. For each reader count asked for, that many client threads behave like readers: all save
 at the same instant once (the opening wave: a class's readers starting together), then save a
 slice with the version they hold, think, move on; now and then a burst of quick saves on
-neighbouring slices (a reader paging through and labelling). Prints p50/p95/p99, 5xx and other
+neighbouring slices (a reader paging through and labelling). Each reader's page also fetches
+its read every --poll-ms, as an open reading page does to follow other tabs' saves (0: no
+polling); those GETs are printed apart. Prints p50/p95/p99, 5xx and other
 errors, and lost writes: the final labels in the database compared with what each client last
 had acknowledged, and the audit rows compared with the acknowledged changes. Baseline in the
 same run: a GET of the same read, which costs a request without the write.
 Targets: p95 <= 25 ms with 50 readers; no 5xx and no lost write with 200.
 
     uv run python bench/label_save.py [--readers 50,200] [--saves 40] [--think-ms 2000]
+                                      [--poll-ms 4000]
 
 PostgreSQL from $BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/), which
 must allow creating a database; the database is dropped at the end. The clients are threads of
@@ -73,6 +76,12 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--burst-chance", type=float, default=0.2, help="chance that a save opens a burst"
+    )
+    parser.add_argument(
+        "--poll-ms",
+        type=float,
+        default=4000,
+        help="how often each open page fetches its read (frontend/src/reading/sync.ts); 0: never",
     )
     parser.add_argument("--port", type=int, default=8791)
     return parser.parse_args()
@@ -138,6 +147,11 @@ def _run_with_server(env: dict, args, tokens: list[dict]) -> None:
     _print(f"baseline GET of the read, {len(levels[0])} readers", baseline)
     for slots, result, (lost, audits_missing) in zip(levels, results, checks, strict=True):
         _print(f"label save (POST), {len(slots)} readers", result)
+        if result["polls"]["latencies"]:
+            _print(
+                f"  meanwhile, each page's poll of its read (GET, every {args.poll_ms:.0f} ms)",
+                result["polls"],
+            )
         print(f"  lost writes: {lost}, acknowledged changes without an audit row: {audits_missing}")
     print("targets: p95 <= 25 ms at 50 readers; 0 5xx and 0 lost writes at 200")
 
@@ -203,6 +217,11 @@ class Reader:
             self.versions[index] = json.loads(payload)[0]["version"]
             self.acknowledged[index] = {**values, "version": self.versions[index]}
 
+    def poll(self, stop: threading.Event) -> None:
+        """Fetch the read every --poll-ms until ``stop`` (a reading page following other tabs)."""
+        while not stop.wait(self.rng.uniform(0.9, 1.1) * self.args.poll_ms / 1000.0):
+            self.save(0)  # a reader made with write=False sends a GET of its read
+
     def _connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.args.port, timeout=60)
 
@@ -231,21 +250,45 @@ def _measure(args, tokens: list[dict], *, write: bool) -> dict:
             if status != 200:
                 errors.append(f"{status} {payload[:200]!r}")
 
+    polls: list[float] = []
+    poll_errors: list[str] = []
+
+    def record_poll(elapsed: float, status: int, payload: bytes) -> None:
+        with lock:
+            polls.append(elapsed)
+            if status != 200:
+                poll_errors.append(f"{status} {payload[:200]!r}")
+
     readers = [
         Reader(args, slot, seed, write=write, record=record) for seed, slot in enumerate(tokens)
     ]
+    pollers = [
+        Reader(args, slot, 10_000 + seed, write=False, record=record_poll)
+        for seed, slot in enumerate(tokens)
+        if write and args.poll_ms > 0
+    ]
+    stop = threading.Event()
+    polling = [threading.Thread(target=poller.poll, args=(stop,)) for poller in pollers]
     wave = threading.Barrier(len(readers))
     threads = [threading.Thread(target=reader.run, args=(wave,)) for reader in readers]
-    for thread in threads:
+    for thread in polling + threads:
         thread.start()
     for thread in threads:
+        thread.join()
+    stop.set()
+    for thread in polling:
         thread.join()
     acknowledged = {
         f"{reader.slot['read']}:{index}": values
         for reader in readers
         for index, values in reader.acknowledged.items()
     }
-    return {"latencies": latencies, "errors": errors, "acknowledged": acknowledged}
+    return {
+        "latencies": latencies,
+        "errors": errors,
+        "acknowledged": acknowledged,
+        "polls": {"latencies": polls, "errors": poll_errors},
+    }
 
 
 def _print(title: str, result: dict) -> None:
