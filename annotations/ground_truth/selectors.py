@@ -92,6 +92,19 @@ def ground_truth_version_list_for_reader(*, reader) -> QuerySet[GroundTruthVersi
     )
 
 
+def ground_truth_names_for_reader(*, reader) -> dict[int, str]:
+    """Per scan the reader completed a read of, the name of the newest released version that
+    holds it (a scan without one is left out)."""
+    # Oldest first, so that the dict keeps each scan's newest version (no DISTINCT ON: the
+    # embedded database, SQLite, has none).
+    rows = (
+        _scan_labels_for_reader(reader)
+        .order_by("version__released_at", "version_id")
+        .values_list("scan_id", "version__name")
+    )
+    return dict(rows)
+
+
 def ground_truth_version_get_for_reader(*, version_id: int, reader) -> GroundTruthVersion:
     return ground_truth_version_list_for_reader(reader=reader).get(pk=version_id)
 

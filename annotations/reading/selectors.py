@@ -91,20 +91,6 @@ def read_get_withdrawn_for_reader(*, read_id: int, reader) -> Read:
     return Read.objects.get(pk=read_id, reader=reader, status=ReadStatus.WITHDRAWN)
 
 
-def ground_truth_names_for_reader(*, reader) -> dict[int, str]:
-    """Per scan the reader completed a read of, the name of the newest released ground-truth
-    version that holds it (a scan without one is left out)."""
-    versions = ground_truth_version_list_for_reader(reader=reader)
-    # Oldest first, so that the newest version of a scan is the one the dict keeps (no DISTINCT
-    # ON: the embedded database, SQLite, has none).
-    rows = (
-        GroundTruthScanLabel.objects.filter(version__in=versions)
-        .order_by("version__released_at", "version_id")
-        .values_list("scan_id", "version__name")
-    )
-    return dict(rows)
-
-
 @dataclass(frozen=True)
 class ReadGroundTruth:
     """The ground truth of one scan as its reader may see it (the reader's blinded view)."""

@@ -11,11 +11,11 @@ from annotations.ground_truth.api import (
     ReaderGroundTruthSliceLabelListApi,
     ReaderGroundTruthVersionOutputSerializer,
 )
+from annotations.ground_truth.selectors import ground_truth_names_for_reader
 from annotations.models import Read, ReadStatus, Role
 from annotations.pages import RoleRequiredMixin
 from annotations.reading.api import ReadDetailApi
 from annotations.reading.selectors import (
-    ground_truth_names_for_reader,
     read_get_for_reader,
     read_get_withdrawn_for_reader,
     read_ground_truth,
