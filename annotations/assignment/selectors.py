@@ -15,8 +15,7 @@ from annotations.models import (
     Split,
 )
 from annotations.models.reads import labelled_slice_count
-
-READ_FLAGS = ("postoperative", "artifact", "mass_lesion", "other")
+from annotations.reading.services import read_flags
 
 
 def study_read_list(
@@ -94,7 +93,7 @@ def read_change_consequences(*, read_id: int) -> ReadChangeConsequences:
         status=read.status,
         labelled_slices=read.labelled,
         scan_labelled=scan_label is not None and any(scan_label.values().values()),
-        flags=[name for name in READ_FLAGS if getattr(read, f"flag_{name}")],
+        flags=[name for name, on in read_flags(read).items() if on],
         note=bool(read.note.strip()),
         has_work=read_has_work(read),
         scan_reads_left=others.filter(status__in=ACTIVE_READ_STATUSES).count(),
