@@ -9,6 +9,9 @@ Two kinds of item:
 - ``split_vote``: one subtype of one slice (or of one scan, for scan-level reads) where the
   completed reads of a final scan were not unanimous (2:1 of three). Created only when the
   coordinator asks, for the subtypes they choose, in one INSERT ... SELECT per subtype.
+- ``second_read``: one subtype of one slice (or scan) where a requested second read differs
+  from what the earlier reads settled (``annotations.assignment.second_reads``); decided like
+  a split vote, present or absent.
 Decisions are stored as ``AdjudicatedLabel`` rows, with who decided, when and why, and
 override the vote when a ground-truth version is frozen.
 """
@@ -21,6 +24,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from annotations.assignment.plan import REQUIRED_READS
+from annotations.assignment.second_reads import second_read_settle
 from annotations.ground_truth.services import (
     final_scans_cte,
     scan_filter_sql,
@@ -176,7 +180,7 @@ def adjudication_item_resolve(
         raise Conflict(f"This item is {item.status} and cannot be decided.")
     if not reason.strip():
         raise ValidationError("give the reason for the decision")
-    if item.reason == AdjudicationReason.SPLIT_VOTE:
+    if item.reason in (AdjudicationReason.SPLIT_VOTE, AdjudicationReason.SECOND_READ):
         if value is None:
             raise ValidationError("a split vote is decided with a value (true or false)")
         rows = [
@@ -198,6 +202,8 @@ def adjudication_item_resolve(
     item.decided_by = decided_by
     item.decision_reason = reason.strip()
     item.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    if item.second_read_id is not None:
+        second_read_settle(request_id=item.second_read_id)
     return item
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from annotations.adjudication.services import adjudication_missing_reads_refresh
 from annotations.assignment.plan import LEVEL_BY_SPLIT, REQUIRED_READS
+from annotations.assignment.second_reads import second_read_withdrawn
 from annotations.models import (
     ACTIVE_READ_STATUSES,
     OPEN_READ_STATUSES,
@@ -259,7 +260,7 @@ def read_reassign(
             extra={"needs_force": True},
         )
     _withdraw(read, by=by, reason=reason or f"reassigned to {reader.username}")
-    return Read.objects.create(
+    replacement = Read.objects.create(
         scan_id=read.scan_id,
         reader=reader,
         kind=read.kind,
@@ -267,6 +268,8 @@ def read_reassign(
         order_key=key,
         assigned_by=by,
     )
+    second_read_withdrawn(read=read, replacement=replacement)
+    return replacement
 
 
 @transaction.atomic
@@ -277,6 +280,7 @@ def read_unassign(*, read_id: int, by, force: bool = False, reason: str = "") ->
     read = _lock_active_read(read_id)
     scan_id = read.scan_id
     if not read_has_work(read):
+        second_read_withdrawn(read=read)
         read.delete()
         _refresh_missing_reads({scan_id})
         return None
@@ -286,6 +290,7 @@ def read_unassign(*, read_id: int, by, force: bool = False, reason: str = "") ->
             extra={"needs_force": True},
         )
     _withdraw(read, by=by, reason=reason or "withdrawn")
+    second_read_withdrawn(read=read)
     _refresh_missing_reads({scan_id})
     return read
 

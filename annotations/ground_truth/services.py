@@ -7,10 +7,11 @@ development set has 2,255,271 slices read up to three times), never a Python loo
 The rules, per scan:
 - a scan is *final* when none of its active reads is open and it has as many completed reads
   as its split needs (``reading_plan``); a scan whose missing read an adjudicator resolved is
-  final by that decision;
+  final by that decision; a scan whose requested second read (an open read) or whose
+  disagreements with it (open ``second_read`` items) are pending is not final;
 - per slice and subtype the label is the strict majority of the completed reads (2 of 3; a
-  single primary read of a training scan is its own majority); a slice a completed read left
-  unlabelled counts as negative in that read;
+  single primary read of a training scan is its own majority; with a second read, two reads
+  that agree); a slice a completed read left unlabelled counts as negative in that read;
 - slice ``any`` is any subtype; a slice-level scan is positive for a class if any of its slices
   is; a scan-level scan (the prospective test set) takes the scan-level majority;
 - an adjudicator's decision on a subtype overrides the vote; where several decisions cover the
@@ -96,6 +97,9 @@ def final_scans_cte(*, where: str = "1 = 1") -> str:
                 WHERE ai.scan_id = sc.id AND ai.reason = 'missing_read'
                   AND ai.status = 'resolved'
             )
+        ) AND NOT EXISTS (
+            SELECT 1 FROM {item} ai
+            WHERE ai.scan_id = sc.id AND ai.reason = 'second_read' AND ai.status = 'open'
         )
     )"""
 

@@ -27,6 +27,11 @@ from annotations.models.reads import (
     SliceLabel,
 )
 from annotations.models.scan_labels import ScanLabel, ScanLabelAudit
+from annotations.models.second_reads import (
+    OPEN_SECOND_READ_STATES,
+    SecondReadRequest,
+    SecondReadState,
+)
 from annotations.models.study import (
     FINISHED_STATUSES,
     Center,
@@ -44,6 +49,9 @@ from annotations.models.study import (
 __all__ = [
     "ACTIVE_READ_STATUSES",
     "OPEN_READ_STATUSES",
+    "OPEN_SECOND_READ_STATES",
+    "SecondReadRequest",
+    "SecondReadState",
     "AdjudicatedLabel",
     "AdjudicationItem",
     "AdjudicationReason",

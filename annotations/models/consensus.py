@@ -3,8 +3,10 @@
 AdjudicationItem
     One question for the adjudicator: a scan whose reads are incomplete because a read is
     missing or was withdrawn (``missing_read``), or one subtype of one slice (or, for a
-    scan-level study, of one scan) where the readers split 2:1 (``split_vote``). Resolving it
-    records the decision, the adjudicator and the reason.
+    scan-level study, of one scan) where the readers split 2:1 (``split_vote``), or where a
+    requested second read disagrees with the scan's earlier reads (``second_read``: a 1:1 vote
+    on a training scan needs a decision). Resolving it records the decision, the adjudicator
+    and the reason.
 AdjudicatedLabel
     The values an adjudicator decided: for a split vote the one subtype of one slice or scan,
     for a missing read every slice of the scan (or the scan, for scan-level reads). ``None``
@@ -26,6 +28,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
 from annotations.models.reads import SUBTYPES, ReadLevel, any_subtype_q
+from annotations.models.second_reads import SecondReadRequest
 from annotations.models.study import Center, Scan, Slice, Split
 
 
@@ -36,6 +39,7 @@ class FrozenRowError(Exception):
 class AdjudicationReason(models.TextChoices):
     MISSING_READ = "missing_read", "A read is missing or was withdrawn"
     SPLIT_VOTE = "split_vote", "Readers split 2:1"
+    SECOND_READ = "second_read", "A second read disagrees"
 
 
 class AdjudicationStatus(models.TextChoices):
@@ -66,6 +70,14 @@ class AdjudicationItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_reason = models.TextField(blank=True)
+    second_read = models.ForeignKey(
+        SecondReadRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adjudication_items",
+        help_text="The second read whose disagreement this item is",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -80,8 +92,24 @@ class AdjudicationItem(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(reason="split_vote", label__in=SUBTYPES)
-                | Q(reason="missing_read", label="", slice__isnull=True),
+                | Q(reason="missing_read", label="", slice__isnull=True)
+                | Q(reason="second_read", label__in=SUBTYPES),
                 name="adjudication_label_matches_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason="second_read", second_read__isnull=False)
+                | (~Q(reason="second_read") & Q(second_read__isnull=True)),
+                name="adjudication_second_read_has_request",
+            ),
+            models.UniqueConstraint(
+                fields=["second_read", "slice", "label"],
+                condition=Q(reason="second_read", slice__isnull=False),
+                name="adjudication_one_second_read_per_slice_label",
+            ),
+            models.UniqueConstraint(
+                fields=["second_read", "label"],
+                condition=Q(reason="second_read", slice__isnull=True),
+                name="adjudication_one_second_read_per_scan_label",
             ),
             models.CheckConstraint(
                 condition=Q(status="resolved", decided_at__isnull=False, decided_by__isnull=False)

@@ -205,6 +205,10 @@ def read_complete(*, read_id: int, reader, unseen_ok: bool = False) -> Read:
     read.finished_at = now
     read.status = ReadStatus.COMPLETED
     read.save()
+    # A requested second read is compared with the earlier reads as it completes.
+    from annotations.assignment.second_reads import second_read_compare
+
+    second_read_compare(read=read)
     return read
 
 
