@@ -22,6 +22,10 @@ const pages: Record<string, string> = {
   modelops: here("./src/pages/modelops.ts"),
   likert: here("./src/pages/likert.ts"),
   scan: here("./src/pages/scan.ts"),
+  reader_study_list: here("./src/pages/reader_study_list.ts"),
+  reader_study_read: here("./src/pages/reader_study_read.ts"),
+  reader_study: here("./src/pages/reader_study.ts"),
+  disagreements: here("./src/pages/disagreements.ts"),
 };
 
 export default defineConfig({

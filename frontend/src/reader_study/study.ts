@@ -1,0 +1,323 @@
+/**
+ * The study page of a reader study (/reader-studies/<id>/): for coordinators and ML engineers,
+ * the pre-registered plan (frozen once the first read opened), the model output's preparation,
+ * each reader's progress per session, and the results: the reader x modality table, ROC charts
+ * per reader and reader-averaged per modality, the OR analysis in words and numbers, reading
+ * times, the CSV of every read; a coordinator closes the study or asks again for failed model
+ * output. Built inside `<section id="reader-study">` from its data-* URLs.
+ */
+import { ApiError, getJson, postJson } from "../api/client";
+import { askToConfirm } from "../confirm";
+import { dataAttribute, showMessage } from "../dom";
+import { dateText, modalityName } from "./api";
+import {
+  comparisons,
+  differenceText,
+  fixed,
+  percent,
+  pText,
+  rocChart,
+  rocCurves,
+  tableRows,
+  timeChart,
+  type TableRow,
+} from "./results";
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const text = (value: unknown): string => (value === null || value === undefined ? "—" : String(value));
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
+  return Object.assign(document.createElement(tag), props);
+}
+
+function table(id: string, head: string[], rows: (string | Node)[][], numeric: ReadonlySet<number> = new Set()): HTMLTableElement {
+  const element = el("table", { id });
+  const headRow = element.createTHead().insertRow();
+  head.forEach((title, index) => headRow.append(el("th", { textContent: title, className: numeric.has(index) ? "num" : "" })));
+  const body = element.createTBody();
+  for (const cells of rows) {
+    const row = body.insertRow();
+    cells.forEach((cell, index) => {
+      const td = row.insertCell();
+      if (numeric.has(index)) td.className = "num";
+      td.append(cell);
+    });
+  }
+  return element;
+}
+
+function chartFigure(id: string, title: string): { figure: HTMLElement; canvas: HTMLCanvasElement } {
+  const figure = el("figure", { className: "chart", id: `${id}-figure` });
+  const box = el("div", { className: "chart-box" });
+  const canvas = el("canvas", { id });
+  box.append(canvas);
+  figure.append(el("figcaption", { textContent: title }), box);
+  return { figure, canvas };
+}
+
+export class StudyPage {
+  private readonly message = el("p", { className: "message", id: "study-page-message" });
+  private readonly overview = el("div", { id: "study-overview" });
+  private readonly results = el("section", { id: "study-results" });
+
+  constructor(
+    private readonly section: HTMLElement,
+    private readonly urls: { detail: string; results: string; csv: string; close: string; prepare: string },
+    private readonly manages: boolean,
+  ) {
+    this.section.querySelector("noscript")?.remove();
+    this.section.append(this.message, this.overview, this.results);
+  }
+
+  async load(): Promise<void> {
+    const detail = await getJson<Json>(this.urls.detail);
+    this.showOverview(detail);
+    try {
+      this.showResults(await getJson<Json>(this.urls.results));
+    } catch (error) {
+      this.results.replaceChildren(el("p", { className: "message error", textContent: `The results could not be computed: ${(error as Error).message}` }));
+    }
+    this.section.dataset.loaded = "true";
+  }
+
+  // --- the study --------------------------------------------------------------------------
+
+  private showOverview(detail: Json): void {
+    const status = String(detail["status"] ?? "");
+    const frozen = detail["plan_frozen_at"] as string | null | undefined;
+    this.section.dataset.status = status;
+    const facts = el("p", { id: "study-status" });
+    facts.append(
+      el("span", { className: `badge ${status}`, textContent: status || "?" }),
+      ` · plan ${frozen ? `frozen on ${dateText(frozen)}` : "a draft until the first read opens"}`,
+    );
+    const parts: Node[] = [facts];
+    if (typeof detail["description"] === "string" && detail["description"]) parts.push(el("p", { textContent: detail["description"] }));
+    parts.push(this.planBox(detail["plan"], Boolean(frozen)));
+    const preparation = detail["preparation"];
+    if (isObject(preparation) && Number(preparation["total"]) > 0 && preparation["total"] !== undefined) parts.push(this.preparationBox(preparation, status));
+    parts.push(this.progressBox(detail));
+    if (this.manages && status !== "closed") {
+      const close = el("button", { type: "button", id: "study-close", className: "danger", textContent: "Close the study" });
+      close.addEventListener("click", () => void this.close());
+      parts.push(el("div", { className: "actions" }), close);
+    }
+    this.overview.replaceChildren(...parts);
+  }
+
+  private planBox(plan: unknown, frozen: boolean): HTMLElement {
+    const box = el("section", { className: "card", id: "study-plan" });
+    box.append(el("h2", { textContent: frozen ? "Pre-registered plan (frozen)" : "Plan (draft)" }));
+    if (!isObject(plan)) {
+      box.append(el("p", { className: "muted", textContent: "No plan recorded." }));
+      return box;
+    }
+    const list = el("dl", { className: "plan" });
+    for (const [key, value] of Object.entries(plan)) {
+      list.append(el("dt", { textContent: key.replaceAll("_", " ") }));
+      const dd = el("dd");
+      if (value !== null && typeof value === "object") dd.append(el("code", { textContent: JSON.stringify(value) }));
+      else dd.textContent = text(value);
+      list.append(dd);
+    }
+    box.append(list);
+    return box;
+  }
+
+  private preparationBox(preparation: Json, status: string): HTMLElement {
+    const box = el("section", { className: "card", id: "study-preparation" });
+    const [done, failed, total] = [Number(preparation["done"] ?? 0), Number(preparation["failed"] ?? 0), Number(preparation["total"] ?? 0)];
+    box.append(el("h2", { textContent: "Model output" }));
+    box.append(el("p", { textContent: `${done} of ${total} cases ready${failed ? `, ${failed} failed` : ""}${status === "preparing" ? " (aided sessions open when every case is ready)" : ""}.` }));
+    const errors = preparation["errors"];
+    if (Array.isArray(errors) && errors.length) {
+      const list = el("ul", { className: "errors" });
+      for (const error of errors) list.append(el("li", { textContent: isObject(error) ? `Case ${text(error["case"])}: ${text(error["message"])}` : text(error) }));
+      box.append(list);
+    }
+    if (this.manages && failed) {
+      const retry = el("button", { type: "button", id: "study-prepare", textContent: "Compute the failed model output again" });
+      retry.addEventListener("click", () => void this.prepare(retry));
+      box.append(retry);
+    }
+    return box;
+  }
+
+  /** Each reader's sessions: modality, when it opens, answered of total, completed. */
+  private progressBox(detail: Json): HTMLElement {
+    const box = el("section", { className: "card", id: "study-progress" });
+    box.append(el("h2", { textContent: "Readers' progress" }));
+    const source = detail["progress"] ?? detail["sessions"];
+    const rows: (string | Node)[][] = [];
+    const add = (reader: string, session: Json): void => {
+      rows.push([
+        reader,
+        text(session["sequence"]),
+        modalityName(String(session["modality"] ?? "")),
+        session["opens_at"] ? dateText(session["opens_at"] as string) : "—",
+        `${text(session["answered"])} / ${text(session["total"])}`,
+        session["completed_at"] ? dateText(session["completed_at"] as string) : "",
+      ]);
+    };
+    const readerOf = (value: Json): string => {
+      const reader = value["reader"] ?? value["username"];
+      return isObject(reader) ? String(reader["username"] ?? reader["id"]) : text(reader);
+    };
+    if (Array.isArray(source)) {
+      for (const entry of source.filter(isObject)) {
+        if (Array.isArray(entry["sessions"])) for (const session of entry["sessions"].filter(isObject)) add(readerOf(entry), session);
+        else add(readerOf(entry), entry);
+      }
+    } else if (isObject(source)) {
+      for (const [reader, sessions] of Object.entries(source)) if (Array.isArray(sessions)) for (const s of sessions.filter(isObject)) add(reader, s);
+    }
+    box.append(rows.length ? table("study-progress-table", ["Reader", "Session", "Modality", "Opens", "Answered", "Completed"], rows) : el("p", { className: "muted", textContent: "No sessions." }));
+    return box;
+  }
+
+  // --- the results ------------------------------------------------------------------------
+
+  private showResults(results: Json): void {
+    const parts: Node[] = [el("h2", { textContent: "Results" })];
+    const complete = Array.isArray(results["complete_readers"]) ? (results["complete_readers"] as unknown[]).map((r) => (isObject(r) ? text(r["username"]) : text(r))) : [];
+    parts.push(
+      el("p", {
+        id: "study-results-readers",
+        textContent: `${text(results["cases"])} cases; readers who finished every session (in the OR analysis): ${complete.length ? complete.join(", ") : "none yet"}.`,
+      }),
+    );
+    const csv = el("a", { href: this.urls.csv, id: "study-csv", className: "button secondary", textContent: "Every read as CSV" });
+    csv.setAttribute("download", "");
+    parts.push(csv);
+
+    const rows = tableRows(results["table"]);
+    parts.push(el("h3", { textContent: "Readers x modalities" }), this.resultsTable(rows));
+
+    parts.push(el("h3", { textContent: "Obuchowski-Rockette analysis" }), this.analysisBox(results["analysis"]));
+    parts.push(el("h3", { textContent: "Reading time" }), this.readingTimeBox(results["reading_time"]));
+
+    const curves = rocCurves(results["roc"]);
+    const charts = el("div", { className: "charts", id: "study-roc-charts" });
+    const drawings: (() => void)[] = [];
+    if (curves.average.size) {
+      const { figure, canvas } = chartFigure("study-roc-average", "Reader-averaged ROC curve per modality");
+      charts.append(figure);
+      drawings.push(() => rocChart(canvas, curves.average));
+    }
+    [...curves.readers].forEach(([reader, byModality], index) => {
+      const { figure, canvas } = chartFigure(`study-roc-reader-${index}`, `ROC curves of ${reader}`);
+      figure.dataset.reader = reader;
+      charts.append(figure);
+      drawings.push(() => rocChart(canvas, byModality));
+    });
+    parts.push(el("h3", { textContent: "ROC curves (confidence 0-100)" }), charts);
+    if (rows.some((r) => r.median_time_s !== null)) {
+      const { figure, canvas } = chartFigure("study-time-chart", "Median active reading time per case");
+      parts.push(figure);
+      drawings.push(() => timeChart(canvas, rows));
+    }
+    this.results.replaceChildren(...parts);
+    for (const draw of drawings) draw();
+    this.results.dataset.drawn = String(drawings.length);
+  }
+
+  private resultsTable(rows: readonly TableRow[]): HTMLElement {
+    if (!rows.length) return el("p", { className: "muted", id: "study-results-table", textContent: "No answered reads yet." });
+    return table(
+      "study-results-table",
+      ["Reader", "Modality", "AUC", "Sensitivity", "Specificity", "Reads", "Median time (s)"],
+      rows.map((r) => [r.reader, modalityName(r.modality), fixed(r.auc), percent(r.sensitivity), percent(r.specificity), text(r.reads), fixed(r.median_time_s, 1)]),
+      new Set([2, 3, 4, 5, 6]),
+    );
+  }
+
+  private analysisBox(analysis: unknown): HTMLElement {
+    const box = el("div", { id: "study-analysis" });
+    const found = comparisons(analysis);
+    if (!found.length) {
+      box.append(el("p", { className: "muted", textContent: "The analysis needs at least two readers who finished every session." }));
+      return box;
+    }
+    for (const comparison of found) {
+      const part = el("section", { className: "comparison" });
+      part.dataset.comparison = comparison.name;
+      part.append(el("h4", { textContent: comparison.name }));
+      for (const figure of comparison.figures) {
+        const name = figure.figure === "auc" ? "AUC" : figure.figure;
+        if (figure.summary) part.append(el("p", { className: "summary", textContent: figure.summary }));
+        const rows = (["rrrc", "frrc", "rrfc"] as const)
+          .filter((kind) => figure[kind])
+          .map((kind) => [
+            name,
+            { rrrc: "random readers, random cases", frrc: "fixed readers, random cases", rrfc: "random readers, fixed cases" }[kind],
+            differenceText(figure[kind]!),
+          ]);
+        part.append(table(`study-analysis-${figure.figure}-${found.indexOf(comparison)}`, ["Figure", "Generalisation", "Difference (aided − unaided)"], rows));
+      }
+      box.append(part);
+    }
+    return box;
+  }
+
+  private readingTimeBox(readingTime: unknown): HTMLElement {
+    const box = el("div", { id: "study-reading-time" });
+    const entries: [string, Json][] = Array.isArray(readingTime)
+      ? readingTime.filter(isObject).map((e) => [String(e["comparison"] ?? ""), e])
+      : isObject(readingTime)
+        ? Object.entries(readingTime).filter((e): e is [string, Json] => isObject(e[1]))
+        : [];
+    if (!entries.length) {
+      box.append(el("p", { className: "muted", textContent: "No comparison of reading times yet." }));
+      return box;
+    }
+    for (const [name, entry] of entries) {
+      const ratio = entry["ratio"] as number | null;
+      const ci = entry["ci"];
+      const [low, high] = Array.isArray(ci) ? [ci[0] as number, ci[1] as number] : [entry["ci_low"] as number, entry["ci_high"] as number];
+      const parts = name.split(/_vs_| vs /);
+      const label = parts.length === 2 ? `${modalityName(parts[0]!)} vs ${modalityName(parts[1]!)}` : name;
+      box.append(
+        el("p", {
+          textContent: `${label}: ratio of geometric mean times ${fixed(ratio ?? null, 2)}${typeof low === "number" && typeof high === "number" ? ` (95% CI ${low.toFixed(2)} to ${high.toFixed(2)})` : ""}, ${pText(typeof entry["p"] === "number" ? (entry["p"] as number) : null)}.`,
+        }),
+      );
+    }
+    return box;
+  }
+
+  // --- actions ----------------------------------------------------------------------------
+
+  private async close(): Promise<void> {
+    if (!askToConfirm("Close the study? Readers can no longer answer; the results stay.")) return;
+    try {
+      await postJson(this.urls.close);
+      window.location.reload();
+    } catch (error) {
+      showMessage(this.message, `The study was not closed: ${(error as Error).message}`, "error");
+    }
+  }
+
+  private async prepare(button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    try {
+      await postJson(this.urls.prepare);
+      showMessage(this.message, "The failed model output is being computed again.");
+    } catch (error) {
+      showMessage(this.message, `Not requested: ${error instanceof ApiError ? error.message : String(error)}`, "error");
+      button.disabled = false;
+    }
+  }
+}
+
+export async function startStudyPage(section: HTMLElement): Promise<void> {
+  const urls = {
+    detail: dataAttribute(section, "detailUrl"),
+    results: dataAttribute(section, "resultsUrl"),
+    csv: dataAttribute(section, "csvUrl"),
+    close: dataAttribute(section, "closeUrl"),
+    prepare: dataAttribute(section, "prepareUrl"),
+  };
+  await new StudyPage(section, urls, section.dataset.manages === "true").load();
+}
