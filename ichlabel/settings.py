@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "annotations",
     "modelops",
+    "modelops.reader_study.apps.ReaderStudyConfig",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,8 @@ SPECTACULAR_SETTINGS = {
         "SaliencyMethodEnum": "modelops.models.SaliencyMethod",
         "SplitEnum": "annotations.models.Split",
         "KindEnum": "annotations.models.ReadKind",
+        "ReaderStudyModalityEnum": "modelops.reader_study.models.Modality",
+        "ReaderStudyStatusEnum": "modelops.reader_study.models.StudyStatus",
     },
 }
 

@@ -14,6 +14,7 @@ from ichlabel.accounts import PasswordChangeView
 from ichlabel.login import LoginView, ThrottledAdminAuthenticationForm
 from modelops import urls as modelops
 from modelops.likert import urls as likert
+from modelops.reader_study import urls as reader_study
 
 # The admin's log-in counts failures as the site's does (ichlabel.throttling).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -35,7 +36,9 @@ urlpatterns = [
     path("", include(annotations.urlpatterns)),
     path("models/", include(modelops.urlpatterns)),
     path("likert/", include(likert.study_urlpatterns)),
+    path("reader-studies/", include(reader_study.study_urlpatterns)),
     path("api/v1/modelops/", include(modelops.api_urlpatterns)),
+    path("api/v1/", include(reader_study.api_urlpatterns)),
     path("api/v1/", include(annotations.api_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs page loads its start-up script from itself (?script): no inline script for the CSP.

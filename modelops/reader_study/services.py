@@ -1,0 +1,405 @@
+"""Setting a reader study up, preparing the model output its aided sessions show, opening and
+answering reads, closing.
+
+The plan is built once from the seed (``modelops.reader_study.plan``) and recorded on the
+study; it is frozen when the first read of the study is opened, and the design cannot change
+after that. A reader's sessions open one at a time: session 1 at once, session k+1
+``washout_days`` after session k was completed. Answers are final.
+"""
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotations.assignment.services import neuroradiologist_list
+from annotations.models import GroundTruthScanLabel, GroundTruthVersion, JobStatus
+from annotations.vocabulary import CLASS_NAMES, HEMORRHAGE_CLASSES, SUBTYPES
+from ichlabel.errors import Conflict, InvalidInput
+from modelops.models import ModelVersion, SaliencyMethod
+from modelops.reader_study.models import (
+    MAX_CONFIDENCE,
+    MAX_WASHOUT_DAYS,
+    Modality,
+    ReaderStudy,
+    ReaderStudyCase,
+    ReaderStudyRead,
+    ReaderStudySession,
+    StudyStatus,
+)
+from modelops.reader_study.plan import case_order, case_sample, modality_orders
+
+DEFAULT_PRIMARY_ENDPOINT = (
+    "Difference in reader-averaged AUC for any ICH, aided with scores vs unaided; "
+    "Obuchowski-Rockette, random readers and cases, Hillis ddf, alpha 0.05"
+)
+MAX_CASES = 1000
+MAX_READERS = 50
+# The model output of a case: the maps of the model's "any" score; the overlay shows NormGrad.
+SALIENCY_CLASS = "any"
+OVERLAY_METHOD = SaliencyMethod.NORMGRAD.value
+QUESTIONS = [
+    {
+        "key": "any_ich",
+        "kind": "yes_no",
+        "text": "Does this scan show intracranial hemorrhage?",
+    },
+    {
+        "key": "subtypes",
+        "kind": "choices",
+        "text": "Which subtypes? (only when there is hemorrhage; several may apply)",
+        "choices": [CLASS_NAMES[s] for s in SUBTYPES],
+    },
+    {
+        "key": "confidence",
+        "kind": "scale",
+        "text": "How confident are you that this scan holds intracranial hemorrhage? "
+        "(0 = certainly not, 100 = certainly)",
+        "min": 0,
+        "max": MAX_CONFIDENCE,
+    },
+]
+
+
+def api_class(name: str) -> str:
+    """A class as the API names it: "any", "IPH", ..."""
+    return "any" if name == "any" else CLASS_NAMES[name]
+
+
+def frozen_thresholds(model_version: ModelVersion) -> dict[str, float]:
+    """The model version's thresholds per class, as chosen at its evaluation."""
+    chosen = (model_version.evaluation or {}).get("thresholds") or {}
+    return {
+        api_class(cls): float(chosen[cls]["value"])
+        for cls in HEMORRHAGE_CLASSES
+        if isinstance(chosen.get(cls), Mapping) and chosen[cls].get("value") is not None
+    }
+
+
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, extra={"fields": {field: [message]}})
+
+
+def _validated_design(
+    *,
+    name: str,
+    ground_truth_version: GroundTruthVersion,
+    split: str,
+    case_count: int,
+    readers: list[User],
+    modalities: list[str],
+    model_version: ModelVersion | None,
+    washout_days: int,
+) -> tuple[str, list[str], list[GroundTruthScanLabel]]:
+    """The design's checks, in the order a coordinator would fix them; returns the clean
+    name, the modalities (unaided first, then as listed) and the source's scan labels."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise _field_error("name", "A study needs a name of 1 to 100 characters.")
+    unknown = sorted(set(modalities) - set(Modality.values))
+    if unknown:
+        raise _field_error("modalities", f"Unknown modalities: {', '.join(unknown)}.")
+    if len(set(modalities)) != len(modalities):
+        raise _field_error("modalities", "Each modality may be chosen once.")
+    if Modality.UNAIDED not in modalities or len(modalities) < 2:
+        raise _field_error("modalities", "Choose unaided reading and at least one aided modality.")
+    ordered = [Modality.UNAIDED.value, *(m for m in modalities if m != Modality.UNAIDED)]
+    if model_version is None:
+        raise _field_error("model_version", "Aided reading needs a model version.")
+    # Every study has an aided modality (it compares them with unaided reading).
+    if not (0 <= washout_days <= MAX_WASHOUT_DAYS):
+        raise _field_error("washout_days", f"The washout is 0 to {MAX_WASHOUT_DAYS} days.")
+    if len({r.pk for r in readers}) != len(readers):
+        raise _field_error("readers", "Each reader may be chosen once.")
+    if len(readers) < 2 or len(readers) > MAX_READERS:
+        raise _field_error("readers", f"A study needs 2 to {MAX_READERS} readers.")
+    allowed = set(neuroradiologist_list().values_list("pk", flat=True))
+    not_readers = sorted(r.username for r in readers if r.pk not in allowed)
+    if not_readers:
+        raise _field_error("readers", f"Not active neuroradiologists: {', '.join(not_readers)}.")
+    labels = GroundTruthScanLabel.objects.filter(version=ground_truth_version)
+    if split:
+        labels = labels.filter(split=split)
+    rows = list(labels.order_by("scan_id"))
+    positives = sum(1 for r in rows if r.any_ich)
+    negatives = len(rows) - positives
+    where = f"in the {split} split" if split else "in all splits"
+    if not positives or not negatives:
+        raise _field_error(
+            "ground_truth_version",
+            f"The ground-truth version has {positives} positive and {negatives} negative "
+            f"scans {where}: a study needs at least one of each.",
+        )
+    if not (2 <= case_count <= min(len(rows), MAX_CASES)):
+        raise _field_error(
+            "case_count",
+            f"Choose 2 to {min(len(rows), MAX_CASES)} cases: the ground-truth version has "
+            f"{len(rows)} scans {where} ({positives} positive, {negatives} negative).",
+        )
+    return name, ordered, rows
+
+
+def reader_study_create(
+    *,
+    name: str,
+    ground_truth_version: GroundTruthVersion,
+    case_count: int,
+    readers: list[User],
+    modalities: list[str],
+    created_by: User,
+    description: str = "",
+    split: str = "",
+    model_version: ModelVersion | None = None,
+    washout_days: int = 0,
+    seed: int = 0,
+    primary_endpoint: str = "",
+) -> ReaderStudy:
+    """A study with its cases, every reader's sessions and reads, and the plan; the model output
+    of aided modalities is requested (the study is "preparing" until it is all there)."""
+    name, ordered, rows = _validated_design(
+        name=name,
+        ground_truth_version=ground_truth_version,
+        split=split,
+        case_count=case_count,
+        readers=readers,
+        modalities=modalities,
+        model_version=model_version,
+        washout_days=washout_days,
+    )
+    try:
+        with transaction.atomic():
+            study = ReaderStudy.objects.create(
+                name=name,
+                description=description.strip(),
+                ground_truth_version=ground_truth_version,
+                split=split,
+                case_count=case_count,
+                modalities=ordered,
+                model_version=model_version,
+                washout_days=washout_days,
+                seed=seed,
+                primary_endpoint=primary_endpoint.strip() or DEFAULT_PRIMARY_ENDPOINT,
+                status=StudyStatus.PREPARING,
+                created_by=created_by,
+            )
+            _build(study, rows, readers)
+            # In the same transaction: a study never exists without its model output asked.
+            return reader_study_prepare(study=study, requested_by=created_by)
+    except IntegrityError as error:
+        if ReaderStudy.objects.filter(name=name).exists():
+            raise _field_error("name", f"A study named {name!r} exists already.") from error
+        raise
+
+
+def _build(study: ReaderStudy, rows: list[GroundTruthScanLabel], readers: list[User]) -> None:
+    """Cases, sessions, reads and the plan of a new study."""
+    by_scan = {r.scan_id: r for r in rows}
+    positives, negatives = case_sample(
+        [r.scan_id for r in rows if r.any_ich],
+        [r.scan_id for r in rows if not r.any_ich],
+        study.case_count,
+        study.seed,
+    )
+    # Case numbers follow the scans' ids: nothing in a number tells the reference.
+    scans = sorted(positives + negatives)
+    cases = ReaderStudyCase.objects.bulk_create(
+        [
+            ReaderStudyCase(
+                study=study,
+                scan_id=scan_id,
+                number=number,
+                reference_any=by_scan[scan_id].any_ich,
+                **{f"reference_{s}": getattr(by_scan[scan_id], s) for s in SUBTYPES},
+            )
+            for number, scan_id in enumerate(scans, start=1)
+        ]
+    )
+    orders = modality_orders(len(readers), study.modalities, study.seed)
+    now = timezone.now()
+    reads = []
+    for index, (reader, order) in enumerate(zip(readers, orders, strict=True)):
+        for sequence, modality in enumerate(order, start=1):
+            session = ReaderStudySession.objects.create(
+                study=study,
+                reader=reader,
+                modality=modality,
+                sequence=sequence,
+                opens_at=now if sequence == 1 else None,
+            )
+            reads += [
+                ReaderStudyRead(session=session, case=cases[i], position=position)
+                for position, i in enumerate(case_order(len(cases), study.seed, index, sequence))
+            ]
+    ReaderStudyRead.objects.bulk_create(reads)
+    study.plan = _plan(study, readers, orders, len(positives), len(negatives))
+    study.save(update_fields=["plan"])
+
+
+def _plan(
+    study: ReaderStudy, readers: list[User], orders: list[list[str]], positives: int, negatives: int
+) -> dict:
+    labels = dict(Modality.choices)
+    version = study.model_version
+    return {
+        "design": (
+            "Fully crossed multi-reader multi-case crossover: every reader reads every case "
+            "once in each modality, one modality per session, sessions separated by a washout; "
+            "the modality order rotates over the readers (a Latin square over a seeded shuffle) "
+            "and every session has its own seeded case order."
+        ),
+        "modalities": [{"value": m, "label": labels[m]} for m in study.modalities],
+        "readers": [
+            {"username": reader.username, "modality_order": order}
+            for reader, order in zip(readers, orders, strict=True)
+        ],
+        "washout_days": study.washout_days,
+        "cases": {
+            "count": positives + negatives,
+            "positive": positives,
+            "negative": negatives,
+            "prevalence": round(positives / (positives + negatives), 4),
+            "ground_truth_version": study.ground_truth_version.name,
+            "split": study.split or "all",
+            "seed": study.seed,
+        },
+        "questions": QUESTIONS,
+        "primary_endpoint": study.primary_endpoint,
+        "analysis": (
+            "Per reader and modality: empirical (trapezoidal) AUC of the confidence scores, "
+            "sensitivity and specificity of the yes/no answer, against the ground-truth "
+            "version's scan-level reference for any ICH. Each aided modality against unaided: "
+            "Obuchowski-Rockette with jackknife covariances (random readers and cases with "
+            "Hillis's denominator degrees of freedom; fixed readers; fixed cases), alpha 0.05. "
+            "Reading time: paired t-test on the readers' mean log active times, ratio of "
+            "geometric means with its 95% CI. Only readers who completed every session enter "
+            "the analysis."
+        ),
+        "model": None
+        if version is None
+        else {
+            "id": version.pk,
+            "name": version.name,
+            "thresholds": frozen_thresholds(version),
+            "hemorrhage_class_of_maps": SALIENCY_CLASS,
+            "overlay_method": OVERLAY_METHOD,
+        },
+    }
+
+
+def reader_study_prepare(*, study: ReaderStudy, requested_by: User) -> ReaderStudy:
+    """Ask for the model output of every case (again where it failed or was canceled); the
+    study opens once all of it is there (``reader_study_refresh``)."""
+    from modelops.scan_saliency.services import scan_saliency_request
+
+    if study.model_version is None:
+        raise Conflict("This study has no aided modality: it needs no model output.")
+    if study.status == StudyStatus.CLOSED:
+        raise Conflict("This study is closed.")
+    for case in study.cases.select_related("scan", "saliency_run"):
+        if case.saliency_run is not None and case.saliency_run.status not in (
+            JobStatus.FAILED,
+            JobStatus.CANCELED,
+        ):
+            continue
+        run, _queued = scan_saliency_request(
+            model_version=study.model_version,
+            scan=case.scan,
+            label=SALIENCY_CLASS,
+            requested_by=requested_by,
+        )
+        if case.saliency_run_id != run.pk:
+            ReaderStudyCase.objects.filter(pk=case.pk).update(saliency_run=run)
+    return reader_study_refresh(study)
+
+
+def reader_study_refresh(study: ReaderStudy) -> ReaderStudy:
+    """A preparing study opens once the model output of every case has been computed."""
+    if study.status != StudyStatus.PREPARING:
+        return study
+    waiting = study.cases.exclude(saliency_run__status=JobStatus.SUCCEEDED).exists()
+    if not waiting:
+        ReaderStudy.objects.filter(pk=study.pk, status=StudyStatus.PREPARING).update(
+            status=StudyStatus.OPEN
+        )
+        study.refresh_from_db()
+    return study
+
+
+def reader_study_close(*, study: ReaderStudy) -> ReaderStudy:
+    """No more reads; the results are final."""
+    updated = ReaderStudy.objects.filter(pk=study.pk).exclude(status=StudyStatus.CLOSED)
+    if not updated.update(status=StudyStatus.CLOSED, closed_at=timezone.now()):
+        raise Conflict("This study is closed already.")
+    study.refresh_from_db()
+    return study
+
+
+def reader_study_read_open(read: ReaderStudyRead) -> ReaderStudyRead:
+    """The reader opens the read: the time it was first opened is kept, and the study's plan is
+    frozen at the first read opened in it."""
+    now = timezone.now()
+    if read.opened_at is None:
+        ReaderStudyRead.objects.filter(pk=read.pk, opened_at__isnull=True).update(opened_at=now)
+        read.refresh_from_db(fields=["opened_at"])
+    study = read.session.study
+    if study.plan_frozen_at is None:
+        ReaderStudy.objects.filter(pk=study.pk, plan_frozen_at__isnull=True).update(
+            plan_frozen_at=now
+        )
+        study.refresh_from_db(fields=["plan_frozen_at"])
+    return read
+
+
+def reader_study_answer(
+    *,
+    read: ReaderStudyRead,
+    any_ich: bool,
+    subtypes: Mapping[str, bool],
+    confidence: int,
+    active_time_s: float,
+) -> ReaderStudyRead:
+    """The reader's final answer to an opened read. The active time the page measured is
+    clamped to the time between opening and answering. Answering the session's last read
+    completes the session and sets when the reader's next one opens (after the washout)."""
+    unknown = sorted(set(subtypes) - {CLASS_NAMES[s] for s in SUBTYPES})
+    if unknown:
+        raise _field_error("subtypes", f"Unknown subtypes: {', '.join(unknown)}.")
+    chosen = {s: bool(subtypes.get(CLASS_NAMES[s], False)) for s in SUBTYPES}
+    if not any_ich and any(chosen.values()):
+        raise _field_error("subtypes", "Subtypes are marked only when there is hemorrhage.")
+    if not (0 <= confidence <= MAX_CONFIDENCE):
+        raise _field_error("confidence", f"Confidence is 0 to {MAX_CONFIDENCE}.")
+    if not (active_time_s >= 0):  # also refuses NaN
+        raise _field_error("active_time_s", "The active time is a number of seconds >= 0.")
+    now = timezone.now()
+    with transaction.atomic():
+        read = (
+            ReaderStudyRead.objects.select_for_update()
+            .select_related("session__study")
+            .get(pk=read.pk)
+        )
+        session = read.session
+        if session.study.status == StudyStatus.CLOSED:
+            raise Conflict("This study is closed: no more answers.")
+        if read.answered_at is not None:
+            raise Conflict("This case is answered already: answers are final.")
+        if read.opened_at is None:
+            raise Conflict("Open the case before answering it.")
+        elapsed = max((now - read.opened_at).total_seconds(), 0.0)
+        read.any_ich = any_ich
+        for subtype, value in chosen.items():
+            setattr(read, subtype, value)
+        read.confidence = confidence
+        read.active_time_s = min(float(active_time_s), elapsed)
+        read.answered_at = now
+        read.save()
+        if not session.reads.filter(answered_at__isnull=True).exists():
+            ReaderStudySession.objects.filter(pk=session.pk).update(completed_at=now)
+            ReaderStudySession.objects.filter(
+                study_id=session.study_id,
+                reader_id=session.reader_id,
+                sequence=session.sequence + 1,
+            ).update(opens_at=now + timedelta(days=session.study.washout_days))
+    return read
