@@ -59,6 +59,7 @@ from modelops.reader_study.services import (
     reader_study_prepare,
     reader_study_read_open,
     reader_study_refresh,
+    reader_study_update,
 )
 
 API_SUBTYPES = [CLASS_NAMES[s] for s in SUBTYPES]
@@ -248,26 +249,16 @@ class ReaderStudyListApi(APIView):
     def post(self, request):
         """A study: its cases sampled, every reader's sessions planned, model output asked."""
         data = validated(self.InputSerializer, request.data)
-        version = GroundTruthVersion.objects.filter(pk=data["ground_truth_version"]).first()
-        if version is None:
-            raise _not_found("ground_truth_version", "That ground-truth version does not exist.")
-        model_version = None
-        if data.get("model_version"):
-            model_version = ModelVersion.objects.filter(pk=data["model_version"]).first()
-            if model_version is None:
-                raise _not_found("model_version", "That model version does not exist.")
-        readers = list(User.objects.filter(pk__in=data["readers"]))
-        missing = sorted(set(data["readers"]) - {r.pk for r in readers})
-        if missing:
-            raise _not_found("readers", f"No such users: {', '.join(map(str, missing))}.")
-        by_id = {r.pk: r for r in readers}
+        version = _ground_truth_version(data["ground_truth_version"])
+        model_version = _model_version(data.get("model_version"))
+        readers = _readers(data["readers"])
         study = reader_study_create(
             name=data["name"],
             description=data.get("description", ""),
             ground_truth_version=version,
             split=data.get("split", ""),
             case_count=data["case_count"],
-            readers=[by_id[i] for i in data["readers"]],
+            readers=readers,
             modalities=data["modalities"],
             model_version=model_version,
             washout_days=data["washout_days"],
@@ -284,12 +275,73 @@ def _not_found(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, extra={"fields": {field: [message]}})
 
 
+_REFERENCES = ("ground_truth_version", "model_version", "readers")
+
+
+def _ground_truth_version(pk: int) -> GroundTruthVersion:
+    version = GroundTruthVersion.objects.filter(pk=pk).first()
+    if version is None:
+        raise _not_found("ground_truth_version", "That ground-truth version does not exist.")
+    return version
+
+
+def _model_version(pk: int | None) -> ModelVersion | None:
+    if not pk:
+        return None
+    version = ModelVersion.objects.filter(pk=pk).first()
+    if version is None:
+        raise _not_found("model_version", "That model version does not exist.")
+    return version
+
+
+def _readers(ids: list[int]) -> list[User]:
+    """The users, in the order given."""
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    missing = sorted(set(ids) - set(users))
+    if missing:
+        raise _not_found("readers", f"No such users: {', '.join(map(str, missing))}.")
+    return [users[i] for i in ids]
+
+
+class IsCoordinatorToChange(BasePermission):
+    message = "Only coordinators change reader studies."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return bool(request.user and request.user.is_authenticated)
+        return user_has_role(request.user, Role.COORDINATOR)
+
+
 class ReaderStudyDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCoordinatorToChange]
+
+    class UpdateSerializer(ReaderStudyListApi.InputSerializer):
+        class Meta:
+            ref_name = "ReaderStudyUpdateInput"
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, partial=True, **kwargs)
 
     @extend_schema(responses=ReaderStudySerializer)
     def get(self, request, study_id: int):
         study = reader_study_refresh(reader_study_get(request.user, study_id))
+        study = reader_study_get(request.user, study.pk)
+        return Response(ReaderStudySerializer(study_payload(study, request.user, detail=True)).data)
+
+    @extend_schema(request=UpdateSerializer, responses=ReaderStudySerializer)
+    def patch(self, request, study_id: int):
+        """Change the study before its first read opened (409 after: the plan is frozen); a
+        change of the design draws its cases, sessions and plan anew."""
+        study = reader_study_get(request.user, study_id)
+        data = validated(self.UpdateSerializer, request.data)
+        changes = {k: v for k, v in data.items() if k not in _REFERENCES}
+        if "ground_truth_version" in data:
+            changes["ground_truth_version"] = _ground_truth_version(data["ground_truth_version"])
+        if "model_version" in data:
+            changes["model_version"] = _model_version(data["model_version"])
+        if "readers" in data:
+            changes["readers"] = _readers(data["readers"])
+        reader_study_update(study=study, requested_by=request.user, **changes)
         study = reader_study_get(request.user, study.pk)
         return Response(ReaderStudySerializer(study_payload(study, request.user, detail=True)).data)
 
@@ -460,8 +512,7 @@ class ReaderStudyReadApi(APIView):
     @extend_schema(responses=ReadDetailSerializer)
     def get(self, request, read_id: int):
         """The reader's read; opening it starts its clock (and freezes the study's plan)."""
-        read = reader_read_get(request.user, read_id)
-        reader_study_read_open(read)
+        read = reader_study_read_open(reader_read_get(request.user, read_id))
         return Response(ReadDetailSerializer(read_payload(read)).data)
 
 

@@ -193,6 +193,80 @@ def reader_study_create(
         raise
 
 
+# What a coordinator may change before the plan is frozen; the design fields rebuild the plan.
+TEXT_FIELDS = ("name", "description", "primary_endpoint")
+DESIGN_FIELDS = (
+    "ground_truth_version",
+    "split",
+    "case_count",
+    "readers",
+    "modalities",
+    "model_version",
+    "washout_days",
+    "seed",
+)
+
+
+def reader_study_update(*, study: ReaderStudy, requested_by: User, **changes) -> ReaderStudy:
+    """Edit a study before its first read opened: its texts, or its design (the cases, sessions
+    and plan are then drawn anew from it). Refused once the plan is frozen."""
+    unknown = sorted(set(changes) - set(TEXT_FIELDS) - set(DESIGN_FIELDS))
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}.")
+    with transaction.atomic():
+        study = ReaderStudy.objects.select_for_update().get(pk=study.pk)
+        if study.plan_frozen_at is not None:
+            raise Conflict(
+                "The plan was frozen when the first read opened "
+                f"({study.plan_frozen_at:%Y-%m-%d %H:%M} UTC): the study can no longer change."
+            )
+        if study.status == StudyStatus.CLOSED:
+            raise Conflict("This study is closed.")
+        readers = changes.get("readers") or _planned_readers(study)
+        design = {
+            "ground_truth_version": study.ground_truth_version,
+            "split": study.split,
+            "case_count": study.case_count,
+            "modalities": study.modalities,
+            "model_version": study.model_version,
+            "washout_days": study.washout_days,
+            "seed": study.seed,
+            **{k: v for k, v in changes.items() if k in DESIGN_FIELDS},
+            "readers": readers,
+        }
+        name, ordered, rows = _validated_design(
+            name=changes.get("name", study.name),
+            **{k: v for k, v in design.items() if k != "seed"},
+        )
+        study.name = name
+        if "description" in changes:
+            study.description = changes["description"].strip()
+        if "primary_endpoint" in changes:
+            study.primary_endpoint = changes["primary_endpoint"].strip() or DEFAULT_PRIMARY_ENDPOINT
+        for field in DESIGN_FIELDS:
+            if field != "readers":
+                setattr(study, field, design[field])
+        study.modalities = ordered
+        study.status = StudyStatus.PREPARING
+        try:
+            with transaction.atomic():
+                study.save()
+        except IntegrityError as error:
+            raise _field_error("name", f"A study named {name!r} exists already.") from error
+        ReaderStudyRead.objects.filter(session__study=study).delete()
+        study.sessions.all().delete()
+        study.cases.all().delete()
+        _build(study, rows, readers)
+        return reader_study_prepare(study=study, requested_by=requested_by)
+
+
+def _planned_readers(study: ReaderStudy) -> list[User]:
+    """The study's readers in the plan's order."""
+    names = [r["username"] for r in study.plan.get("readers", [])]
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    return [users[n] for n in names if n in users]
+
+
 def _build(study: ReaderStudy, rows: list[GroundTruthScanLabel], readers: list[User]) -> None:
     """Cases, sessions, reads and the plan of a new study."""
     by_scan = {r.scan_id: r for r in rows}
@@ -338,17 +412,21 @@ def reader_study_close(*, study: ReaderStudy) -> ReaderStudy:
 
 def reader_study_read_open(read: ReaderStudyRead) -> ReaderStudyRead:
     """The reader opens the read: the time it was first opened is kept, and the study's plan is
-    frozen at the first read opened in it."""
+    frozen at the first read opened in it (under the study's row lock, so a design edit either
+    happens before, or is refused)."""
     now = timezone.now()
-    if read.opened_at is None:
-        ReaderStudyRead.objects.filter(pk=read.pk, opened_at__isnull=True).update(opened_at=now)
-        read.refresh_from_db(fields=["opened_at"])
-    study = read.session.study
-    if study.plan_frozen_at is None:
-        ReaderStudy.objects.filter(pk=study.pk, plan_frozen_at__isnull=True).update(
-            plan_frozen_at=now
-        )
-        study.refresh_from_db(fields=["plan_frozen_at"])
+    with transaction.atomic():
+        study = ReaderStudy.objects.select_for_update().get(pk=read.session.study_id)
+        read = ReaderStudyRead.objects.select_related(
+            "session__study__model_version", "case__scan", "case__saliency_run"
+        ).get(pk=read.pk)
+        if read.opened_at is None:
+            read.opened_at = now
+            read.save(update_fields=["opened_at"])
+        if study.plan_frozen_at is None:
+            study.plan_frozen_at = now
+            study.save(update_fields=["plan_frozen_at"])
+            read.session.study.plan_frozen_at = now
     return read
 
 

@@ -56,7 +56,8 @@ def read_session(api, study_id: int, decide=None) -> list[dict]:
         kwargs = decide(detail) if decide else {}
         response = answer(api, state["read"], **kwargs)
         assert response.status_code == 200, response.content
-        if response.json()["next"]["state"] != "read" or response.json()["session"][
-            "answered"
-        ] == response.json()["session"]["total"]:
+        if (
+            response.json()["next"]["state"] != "read"
+            or response.json()["session"]["answered"] == response.json()["session"]["total"]
+        ):
             return details

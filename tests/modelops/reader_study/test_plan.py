@@ -138,15 +138,17 @@ def test_a_design_the_source_cannot_hold_is_refused_with_its_reason(world):
     assert "4 positive, 4 negative" in too_many.json()["message"]
     assert "case_count" in too_many.json()["extra"]["fields"]
     one_class = coordinator.post(STUDIES, design(world, split="validation"), format="json")
-    assert one_class.status_code == 400 and "0 positive and 0 negative" in one_class.json()[
-        "message"
-    ]
+    assert (
+        one_class.status_code == 400 and "0 positive and 0 negative" in one_class.json()["message"]
+    )
     no_unaided = coordinator.post(
         STUDIES, design(world, modalities=["aided_scores", "aided_saliency"]), format="json"
     )
     assert no_unaided.status_code == 400
     not_reader = coordinator.post(
-        STUDIES, design(world, readers=[world["readers"][0].pk, world["engineer"].pk]), format="json"
+        STUDIES,
+        design(world, readers=[world["readers"][0].pk, world["engineer"].pk]),
+        format="json",
     )
     assert not_reader.status_code == 400 and "mlengineer" in not_reader.json()["message"]
     one_reader = coordinator.post(
@@ -161,4 +163,6 @@ def test_a_design_the_source_cannot_hold_is_refused_with_its_reason(world):
     create(world)
     again = coordinator.post(STUDIES, design(world), format="json")
     assert again.status_code == 400 and "exists already" in again.json()["message"]
-    assert client(world["readers"][0]).post(STUDIES, design(world), format="json").status_code == 403
+    assert (
+        client(world["readers"][0]).post(STUDIES, design(world), format="json").status_code == 403
+    )
