@@ -25,6 +25,7 @@ const pages: Record<string, string> = {
   reader_study_list: here("./src/pages/reader_study_list.ts"),
   reader_study_read: here("./src/pages/reader_study_read.ts"),
   reader_study: here("./src/pages/reader_study.ts"),
+  disagreements: here("./src/pages/disagreements.ts"),
 };
 
 export default defineConfig({

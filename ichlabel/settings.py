@@ -282,6 +282,7 @@ CELERY_TASK_ROUTES = {
     # Saliency maps run the model: on the training workers too.
     "modelops.tasks.saliency_run_execute": {"queue": "train"},
     "modelops.tasks.scan_saliency_execute": {"queue": "train"},
+    "modelops.tasks.scan_scoring_execute": {"queue": "train"},
     "modelops.tasks.model_build_execute": {"queue": "train"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

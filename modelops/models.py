@@ -34,6 +34,11 @@ EdgeNode, Rollout
 ModelOutputRelease
     A coordinator's release of a model version's output (its maps and scores) for one scan to
     the readers of that scan; until then nothing of the model reaches a reader.
+ModelScanScore, ScanScoringRun
+    A model version's scan-level score of every class for one scan: stored for every scan of
+    its snapshot when the version is registered (with the scan's split there), and for other
+    scans by a scoring run (a job), split "". What the disagreement list and the assignment by
+    model uncertainty read; never shown to a reader.
 """
 
 import uuid
@@ -505,6 +510,86 @@ class ModelOutputRelease(models.Model):
 
     def __str__(self) -> str:
         return f"Release of {self.model_version_id} for scan {self.scan_id}"
+
+
+SCORE_SPLITS = ("", *Split.values)  # "": scored outside the version's snapshot
+
+
+class ScanScoringRun(Job):
+    """A job (``ichlabel.jobs.Job``): the scan scores of ``model_version`` for the scans in
+    ``scan_ids`` that it has not scored yet (on the ``train`` queue, like the scan maps)."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="scoring_runs"
+    )
+    scan_ids = models.JSONField(default=list, help_text="The scans to score, in order")
+    scans_total = models.PositiveIntegerField(default=0)
+    scans_done = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(Job.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *Job.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(scans_done__lte=models.F("scans_total")),
+                name="scan_scoring_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scoring run {self.pk} of model {self.model_version_id} ({self.scans_total} scans)"
+
+
+class ModelScanScore(models.Model):
+    """The scan-level score of each class (0-1, one column per class of
+    ``HEMORRHAGE_CLASSES``) that ``model_version`` gave ``scan``. ``split`` is the scan's split
+    in the version's snapshot, or "" for a scan scored outside it (by ``run``)."""
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="scan_scores"
+    )
+    scan = models.ForeignKey(Scan, on_delete=models.PROTECT, related_name="+")
+    split = models.CharField(max_length=16, blank=True)
+    any = models.FloatField()
+    iph = models.FloatField()
+    ivh = models.FloatField()
+    sah = models.FloatField()
+    sdh = models.FloatField()
+    edh = models.FloatField()
+    run = models.ForeignKey(
+        ScanScoringRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scored_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model_version", "scan"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "scan"], name="model_scan_score_once_per_scan"
+            ),
+            models.CheckConstraint(
+                condition=Q(split__in=SCORE_SPLITS), name="model_scan_score_split_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    **{
+                        f"{name}__{bound}": limit
+                        for name in HEMORRHAGE_CLASSES
+                        for bound, limit in (("gte", 0.0), ("lte", 1.0))
+                    }
+                ),
+                name="model_scan_score_in_unit_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scores of scan {self.scan_id} by model {self.model_version_id}"
+
+    def scores(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in HEMORRHAGE_CLASSES}
 
 
 LIKERT_SCALE = (1, 2, 3, 4)  # 1 bad, 2 acceptable, 3 good, 4 excellent

@@ -33,6 +33,13 @@ def scan_saliency_execute(run_id: int) -> None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def scan_scoring_execute(run_id: int) -> None:
+    from modelops.disagreements.services import scan_scoring_execute as service
+
+    service(run_id=run_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def model_build_execute(build_id: int) -> None:
     from modelops.builds.services import model_build_execute as service
 

@@ -6,6 +6,7 @@ The project mounts ``urlpatterns`` at /models/ and ``api_urlpatterns`` at /api/v
 from django.urls import include, path
 
 from modelops.builds import urls as builds
+from modelops.disagreements import urls as disagreements
 from modelops.likert import urls as likert
 from modelops.monitoring import urls as monitoring
 from modelops.nodes import urls as nodes
@@ -28,6 +29,7 @@ FEATURES = (
     builds,
     nodes,
     monitoring,
+    disagreements,
 )
 
 urlpatterns = [

@@ -83,6 +83,12 @@ KINDS = (
         resumable=True,  # one pass over one scan: computed again from the start
     ),
     JobKind(
+        "modelops.ScanScoringRun",
+        task="modelops.tasks.scan_scoring_execute",
+        noun="scoring run",
+        resumable=True,  # each scan's scores are kept as they come; the next worker scores the rest
+    ),
+    JobKind(
         "modelops.ModelBuild",
         task="modelops.tasks.model_build_execute",
         noun="build",

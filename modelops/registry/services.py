@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ichlabel.errors import Conflict, InvalidInput
+from modelops.disagreements.services import model_scan_scores_store
 from modelops.models import ModelStatus, ModelVersion, TrainingRun
 from modelops.paths import data_path, model_artifact_path, relative_to_data
 from modelops.registry.evaluation import evaluation_report, headline_metrics
@@ -21,7 +22,8 @@ TRANSITIONS = {
 
 
 def model_version_register(*, run: TrainingRun, model_path: Path) -> ModelVersion:
-    """Evaluate the run's final model on every split of its snapshot and register it."""
+    """Evaluate the run's final model on every split of its snapshot and register it, with
+    its score of every scan there (``ModelScanScore``, by split)."""
     from modelops.ml.config import TrainingConfig
     from modelops.ml.predict import load_model, predict_split
     from modelops.ml.snapshot_format import open_snapshot
@@ -30,10 +32,12 @@ def model_version_register(*, run: TrainingRun, model_path: Path) -> ModelVersio
     snapshot = open_snapshot(data_path(run.snapshot.directory))
     model = load_model(model_path)
     splits = {}
+    scored = {}
     for name in snapshot.splits:
         split = snapshot.split(name)
         predictions = predict_split(model, split, max_slices=config.max_slices)
         splits[name] = (split.scan_labels, predictions.scan_scores)
+        scored[name] = (predictions.scan_ids, predictions.scan_scores)
     report = evaluation_report(
         splits,
         criterion=config.threshold_criterion,
@@ -60,6 +64,10 @@ def model_version_register(*, run: TrainingRun, model_path: Path) -> ModelVersio
                 "evaluation": report,
             },
         )
+        for split_name, (scan_ids, scores) in scored.items():
+            model_scan_scores_store(
+                model_version=version, split=split_name, scan_ids=scan_ids, scores=scores
+            )
     return version
 
 

@@ -359,6 +359,7 @@ def test_every_job_model_is_a_registered_kind_with_its_task():
         "modelops.TrainingRun",
         "modelops.SaliencyRun",
         "modelops.ScanSaliencyRun",
+        "modelops.ScanScoringRun",
         "modelops.ModelBuild",
     ]
 

@@ -248,6 +248,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("rollout-list", "get"):       Row(403, 403, 403, 200, 200, 200),
     ("rollout-list", "post"):      Row(403, 403, 403, 403, 400, 400, body={"build": "x"}),
     ("rollout-rollback", "post"):  Row(403, 403, 403, 403, 200, 200, body={}),
+    # The disagreement loop, model side: coordinators and ML engineers see where a model
+    # disagrees with the labels; only coordinators send scans to a second read; both may
+    # have unscored scans scored; readers never learn of any of it.
+    ("model-disagreements", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
+    ("model-disagreements-send", "post"): Row(403, 403, 403, 400, 403, 400, body={"items": []},
+                                              kwargs=MODEL),
+    ("model-scoring-runs", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
+    ("model-scoring-runs", "post"): Row(403, 403, 403, 400, 400, 400, body={"scans": "x"},
+                                        kwargs=MODEL),
 }
 # fmt: on
 

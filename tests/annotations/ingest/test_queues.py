@@ -43,6 +43,7 @@ QUEUES = {
     "modelops.tasks.model_build_execute": "train",
     "modelops.tasks.saliency_run_execute": "train",
     "modelops.tasks.scan_saliency_execute": "train",
+    "modelops.tasks.scan_scoring_execute": "train",
     "modelops.tasks.snapshot_build": "train",
     "modelops.tasks.training_run_execute": "train",
 }

@@ -1,0 +1,263 @@
+"""Reads of the disagreement loop: a version's stored scan scores, its frozen thresholds, and
+the scans on which it disagrees with a reference at those thresholds.
+
+A scan is positive for a class when its score is at least the class's threshold (as in
+``modelops.metrics``). Two references are held against the model:
+
+- the ground truth its snapshot was made from (``GroundTruthScanLabel`` of that version), on
+  every split: a false positive where the model says yes and the truth no, a false negative
+  the other way;
+- on training scans whose labels come from one completed read only (no other read open or
+  completed), that read's labels (a slice-level read: a class is present when any slice has
+  it; a scan-level read: its scan label). A finding the ground truth already lists for the
+  same scan, class and kind is not listed twice.
+
+Confidence is how far the score lies beyond the threshold, as a share of the room there is on
+that side (0: at the threshold; 1: a score of 1 for a false positive, 0 for a false negative),
+so classes with different thresholds rank together; the list is most confident first.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from annotations.models import (
+    GroundTruthScanLabel,
+    Read,
+    ReadLevel,
+    ReadStatus,
+    Role,
+    Scan,
+    Split,
+)
+from annotations.models.reads import OPEN_READ_STATUSES
+from annotations.vocabulary import HEMORRHAGE_CLASSES, SUBTYPES
+from ichlabel.errors import Conflict
+from modelops.models import ModelScanScore, ModelVersion
+
+FALSE_POSITIVE = "false_positive"
+FALSE_NEGATIVE = "false_negative"
+KINDS = (FALSE_POSITIVE, FALSE_NEGATIVE)
+GROUND_TRUTH = "ground_truth"
+SINGLE_READ = "single_read"
+SOURCES = (GROUND_TRUTH, SINGLE_READ)
+KIND_NAMES = {FALSE_POSITIVE: "False positive", FALSE_NEGATIVE: "False negative"}
+SOURCE_NAMES = {GROUND_TRUTH: "Ground truth", SINGLE_READ: "Single read"}
+
+
+def model_scan_scores(
+    *, model_version: ModelVersion, scan_ids: Iterable[int]
+) -> dict[int, dict[str, float]]:
+    """Scan id -> {class: score} for those of ``scan_ids`` the version has scored."""
+    rows = ModelScanScore.objects.filter(
+        model_version=model_version, scan_id__in=list(scan_ids)
+    ).values_list("scan_id", *HEMORRHAGE_CLASSES)
+    return {row[0]: dict(zip(HEMORRHAGE_CLASSES, row[1:], strict=True)) for row in rows.iterator()}
+
+
+def model_thresholds(model_version: ModelVersion) -> dict[str, float]:
+    """Class -> the version's frozen threshold; {} for a version without an evaluation."""
+    chosen = (model_version.evaluation or {}).get("thresholds") or {}
+    cuts = {}
+    for name in HEMORRHAGE_CLASSES:
+        value = (chosen.get(name) or {}).get("value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            cuts[name] = float(value)
+    return cuts
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    scan_id: int
+    hemorrhage_class: str
+    kind: str
+    source: str
+    split: str
+    score: float
+    threshold: float
+    confidence: float
+    reads: int  # completed reads behind the reference
+
+
+@dataclass
+class DisagreementList:
+    items: list[Disagreement]
+    # class -> {kind -> count}, over the source and split asked for (all classes and kinds)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    scored_scans: int = 0
+
+
+def disagreement_list(
+    *,
+    version: ModelVersion,
+    hemorrhage_class: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+    split: str | None = None,
+) -> DisagreementList:
+    """The version's disagreements, most confident first, filtered; ``counts`` per class and
+    kind ignore the class and kind filters. Conflict for a version without thresholds."""
+    cuts = model_thresholds(version)
+    if not cuts:
+        raise Conflict(f"Model {version.name} has no frozen thresholds: it was not evaluated.")
+    scores = {
+        row[0]: row[1:]
+        for row in ModelScanScore.objects.filter(model_version=version)
+        .values_list("scan_id", *HEMORRHAGE_CLASSES)
+        .iterator()
+    }
+    found: list[Disagreement] = []
+    if source in (None, GROUND_TRUTH):
+        found += _against_ground_truth(version, scores, cuts)
+    if source in (None, SINGLE_READ):
+        listed = {(d.scan_id, d.hemorrhage_class, d.kind) for d in found}
+        if source == SINGLE_READ:
+            listed = {
+                (d.scan_id, d.hemorrhage_class, d.kind)
+                for d in _against_ground_truth(version, scores, cuts)
+            }
+        found += [
+            d
+            for d in _against_single_reads(scores, cuts)
+            if (d.scan_id, d.hemorrhage_class, d.kind) not in listed
+        ]
+    if split:
+        found = [d for d in found if d.split == split]
+    counts = {name: dict.fromkeys(KINDS, 0) for name in cuts}
+    for d in found:
+        counts[d.hemorrhage_class][d.kind] += 1
+    items = [
+        d
+        for d in found
+        if (not hemorrhage_class or d.hemorrhage_class == hemorrhage_class)
+        and (not kind or d.kind == kind)
+    ]
+    items.sort(key=lambda d: (-d.confidence, -abs(d.score - d.threshold), d.scan_id))
+    return DisagreementList(items=items, counts=counts, thresholds=cuts, scored_scans=len(scores))
+
+
+def _judge(
+    scan_id: int,
+    split: str,
+    labels: dict[str, bool],
+    scores: tuple,
+    cuts: dict[str, float],
+    source: str,
+    reads: int,
+) -> list[Disagreement]:
+    found = []
+    for index, name in enumerate(HEMORRHAGE_CLASSES):
+        if name not in cuts:
+            continue
+        score, cut = float(scores[index]), cuts[name]
+        said = score >= cut
+        if said == labels[name]:
+            continue
+        if said:
+            kind, room = FALSE_POSITIVE, 1.0 - cut
+            confidence = (score - cut) / room if room > 0 else 1.0
+        else:
+            kind, room = FALSE_NEGATIVE, cut
+            confidence = (cut - score) / room if room > 0 else 1.0
+        found.append(
+            Disagreement(
+                scan_id=scan_id,
+                hemorrhage_class=name,
+                kind=kind,
+                source=source,
+                split=split,
+                score=score,
+                threshold=cut,
+                confidence=min(1.0, max(0.0, confidence)),
+                reads=reads,
+            )
+        )
+    return found
+
+
+def _against_ground_truth(
+    version: ModelVersion, scores: dict[int, tuple], cuts: dict[str, float]
+) -> list[Disagreement]:
+    truth = GroundTruthScanLabel.objects.filter(version_id=version.snapshot.ground_truth_id)
+    found = []
+    for scan_id, split, reads, any_ich, *subtypes in truth.values_list(
+        "scan_id", "split", "reads", "any_ich", *SUBTYPES
+    ).iterator():
+        if scan_id not in scores:
+            continue
+        labels = {"any": any_ich, **dict(zip(SUBTYPES, subtypes, strict=True))}
+        found += _judge(scan_id, split, labels, scores[scan_id], cuts, GROUND_TRUTH, reads)
+    return found
+
+
+def _against_single_reads(scores: dict[int, tuple], cuts: dict[str, float]) -> list[Disagreement]:
+    single = (
+        Scan.objects.filter(split=Split.TRAIN, pk__in=list(scores))
+        .annotate(
+            completed=Count("reads", filter=Q(reads__status=ReadStatus.COMPLETED)),
+            still_open=Count("reads", filter=Q(reads__status__in=OPEN_READ_STATUSES)),
+        )
+        .filter(completed=1, still_open=0)
+        .values("pk")
+    )
+    reads = (
+        Read.objects.filter(scan__in=single, status=ReadStatus.COMPLETED)
+        .annotate(
+            **{
+                f"n_{name}": Count("labels", filter=Q(**{f"labels__{name}": True}))
+                for name in SUBTYPES
+            }
+        )
+        .values(
+            "scan_id",
+            "level",
+            *(f"n_{name}" for name in SUBTYPES),
+            *(f"scan_label__{name}" for name in SUBTYPES),
+        )
+    )
+    found = []
+    for row in reads.iterator():
+        if row["level"] == ReadLevel.SCAN:
+            present = {name: bool(row[f"scan_label__{name}"]) for name in SUBTYPES}
+        else:
+            present = {name: row[f"n_{name}"] > 0 for name in SUBTYPES}
+        labels = {"any": any(present.values()), **present}
+        found += _judge(
+            row["scan_id"], Split.TRAIN, labels, scores[row["scan_id"]], cuts, SINGLE_READ, 1
+        )
+    return found
+
+
+def second_read_readers() -> QuerySet:
+    """The active neuroradiologists a coordinator may choose as second reader."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.NEURORADIOLOGIST)
+        .order_by("username")
+        .distinct()
+    )
+
+
+def disagreement_states(*, scan_ids: Iterable[int]) -> dict[int, dict]:
+    """Scan id -> its second read's state (only scans sent to one)."""
+    from annotations.assignment.second_reads import second_read_states
+
+    return second_read_states(scan_ids=list(scan_ids))
+
+
+def unscored_scan_ids(version: ModelVersion) -> list[int]:
+    """The scans of the version's ground truth and the training scans with a completed read
+    that it has no score of, by id."""
+    scored = ModelScanScore.objects.filter(model_version=version).values("scan_id")
+    truth = GroundTruthScanLabel.objects.filter(
+        version_id=version.snapshot.ground_truth_id
+    ).exclude(scan_id__in=scored)
+    read = (
+        Read.objects.filter(scan__split=Split.TRAIN, status=ReadStatus.COMPLETED)
+        .exclude(scan_id__in=scored)
+        .values_list("scan_id", flat=True)
+    )
+    return sorted(set(truth.values_list("scan_id", flat=True)) | set(read))
