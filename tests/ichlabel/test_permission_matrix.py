@@ -75,6 +75,11 @@ SCAN_MAPS = {"run_id": "scan_saliency_run"}
 # The released copy of the frozen version (the version of the other rows stays unreleased).
 RELEASED = {"version_id": "released_version"}
 
+# The reader study (its ``study_id`` and ``read_id`` are its own, not the Likert study's and
+# the reading view's).
+READER_STUDY = {"study_id": "reader_study"}
+READER_STUDY_READ = {"read_id": "reader_study_read"}
+
 # fmt: off
 MATRIX: dict[tuple[str, str], Row] = {
     # route name, method:              anon owner other coord  ml  admin
@@ -257,6 +262,30 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("model-scoring-runs", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
     ("model-scoring-runs", "post"): Row(403, 403, 403, 400, 400, 400, body={"scans": "x"},
                                         kwargs=MODEL),
+    # The reader study: coordinators (and admins) set it up, edit it before its plan freezes,
+    # prepare its model output and close it; coordinators and ML engineers follow it and read
+    # its results and CSV. Its readers (owner and other) see the study and their own place in
+    # it; a read (its slices, its overlay in the owner's aided session with the saliency
+    # overlay) exists only for its reader; the owner's opened read is answered for real.
+    ("reader-study-list", "get"):  Row(403, 200, 200, 200, 200, 200),
+    ("reader-study-list", "post"): Row(403, 403, 403, 400, 403, 400, body={"name": ""}),
+    ("reader-study-detail", "get"): Row(403, 200, 200, 200, 200, 200, kwargs=READER_STUDY),
+    ("reader-study-detail", "patch"): Row(403, 403, 403, 400, 403, 400,
+                                          body={"case_count": "x"}, kwargs=READER_STUDY),
+    ("reader-study-close", "post"): Row(403, 403, 403, 200, 403, 200, kwargs=READER_STUDY),
+    ("reader-study-prepare", "post"): Row(403, 403, 403, 200, 403, 200, kwargs=READER_STUDY),
+    ("reader-study-next", "get"):  Row(403, 200, 200, 404, 404, 404, kwargs=READER_STUDY),
+    ("reader-study-results", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=READER_STUDY),
+    ("reader-study-reads-csv", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=READER_STUDY),
+    ("reader-study-read", "get"):  Row(403, 200, 404, 404, 404, 404, kwargs=READER_STUDY_READ),
+    ("reader-study-answer", "post"): Row(403, 200, 404, 404, 404, 404,
+                                         body={"any_ich": True, "confidence": 60,
+                                               "active_time_s": 1.0},
+                                         kwargs=READER_STUDY_READ),
+    ("reader-study-read-slice", "get"): Row(403, 200, 404, 404, 404, 404,
+                                            kwargs=READER_STUDY_READ),
+    ("reader-study-read-overlay", "get"): Row(403, 200, 404, 404, 404, 404,
+                                              kwargs=READER_STUDY_READ),
 }
 # fmt: on
 
@@ -392,6 +421,7 @@ def _build_world() -> dict:
     scan_maps = _scan_saliency_run(model, first, users["ml_engineer"])
     build = _build(model, users["ml_engineer"])
     node, rollout = _node_and_rollout(build, train.center, users["ml_engineer"])
+    reader_study, reader_study_read = _reader_study(version, model, scan_maps, users)
     return {
         "users": {name: user.pk for name, user in users.items()},
         "read_version": read.version,
@@ -426,6 +456,8 @@ def _build_world() -> dict:
             "number": build.number,
             "node_id": node.pk,
             "rollout_id": rollout.pk,
+            "reader_study": reader_study.pk,
+            "reader_study_read": reader_study_read.pk,
         },
     }
 
@@ -521,11 +553,58 @@ def _node_and_rollout(build, center, user):
     return node, rollout
 
 
+def _reader_study(version, model, scan_maps, users):
+    """An open reader study of the scan of those maps (its normgrad overlay of slice 0 stored):
+    the owner's first session aided with the saliency overlay and its read opened; the other
+    reader's first session unaided."""
+    from django.utils import timezone
+
+    from modelops.reader_study.models import (
+        ReaderStudy,
+        ReaderStudyCase,
+        ReaderStudyRead,
+        ReaderStudySession,
+    )
+    from modelops.reader_study.services import DEFAULT_PRIMARY_ENDPOINT
+    from modelops.scan_saliency.selectors import scan_saliency_png
+
+    path = scan_saliency_png(scan_maps, "normgrad", 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    now = timezone.now()
+    study = ReaderStudy.objects.create(
+        name="Reader study 1", ground_truth_version=version, case_count=2,
+        modalities=["unaided", "aided_saliency"], model_version=model, status="open",
+        primary_endpoint=DEFAULT_PRIMARY_ENDPOINT, created_by=users["coordinator"],
+        plan={"model": {"thresholds": {"any": 0.5}}},
+    )  # fmt: skip
+    case = ReaderStudyCase.objects.create(
+        study=study, scan=scan_maps.scan, number=1, reference_any=True, reference_iph=True,
+        reference_ivh=False, reference_sah=False, reference_sdh=False, reference_edh=False,
+        saliency_run=scan_maps,
+    )  # fmt: skip
+    reads = {}
+    for name, modalities in (
+        ("owner", ("aided_saliency", "unaided")),
+        ("other", ("unaided", "aided_saliency")),
+    ):
+        for sequence, modality in enumerate(modalities, start=1):
+            session = ReaderStudySession.objects.create(
+                study=study, reader=users[name], modality=modality, sequence=sequence,
+                opens_at=now if sequence == 1 else None,
+            )  # fmt: skip
+            reads[(name, sequence)] = ReaderStudyRead.objects.create(
+                session=session, case=case, position=0, opened_at=now if name == "owner" else None
+            )
+    return study, reads[("owner", 1)]
+
+
 def rows_now() -> dict[str, list]:
     """Every row of the project's apps (and the users), to show that a request changed nothing."""
     models = [
         *apps.get_app_config("annotations").get_models(),
         *apps.get_app_config("modelops").get_models(),
+        *apps.get_app_config("reader_study").get_models(),
         User,
     ]
     return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
