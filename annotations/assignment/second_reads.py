@@ -383,3 +383,25 @@ def second_read_states(*, scan_ids: Iterable[int]) -> dict[int, dict]:
             "settled_in": settled_in,
         }
     return states
+
+
+def second_read_reason_text(reason: Mapping[str, object]) -> str:
+    """A request's recorded reason in words: a model's disagreement as "Model v3: SDH false
+    negative, score 0.93 (against the ground truth)", any other reason as its fields."""
+    if reason.get("source") == "model":
+        model = reason.get("model_version_name") or reason.get("model_version") or "?"
+        words = [f"Model {model}:"]
+        if reason.get("class"):
+            words.append(str(reason["class"]).upper())
+        if reason.get("kind"):
+            words.append(str(reason["kind"]).replace("_", " "))
+        text = " ".join(words)
+        score = reason.get("score")
+        if isinstance(score, int | float):
+            text += f", score {score:.2f}"
+        against = reason.get("against") or reason.get("reference")
+        if against:
+            text += f" (against the {str(against).replace('_', ' ')})"
+        return text
+    rest = ", ".join(f"{key} {value}" for key, value in reason.items() if key != "source")
+    return f"{reason.get('source')}" + (f": {rest}" if rest else "")

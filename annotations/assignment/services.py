@@ -104,10 +104,13 @@ def scans_assign(
     capacities: Mapping[int, int] | None = None,
     seed: int | None = None,
     dry_run: bool = False,
+    scan_order: Sequence[int] | None = None,
 ) -> AssignmentResult:
     """Give every selected scan the reads its split still needs (a primary read, cross-reads
     for validation scans, three scan-level reads for test scans). Scans that have them are
-    skipped; a scan for which too few readers have room is skipped with the reason."""
+    skipped; a scan for which too few readers have room is skipped with the reason. Scans are
+    planned in id order, or in ``scan_order`` (e.g. most uncertain first) where given: the
+    first ones get the readers' room when capacity runs out."""
     seed = secrets.randbits(31) if seed is None else seed
     pool = list(readers) if readers is not None else list(neuroradiologist_list())
     for reader in pool:
@@ -125,6 +128,9 @@ def scans_assign(
         centers = Scan.objects.filter(pk__in=scans.values("pk")).values("center_id")
         list(Center.objects.filter(pk__in=centers).order_by("pk").select_for_update())
         scan_rows = list(scans.order_by("id").values_list("id", "split"))
+        if scan_order is not None:
+            rank = {scan_id: index for index, scan_id in enumerate(scan_order)}
+            scan_rows.sort(key=lambda row: (rank.get(row[0], len(rank)), row[0]))
         existing = _reads_of(scan_id for scan_id, _ in scan_rows)
         load = Counter(open_reads_by_reader(reader_ids=limits))
         rng = random.Random(seed)

@@ -8,7 +8,9 @@ from annotations.assignment.api import (
     ReadReassignApi,
     ReadUnassignApi,
     ScansAssignApi,
+    SecondReadListApi,
     StudyReadListApi,
+    UncertaintyPoolApi,
 )
 from annotations.assignment.views import ReadingRoundView
 
@@ -19,6 +21,11 @@ urlpatterns = [
 api_urlpatterns = [
     # Assignment (coordinators)
     path("assignments/", ScansAssignApi.as_view(), name="scans-assign"),
+    path(
+        "assignments/uncertainty/",
+        UncertaintyPoolApi.as_view(),
+        name="assignment-uncertainty",
+    ),
     path("study-reads/", StudyReadListApi.as_view(), name="study-read-list"),
     path("study-reads/<id:read_id>/change/", ReadChangeApi.as_view(), name="read-change"),
     path(
@@ -32,4 +39,6 @@ api_urlpatterns = [
         name="read-unassign",
     ),
     path("readers/workload/", ReaderWorkloadListApi.as_view(), name="reader-workload"),
+    # Second reads on request (coordinators)
+    path("second-reads/", SecondReadListApi.as_view(), name="second-read-list"),
 ]

@@ -12,7 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.ground_truth.selectors import (
+    SCAN_CHANGES,
     ground_truth_compare,
+    ground_truth_scan_changes,
     ground_truth_scan_label_list,
     ground_truth_scan_label_list_for_reader,
     ground_truth_slice_label_list,
@@ -202,6 +204,38 @@ class GroundTruthCompareApi(APIView):
         return Response(
             ground_truth_compare(version_a=version_a, version_b=version_b, limit=query["limit"])
         )
+
+
+class GroundTruthScanChangesApi(APIView):
+    """The scans that changed from version ``a`` to ``b`` (scan or slice labels, split; added,
+    removed), counted per kind and class, and a page of them with why: the second reads asked
+    for (their recorded reason), adjudication decisions, reads completed or withdrawn."""
+
+    permission_classes = [IsCoordinatorOrMLEngineer]
+
+    class FilterSerializer(serializers.Serializer):
+        a = serializers.IntegerField()
+        b = serializers.IntegerField()
+        change = serializers.ChoiceField(choices=SCAN_CHANGES, required=False)
+        limit = serializers.IntegerField(min_value=0, max_value=1000, default=100)
+        offset = serializers.IntegerField(min_value=0, default=0)
+
+        class Meta:
+            ref_name = "GroundTruthScanChangesFilter"
+
+    @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        query = validated(self.FilterSerializer, request.query_params)
+        version_a = ground_truth_version_get(version_id=query["a"], user=request.user)
+        version_b = ground_truth_version_get(version_id=query["b"], user=request.user)
+        changes = ground_truth_scan_changes(
+            version_a=version_a,
+            version_b=version_b,
+            change=query.get("change"),
+            limit=query["limit"],
+            offset=query["offset"],
+        )
+        return Response(changes)
 
 
 # --- the reader's view of released versions -------------------------------------------------

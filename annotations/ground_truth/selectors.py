@@ -8,6 +8,7 @@ a count over scans they did not read.
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
+from annotations.ground_truth.services import table
 from annotations.models import (
     GroundTruthScanLabel,
     GroundTruthSliceLabel,
@@ -207,3 +208,263 @@ def ground_truth_compare(
 
 def _class_values(values) -> dict[str, bool]:
     return dict(zip(HEMORRHAGE_CLASSES, map(bool, values), strict=True))
+
+
+# --- what changed between two versions, scan by scan, and why --------------------------------
+
+SCAN_CHANGES = ("changed", "added", "removed")
+
+
+def _changed_scans_sql() -> str:
+    """Scans of version ``a`` and ``b`` (parameters a, b, a, b, a, b, a, b in that order) whose
+    scan labels, split or any slice label differ, or that are in one version only, with the
+    kind of change."""
+    scan, slice_ = table(GroundTruthScanLabel), table(GroundTruthSliceLabel)
+    scan_differs = " OR ".join(f"a.{c} <> b.{c}" for c in GROUND_TRUTH_FIELDS)
+    slice_differs = " OR ".join(f"sa.{c} <> sb.{c}" for c in GROUND_TRUTH_FIELDS)
+    return f"""
+        SELECT a.scan_id AS scan_id, 'changed' AS change
+        FROM {scan} a JOIN {scan} b ON b.scan_id = a.scan_id AND b.version_id = %s
+        WHERE a.version_id = %s AND ({scan_differs} OR a.split <> b.split OR EXISTS (
+            SELECT 1 FROM {slice_} sa
+            JOIN {slice_} sb ON sb.slice_id = sa.slice_id AND sb.version_id = %s
+            WHERE sa.version_id = %s AND sa.scan_id = a.scan_id AND ({slice_differs})))
+        UNION ALL
+        SELECT a.scan_id, 'removed' FROM {scan} a
+        WHERE a.version_id = %s AND NOT EXISTS (
+            SELECT 1 FROM {scan} b WHERE b.version_id = %s AND b.scan_id = a.scan_id)
+        UNION ALL
+        SELECT b.scan_id, 'added' FROM {scan} b
+        WHERE b.version_id = %s AND NOT EXISTS (
+            SELECT 1 FROM {scan} a WHERE a.version_id = %s AND a.scan_id = b.scan_id)
+    """
+
+
+def ground_truth_scan_changes(
+    *,
+    version_a: GroundTruthVersion,
+    version_b: GroundTruthVersion,
+    limit: int = 100,
+    offset: int = 0,
+    change: str | None = None,
+) -> dict:
+    """The scans that differ between two versions (scan labels, slice labels, split; added or
+    removed), counted per kind and class, and a page of them (by scan id) with both label sets,
+    the classes and slices that changed, and why: second reads requested (their recorded
+    reason, state and reader), adjudication decisions (by whom, the decision and its reason),
+    reads completed or withdrawn and the split, all between the two versions' freezes."""
+    from django.db import connection
+
+    a_id, b_id = version_a.pk, version_b.pk
+    params = [b_id, a_id, b_id, a_id, a_id, b_id, b_id, a_id]
+    where, where_params = ("WHERE x.change = %s", [change]) if change else ("", [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT x.change, COUNT(*) FROM ({_changed_scans_sql()}) x GROUP BY x.change",
+            params,
+        )
+        kinds = dict.fromkeys(SCAN_CHANGES, 0) | dict(cursor.fetchall())
+        cursor.execute(
+            f"""SELECT x.scan_id, x.change FROM ({_changed_scans_sql()}) x {where}
+                ORDER BY x.scan_id LIMIT %s OFFSET %s""",
+            [*params, *where_params, limit, offset],
+        )
+        page = cursor.fetchall()
+    labels = {
+        (row.version_id, row.scan_id): row
+        for row in GroundTruthScanLabel.objects.filter(
+            version_id__in=[a_id, b_id], scan_id__in=[scan_id for scan_id, _ in page]
+        )
+    }
+    older, newer = sorted((version_a, version_b), key=lambda v: (v.created_at, v.pk))
+    why = _change_reasons(
+        scan_ids=[scan_id for scan_id, _ in page], since=older.created_at, until=newer.created_at
+    )
+    slices = _slices_changed(
+        a_id, b_id, [scan_id for scan_id, change in page if change == "changed"]
+    )
+    scans = []
+    for scan_id, kind in page:
+        a, b = labels.get((a_id, scan_id)), labels.get((b_id, scan_id))
+        either = b or a
+        scans.append(
+            {
+                "scan": scan_id,
+                "change": kind,
+                "center": either.center_name if either else "",
+                "split_a": a.split if a else None,
+                "split_b": b.split if b else None,
+                "a": _label_classes(a),
+                "b": _label_classes(b),
+                "classes_changed": [
+                    name
+                    for name, field_ in zip(HEMORRHAGE_CLASSES, GROUND_TRUTH_FIELDS, strict=True)
+                    if a is not None and b is not None and getattr(a, field_) != getattr(b, field_)
+                ],
+                "slices_changed": slices.get(scan_id, 0),
+                "adjudicated_b": bool(b and b.adjudicated),
+                "reads_a": a.reads if a else None,
+                "reads_b": b.reads if b else None,
+                **why.get(scan_id, _no_reasons()),
+            }
+        )
+    return {
+        "a": {"id": a_id, "name": version_a.name, "created_at": version_a.created_at},
+        "b": {"id": b_id, "name": version_b.name, "created_at": version_b.created_at},
+        "counts": {
+            **kinds,
+            "total": sum(kinds.values()),
+            "by_class": _class_change_counts(a_id, b_id),
+        },
+        "limit": limit,
+        "offset": offset,
+        "scans": scans,
+    }
+
+
+def _label_classes(row: GroundTruthScanLabel | None) -> dict[str, bool] | None:
+    if row is None:
+        return None
+    return {
+        name: getattr(row, field_)
+        for name, field_ in zip(HEMORRHAGE_CLASSES, GROUND_TRUTH_FIELDS, strict=True)
+    }
+
+
+def _class_change_counts(a_id: int, b_id: int) -> dict[str, dict[str, int]]:
+    """Per class: scans positive in ``b`` only (gained), in ``a`` only (lost), counting scans in
+    both versions; and slices whose label of the class changed."""
+    from django.db import connection
+
+    out: dict[str, dict[str, int]] = {}
+    scan, slice_ = table(GroundTruthScanLabel), table(GroundTruthSliceLabel)
+    sums = ", ".join(
+        f"SUM(CASE WHEN b.{c} AND NOT a.{c} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN a.{c} AND NOT b.{c} THEN 1 ELSE 0 END)"
+        for c in GROUND_TRUTH_FIELDS
+    )
+    slice_sums = ", ".join(
+        f"SUM(CASE WHEN a.{c} <> b.{c} THEN 1 ELSE 0 END)" for c in GROUND_TRUTH_FIELDS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {sums} FROM {scan} a
+                JOIN {scan} b ON b.scan_id = a.scan_id AND b.version_id = %s
+                WHERE a.version_id = %s""",
+            [b_id, a_id],
+        )
+        scan_counts = cursor.fetchone()
+        cursor.execute(
+            f"""SELECT {slice_sums} FROM {slice_} a
+                JOIN {slice_} b ON b.slice_id = a.slice_id AND b.version_id = %s
+                WHERE a.version_id = %s""",
+            [b_id, a_id],
+        )
+        slice_counts = cursor.fetchone()
+    for index, name in enumerate(HEMORRHAGE_CLASSES):
+        out[name] = {
+            "scans_gained": scan_counts[2 * index] or 0,
+            "scans_lost": scan_counts[2 * index + 1] or 0,
+            "slices_changed": slice_counts[index] or 0,
+        }
+    return out
+
+
+def _slices_changed(a_id: int, b_id: int, scan_ids: list[int]) -> dict[int, int]:
+    from django.db import connection
+
+    if not scan_ids:
+        return {}
+    slice_ = table(GroundTruthSliceLabel)
+    differs = " OR ".join(f"a.{c} <> b.{c}" for c in GROUND_TRUTH_FIELDS)
+    marks = ", ".join(["%s"] * len(scan_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT a.scan_id, COUNT(*) FROM {slice_} a
+                JOIN {slice_} b ON b.slice_id = a.slice_id AND b.version_id = %s
+                WHERE a.version_id = %s AND a.scan_id IN ({marks}) AND ({differs})
+                GROUP BY a.scan_id""",
+            [b_id, a_id, *scan_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _no_reasons() -> dict:
+    return {"second_reads": [], "adjudications": [], "reads": []}
+
+
+def _change_reasons(*, scan_ids: list[int], since, until) -> dict[int, dict]:
+    """Per scan, what happened to it between two freezes: second reads asked for (before the
+    later freeze and not settled before the earlier one), adjudication decisions and reads
+    completed or withdrawn in between."""
+    from annotations.adjudication.selectors import adjudication_decision_text
+    from annotations.assignment.second_reads import second_read_reason_text
+    from annotations.models import AdjudicationItem, AdjudicationStatus, SecondReadRequest
+
+    reasons: dict[int, dict] = {scan_id: _no_reasons() for scan_id in scan_ids}
+    requests = (
+        SecondReadRequest.objects.filter(scan_id__in=scan_ids, requested_at__lte=until)
+        .filter(Q(settled_at__isnull=True) | Q(settled_at__gt=since))
+        .select_related("read__reader", "requested_by")
+        .order_by("requested_at", "id")
+    )
+    for request in requests:
+        reasons[request.scan_id]["second_reads"].append(
+            {
+                "id": request.pk,
+                "requested_at": request.requested_at,
+                "requested_by": request.requested_by.username,
+                "reason": request.reason,
+                "reason_text": second_read_reason_text(request.reason),
+                "state": request.state,
+                "reader": request.read.reader.username if request.read else None,
+                "disagreements": request.disagreements,
+            }
+        )
+    items = (
+        AdjudicationItem.objects.filter(
+            scan_id__in=scan_ids,
+            status=AdjudicationStatus.RESOLVED,
+            decided_at__gt=since,
+            decided_at__lte=until,
+        )
+        .select_related("slice", "decided_by")
+        .prefetch_related("labels")
+        .order_by("decided_at", "id")
+    )
+    for item in items:
+        reasons[item.scan_id]["adjudications"].append(
+            {
+                "item": item.pk,
+                "reason": item.reason,
+                "reason_label": item.get_reason_display(),
+                "slice_index": item.slice.position_index if item.slice else None,
+                "label": item.label,
+                "decided_by": item.decided_by.username if item.decided_by else None,
+                "decided_at": item.decided_at,
+                "decision": adjudication_decision_text(item=item),
+                "decision_reason": item.decision_reason,
+            }
+        )
+    reads = (
+        Read.objects.filter(scan_id__in=scan_ids)
+        .filter(
+            Q(status=ReadStatus.COMPLETED, finished_at__gt=since, finished_at__lte=until)
+            | Q(status=ReadStatus.WITHDRAWN, withdrawn_at__gt=since, withdrawn_at__lte=until)
+        )
+        .select_related("reader")
+        .order_by("id")
+    )
+    for read in reads:
+        reasons[read.scan_id]["reads"].append(
+            {
+                "read": read.pk,
+                "reader": read.reader.username,
+                "kind": read.kind,
+                "status": read.status,
+                "at": read.finished_at
+                if read.status == ReadStatus.COMPLETED
+                else read.withdrawn_at,
+            }
+        )
+    return reasons

@@ -387,9 +387,7 @@ def ground_truth_release_consequences(*, version_id: int) -> ReleaseConsequences
         slices=version.slice_count,
         readers=completed.values("reader_id").distinct().count(),
         reader_scans=pairs.count(),
-        scans_still_read=Read.objects.filter(
-            scan_id__in=in_version, status__in=OPEN_READ_STATUSES
-        )
+        scans_still_read=Read.objects.filter(scan_id__in=in_version, status__in=OPEN_READ_STATUSES)
         .values("scan_id")
         .distinct()
         .count(),

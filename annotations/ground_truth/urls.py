@@ -7,6 +7,7 @@ from annotations.ground_truth.api import (
     GroundTruthFreezeApi,
     GroundTruthReleaseApi,
     GroundTruthReleaseConsequencesApi,
+    GroundTruthScanChangesApi,
     GroundTruthScanLabelListApi,
     GroundTruthSliceLabelListApi,
     GroundTruthVersionDetailApi,
@@ -16,10 +17,15 @@ from annotations.ground_truth.api import (
     ReaderGroundTruthVersionDetailApi,
     ReaderGroundTruthVersionListApi,
 )
-from annotations.ground_truth.views import GroundTruthView
+from annotations.ground_truth.views import GroundTruthChangesView, GroundTruthView
 
 urlpatterns = [
     path("study/ground-truth/", GroundTruthView.as_view(), name="ground-truth-page"),
+    path(
+        "study/ground-truth/changes/",
+        GroundTruthChangesView.as_view(),
+        name="ground-truth-changes-page",
+    ),
 ]
 
 api_urlpatterns = [
@@ -34,6 +40,11 @@ api_urlpatterns = [
         "ground-truth/compare/",
         GroundTruthCompareApi.as_view(),
         name="ground-truth-compare",
+    ),
+    path(
+        "ground-truth/compare/scans/",
+        GroundTruthScanChangesApi.as_view(),
+        name="ground-truth-scan-changes",
     ),
     path(
         "ground-truth/<id:version_id>/",

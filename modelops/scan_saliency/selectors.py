@@ -28,11 +28,15 @@ def sees_any_model_output(user) -> bool:
 def model_versions_for_scan(*, scan_id: int, user) -> QuerySet[ModelVersion]:
     """The model versions whose output ``user`` may lay over the scan, newest first: for ML
     engineers every version; for a reader of the scan the approved ones released for it (a
-    retired model's output goes from their view); else none."""
+    retired model's output goes from their view), none while theirs is a requested second
+    read still open; else none."""
     versions = ModelVersion.objects.order_by("-created_at", "-id")
     if sees_any_model_output(user):
         return versions
     reads = Read.objects.filter(scan_id=scan_id, reader=user, status__in=ACTIVE_READ_STATUSES)
+    # A requested second read is blind to the model until it is done: the model's doubt is
+    # what sent the scan back (annotations.assignment.second_reads).
+    reads = reads.exclude(second_read_request__state="reading")
     if not user_has_role(user, Role.NEURORADIOLOGIST) or not reads.exists():
         return versions.none()
     released = ModelOutputRelease.objects.filter(scan_id=scan_id, withdrawn_at__isnull=True)

@@ -262,6 +262,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("model-scoring-runs", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
     ("model-scoring-runs", "post"): Row(403, 403, 403, 400, 400, 400, body={"scans": "x"},
                                         kwargs=MODEL),
+    # The disagreement loop, labeling side: coordinators send scans to a blinded second read
+    # and order the never-read pool by a model's uncertainty; coordinators and ML engineers
+    # see what changed between ground-truth versions and why. Readers reach none of it.
+    ("second-read-list", "get"):   Row(403, 403, 403, 200, 403, 200),
+    ("second-read-list", "post"):  Row(403, 403, 403, 400, 403, 400, body={"scans": "x"}),
+    ("ground-truth-scan-changes", "get"): Row(403, 403, 403, 200, 200, 200,
+                                              query="a={version_id}&b={released_version}"),
+    ("assignment-uncertainty", "get"): Row(403, 403, 403, 200, 403, 200,
+                                           query="model_version={model_version}"),
+    ("assignment-uncertainty", "post"): Row(403, 403, 403, 400, 403, 400,
+                                            body={"model_version": "x"}),
     # The reader study: coordinators (and admins) set it up, edit it before its plan freezes,
     # prepare its model output and close it; coordinators and ML engineers follow it and read
     # its results and CSV. Its readers (owner and other) see the study and their own place in

@@ -14,7 +14,7 @@ import {
 } from "../api/coordination";
 import { SUBTYPES, type Subtype } from "../generated/vocabulary";
 import { showMessage } from "../dom";
-import { decidedText, decisionKind, describeValues, itemHeadline, resolveRequest, voteOn, type Decision } from "./decision";
+import { decidedText, decisionKind, describeValues, isVoteItem, itemHeadline, resolveRequest, voteOn, type Decision } from "./decision";
 import { el, messageOf } from "./html";
 import { showScanImages } from "../scan/item-viewer";
 
@@ -73,7 +73,7 @@ function itemImages(view: HTMLElement, item: AdjudicationItemDetail, context: It
 }
 
 function votesTable(item: AdjudicationItemDetail): HTMLElement {
-  const split = item.reason === "split_vote";
+  const split = isVoteItem(item);
   const head = el("tr", {}, el("th", {}, "Reader"), el("th", {}, "Kind"), el("th", {}, "Status"),
     split ? el("th", {}, item.label.toUpperCase()) : el("th", { class: "num" }, "Labelled slices"),
     el("th", {}, item.slice_index === null ? "Scan label" : "Labels of this slice"));

@@ -18,9 +18,15 @@ export type Decision =
   | { kind: "scan"; values: SubtypeValues }
   | { kind: "slices"; slices: Map<number, SubtypeValues> };
 
-/** A split vote is decided yes or no; a missing read by the scan's labels at its level. */
+/** Whether an item is one subtype of one slice (or scan) decided present or absent: a split vote,
+ * or a second read that disagrees with the earlier reads. */
+export function isVoteItem(item: Pick<AdjudicationItem, "reason">): boolean {
+  return item.reason === "split_vote" || item.reason === "second_read";
+}
+
+/** A vote (split or second read) is decided yes or no; a missing read by the scan's labels at its level. */
 export function decisionKind(item: Pick<AdjudicationItem, "reason">, level: ReadLevel): Decision["kind"] {
-  if (item.reason === "split_vote") return "vote";
+  if (isVoteItem(item)) return "vote";
   return level === "scan" ? "scan" : "slices";
 }
 
@@ -72,12 +78,16 @@ export function itemHeadline(item: AdjudicationItem): string {
     const votes = item.total_votes ? ` (${item.positive_votes} of ${item.total_votes} readers marked it)` : "";
     return `Readers split on ${item.label.toUpperCase()} in ${where}${votes}.`;
   }
+  if (item.reason === "second_read") {
+    const votes = item.total_votes ? ` (${item.positive_votes} of ${item.total_votes} reads marked it)` : "";
+    return `A second read disagrees with the earlier reads on ${item.label.toUpperCase()} in ${where}${votes}.`;
+  }
   return `${where[0]!.toUpperCase()}${where.slice(1)} lacks a read (withdrawn or never staffed): decide its labels.`;
 }
 
 /** A decided item's decision, one line per positive slice (or the scan, or the vote). */
 export function decidedText(item: Pick<AdjudicationItemDetail, "reason" | "label" | "decision">): string[] {
-  if (item.reason === "split_vote") {
+  if (isVoteItem(item)) {
     const row = item.decision[0];
     const present = row ? Boolean(row[item.label as Subtype]) : false;
     return [`${item.label.toUpperCase()} ${present ? "present" : "absent"}`];

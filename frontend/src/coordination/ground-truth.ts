@@ -96,7 +96,14 @@ function initCompare(root: HTMLElement): void {
     if (a === undefined || b === undefined) return;
     result.replaceChildren(el("p", { class: "muted" }, "Comparing…"));
     void groundTruthCompare(root.dataset["compareUrl"] ?? "", a, b)
-      .then((comparison) => renderComparison(result, comparison))
+      .then((comparison) => {
+        renderComparison(result, comparison);
+        const changes = root.dataset["changesUrl"];
+        if (changes) {
+          result.prepend(el("p", {}, el("a", { id: "compare-changes-link", href: `${changes}?a=${a}&b=${b}` },
+            "Scan by scan, with why each changed →")));
+        }
+      })
       .catch((error: unknown) => result.replaceChildren(el("p", { class: "error", role: "alert" }, messageOf(error))));
   });
 }
