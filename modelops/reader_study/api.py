@@ -240,7 +240,10 @@ class ReaderStudyListApi(APIView):
     def get(self, request):
         studies = reader_study_list(request.user).select_related("created_by")
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(studies, request, view=self) or []
+        page = [
+            reader_study_refresh(study)
+            for study in paginator.paginate_queryset(studies, request, view=self) or []
+        ]
         return paginator.get_paginated_response(
             [ReaderStudySerializer(study_payload(s, request.user, detail=False)).data for s in page]
         )

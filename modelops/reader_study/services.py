@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from annotations.assignment.services import neuroradiologist_list
-from annotations.models import GroundTruthScanLabel, GroundTruthVersion, JobStatus
+from annotations.models import GroundTruthScanLabel, GroundTruthVersion, JobStatus, Read
 from annotations.vocabulary import CLASS_NAMES, HEMORRHAGE_CLASSES, SUBTYPES
 from ichlabel.errors import Conflict, InvalidInput
 from modelops.models import ModelVersion, SaliencyMethod
@@ -316,6 +317,11 @@ def _plan(
 ) -> dict:
     labels = dict(Modality.choices)
     version = study.model_version
+    labelled = dict(
+        Read.objects.filter(reader__in=readers, scan_id__in=study.cases.values("scan_id"))
+        .values_list("reader_id")
+        .annotate(n=Count("scan_id", distinct=True))
+    )
     return {
         "design": (
             "Fully crossed multi-reader multi-case crossover: every reader reads every case "
@@ -325,7 +331,12 @@ def _plan(
         ),
         "modalities": [{"value": m, "label": labels[m]} for m in study.modalities],
         "readers": [
-            {"username": reader.username, "modality_order": order}
+            {
+                "username": reader.username,
+                "modality_order": order,
+                # Cases this reader was assigned to label before: no washout covers those.
+                "cases_read_before": labelled.get(reader.pk, 0),
+            }
             for reader, order in zip(readers, orders, strict=True)
         ],
         "washout_days": study.washout_days,

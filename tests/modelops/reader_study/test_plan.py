@@ -84,6 +84,16 @@ def test_each_reader_reads_every_case_once_per_modality_in_orders_of_their_own(w
     # The same design and seed give the same plan.
     again = create(world, name="again", modalities=ALL_MODALITIES, readers=plan_reader_ids(world))
     assert ReaderStudy.objects.get(pk=again["id"]).plan["readers"] == plan["readers"]
+    assert {r["cases_read_before"] for r in plan["readers"]} == {0}
+    # A reader who labelled the cases is named in the plan with how many.
+    labelled = create(
+        world, name="labelled", readers=[world["labeller"].pk, world["readers"][0].pk]
+    )
+    entries = ReaderStudy.objects.get(pk=labelled["id"]).plan["readers"]
+    assert [(r["username"], r["cases_read_before"]) for r in entries] == [
+        ("labeller", 6),
+        ("neuro1", 0),
+    ]
 
 
 def plan_reader_ids(world) -> list[int]:
