@@ -28,6 +28,7 @@ from modelops.disagreements.selectors import (
 )
 from modelops.disagreements.services import (
     SCORING_MAX_SCANS,
+    SEND_MAX_SCANS,
     disagreements_send,
     scan_scoring_request,
 )
@@ -78,7 +79,10 @@ class DisagreementListSerializer(serializers.Serializer):
         child=serializers.DictField(child=serializers.IntegerField()),
         help_text="Class -> kind -> count, over the source and split asked for",
     )
-    thresholds = serializers.DictField(child=serializers.FloatField())
+    thresholds = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Class -> frozen threshold; empty for a version that was not evaluated",
+    )
     scored_scans = serializers.IntegerField()
 
 
@@ -141,6 +145,33 @@ class DisagreementListApi(APIView):
         return Response(DisagreementListSerializer(body).data)
 
 
+class DisagreementChoiceSerializer(serializers.Serializer):
+    scan = serializers.IntegerField(min_value=1)
+    hemorrhage_class = serializers.ChoiceField(choices=HEMORRHAGE_CLASSES)
+    source = serializers.ChoiceField(choices=SOURCES)
+
+    class Meta:
+        ref_name = "DisagreementChoice"
+
+
+class DisagreementSentSerializer(serializers.Serializer):
+    scan = serializers.IntegerField()
+    reader = serializers.CharField()
+    reason = serializers.DictField()
+
+    class Meta:
+        ref_name = "DisagreementSent"
+
+
+class DisagreementRefusedSerializer(serializers.Serializer):
+    scan = serializers.IntegerField()
+    code = serializers.CharField()
+    reason = serializers.CharField()
+
+    class Meta:
+        ref_name = "DisagreementRefused"
+
+
 class DisagreementSendApi(APIView):
     """Send chosen disagreements' scans to a blinded second read (coordinators). Each item
     names a listed disagreement (scan, class, source); its kind and score are taken from the
@@ -149,28 +180,18 @@ class DisagreementSendApi(APIView):
 
     permission_classes = [IsCoordinator]
 
-    class ItemSerializer(serializers.Serializer):
-        scan = serializers.IntegerField(min_value=1)
-        hemorrhage_class = serializers.ChoiceField(choices=HEMORRHAGE_CLASSES)
-        source = serializers.ChoiceField(choices=SOURCES)
-
     class InputSerializer(serializers.Serializer):
-        items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=500)
-        reader = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        items = DisagreementChoiceSerializer(many=True, min_length=1, max_length=SEND_MAX_SCANS)
+        reader = serializers.IntegerField(
+            min_value=1, required=False, allow_null=True, help_text="None: balanced"
+        )
 
-    class SentSerializer(serializers.Serializer):
-        scan = serializers.IntegerField()
-        reader = serializers.CharField()
-        reason = serializers.DictField()
-
-    class RefusedSerializer(serializers.Serializer):
-        scan = serializers.IntegerField()
-        code = serializers.CharField()
-        reason = serializers.CharField()
+        class Meta:
+            ref_name = "DisagreementSendInput"
 
     class OutputSerializer(serializers.Serializer):
-        sent = serializers.ListField(child=serializers.DictField())
-        refused = serializers.ListField(child=serializers.DictField())
+        sent = DisagreementSentSerializer(many=True)
+        refused = DisagreementRefusedSerializer(many=True)
 
         class Meta:
             ref_name = "DisagreementSendResult"
@@ -179,7 +200,7 @@ class DisagreementSendApi(APIView):
     def post(self, request, version_id: int):
         version = get_object_or_404(ModelVersion.objects.select_related("snapshot"), pk=version_id)
         data = validated(self.InputSerializer, request.data)
-        items = [validated(self.ItemSerializer, item) for item in data["items"]]
+        items = [dict(item) for item in data["items"]]
         reader = None
         if data.get("reader"):
             reader = second_read_readers().filter(pk=data["reader"]).first()
@@ -216,13 +237,24 @@ class ScanScoringRunListApi(APIView):
             max_length=SCORING_MAX_SCANS,
         )
 
+        class Meta:
+            ref_name = "ScanScoringInput"
+
     @extend_schema(responses=ScanScoringRunSerializer(many=True))
     def get(self, request, version_id: int):
         version = get_object_or_404(ModelVersion, pk=version_id)
         runs = ScanScoringRun.objects.filter(model_version=version)[:50]
         return Response(ScanScoringRunSerializer(runs, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: ScanScoringRunSerializer, 200: None})
+    class NothingSerializer(serializers.Serializer):
+        message = serializers.CharField()
+
+        class Meta:
+            ref_name = "ScanScoringNothingToDo"
+
+    @extend_schema(
+        request=InputSerializer, responses={201: ScanScoringRunSerializer, 200: NothingSerializer}
+    )
     def post(self, request, version_id: int):
         version = get_object_or_404(ModelVersion.objects.select_related("snapshot"), pk=version_id)
         data = validated(self.InputSerializer, request.data)

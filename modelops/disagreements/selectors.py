@@ -34,7 +34,6 @@ from annotations.models import (
 )
 from annotations.models.reads import OPEN_READ_STATUSES
 from annotations.vocabulary import HEMORRHAGE_CLASSES, SUBTYPES
-from ichlabel.errors import Conflict
 from modelops.models import ModelScanScore, ModelVersion
 
 FALSE_POSITIVE = "false_positive"
@@ -99,10 +98,11 @@ def disagreement_list(
     split: str | None = None,
 ) -> DisagreementList:
     """The version's disagreements, most confident first, filtered; ``counts`` per class and
-    kind ignore the class and kind filters. Conflict for a version without thresholds."""
+    kind ignore the class and kind filters. Empty, without thresholds, for a version that was
+    not evaluated."""
     cuts = model_thresholds(version)
     if not cuts:
-        raise Conflict(f"Model {version.name} has no frozen thresholds: it was not evaluated.")
+        return DisagreementList(items=[])
     scores = {
         row[0]: row[1:]
         for row in ModelScanScore.objects.filter(model_version=version)

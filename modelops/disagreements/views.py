@@ -9,7 +9,6 @@ from annotations.models import Role, Split
 from annotations.pages import query_choice, query_number
 from annotations.permissions import user_has_role
 from annotations.vocabulary import HEMORRHAGE_CLASSES
-from ichlabel.errors import Conflict
 from modelops.disagreements.api import rows_with_state
 from modelops.disagreements.selectors import (
     KIND_NAMES,
@@ -58,10 +57,11 @@ class DisagreementsView(ModelOpsPage):
             "send_url": reverse("model-disagreements-send", kwargs={"version_id": version.pk}),
             "scoring_url": reverse("model-scoring-runs", kwargs={"version_id": version.pk}),
         }
-        try:
-            found = disagreement_list(version=version, **filters)
-        except Conflict as error:
-            context["problem"] = error.message
+        found = disagreement_list(version=version, **filters)
+        if not found.thresholds:
+            context["problem"] = (
+                f"Model {version.name} has no frozen thresholds: it was not evaluated."
+            )
             return render_page(request, "modelops/disagreements.html", context)
         page = Paginator(found.items, PAGE_SIZE).get_page(query_number(request.GET.get("page")))
         rows = rows_with_state(list(page.object_list), page.start_index())

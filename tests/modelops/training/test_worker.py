@@ -10,7 +10,16 @@ import pytest
 from annotations.models import JobStatus
 from ichlabel import jobs
 from modelops.builds.services import model_build_request
-from modelops.models import DatasetSnapshot, ModelBuild, SaliencyRun, TrainingRun
+from modelops.disagreements.selectors import model_scan_scores
+from modelops.disagreements.services import scan_scoring_request
+from modelops.models import (
+    DatasetSnapshot,
+    ModelBuild,
+    ModelScanScore,
+    SaliencyRun,
+    ScanScoringRun,
+    TrainingRun,
+)
 from modelops.paths import run_dir
 from modelops.registry.services import model_version_verify
 from modelops.saliency.services import saliency_run_request
@@ -100,6 +109,22 @@ def test_a_run_trains_evaluates_and_registers_through_the_workers(train_worker):
         "edh",
     ]
     assert model.metrics["validation"]["any"]["auroc"] is not None
+    # Every snapshot scan's scores are kept at registration; a scoring run on the same workers
+    # scores a scan whose scores are gone as registration did.
+    kept = dict(ModelScanScore.objects.filter(model_version=model).values_list("scan_id", "split"))
+    assert len(kept) == snapshot.scans_total and set(kept.values()) == {"train", "validation"}
+    lost = min(kept)
+    before = model_scan_scores(model_version=model, scan_ids=[lost])[lost]
+    ModelScanScore.objects.filter(model_version=model, scan_id=lost).delete()
+    scoring = scan_scoring_request(
+        model_version=model, scans=[lost], requested_by=users["mlengineer"]
+    )
+    scoring = wait_for(
+        lambda: ScanScoringRun.objects.get(pk=scoring.pk), lambda r: r.finished, "scoring", 120
+    )
+    assert scoring.status == JobStatus.SUCCEEDED, scoring.message
+    after = model_scan_scores(model_version=model, scan_ids=[lost])[lost]
+    assert all(abs(after[name] - before[name]) < 2e-3 for name in before), (before, after)
     logs = run_dir(run.pk)
     log = (logs / "train.log").read_text()
     assert "attempt 1" in log and "cnn epoch 1/1 done: loss" in log
