@@ -8,7 +8,8 @@ Two kinds of item:
   for scan-level reads): the scan is then final by that decision.
 - ``split_vote``: one subtype of one slice (or of one scan, for scan-level reads) where the
   completed reads of a final scan were not unanimous (2:1 of three). Created only when the
-  coordinator asks, for the subtypes they choose, in one INSERT ... SELECT per subtype.
+  coordinator asks, for the subtypes they choose, in one INSERT ... SELECT per subtype; a
+  slice and subtype a second read's item covers already is not queued again.
 - ``second_read``: one subtype of one slice (or scan) where a requested second read differs
   from what the earlier reads settled (``annotations.assignment.second_reads``); decided like
   a split vote, present or absent.
@@ -125,7 +126,8 @@ def adjudication_split_votes_create(
                 JOIN votes v ON v.slice_id = s.id
                 WHERE v.{subtype} > 0 AND v.{subtype} < f.done
                   AND NOT EXISTS (
-                      SELECT 1 FROM {items} ai WHERE ai.reason = 'split_vote'
+                      SELECT 1 FROM {items} ai
+                      WHERE ai.reason IN ('split_vote', 'second_read')
                       AND ai.slice_id = s.id AND ai.label = %s)
                 """,
                 [*params, subtype, now, by, subtype],
@@ -141,7 +143,8 @@ def adjudication_split_votes_create(
                 WHERE f.scan_level = 1 AND f.by_vote = 1
                   AND v.{subtype} > 0 AND v.{subtype} < f.done
                   AND NOT EXISTS (
-                      SELECT 1 FROM {items} ai WHERE ai.reason = 'split_vote'
+                      SELECT 1 FROM {items} ai
+                      WHERE ai.reason IN ('split_vote', 'second_read')
                       AND ai.slice_id IS NULL AND ai.scan_id = f.scan_id AND ai.label = %s)
                 """,
                 [*params, subtype, now, by, subtype],

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 
 from annotations.assignment.api import ASSIGNMENT_STATUSES
 from annotations.assignment.selectors import reader_workload_list, study_read_list
+from annotations.assignment.uncertainty import uncertainty_model_list
 from annotations.models import (
     Center,
     ReadKind,
@@ -51,5 +52,7 @@ class ReadingRoundView(CoordinatorPage):
             "filters": filters,
             "query": query_string(filters),
             "page": Paginator(reads, PAGE_SIZE).get_page(request.GET.get("page")),
+            # Models whose uncertainty may order never-read scans (active learning).
+            "uncertainty_models": uncertainty_model_list(),
         }
         return render_page(request, "annotations/coordination/reading.html", context)

@@ -9,6 +9,7 @@ import type { Split } from "../api/types";
 import { byId, setFormDisabled, showMessage } from "../dom";
 import { el, messageOf, numberField, refreshSections, textField } from "./html";
 import { describeScanPlan, summarisePlan } from "./plan";
+import { initUncertainty, poolHead } from "./uncertainty";
 
 export const REFRESHED_SECTIONS = ["workload", "study-reads"];
 
@@ -35,6 +36,7 @@ export function initAssignment(root: HTMLElement, names: Record<string, string>)
   const message = byId("assign-message");
   const preview = byId("assign-preview");
   let planned: { request: AssignRequest; result: AssignResult } | null = null;
+  initUncertainty(form);
 
   const forget = (): void => {
     planned = null;
@@ -101,6 +103,12 @@ export function assignRequest(form: HTMLFormElement): AssignRequest {
   if (split) request.split = split as Split;
   const limit = numberField(form, "limit");
   if (limit !== undefined) request.limit = limit;
+  if (textField(form, "order") === "uncertainty") {
+    const model = numberField(form, "model_version");
+    if (model === undefined) throw new Error("Choose the model whose uncertainty orders the scans.");
+    request.order = "uncertainty";
+    request.model_version = model;
+  }
   const capacity = numberField(form, "capacity");
   if (capacity !== undefined) request.capacity = capacity;
   const boxes = Array.from(form.querySelectorAll<HTMLInputElement>("input[name=reader]"));
@@ -156,6 +164,10 @@ function renderPreview(container: HTMLElement, result: AssignResult, names: Reco
       ),
       el("p", { class: "muted" }, `New reads per reader: ${summary.perReader.map(([name, n]) => `${name} +${n}`).join(", ")}`),
     );
+  }
+  if (result.uncertainty) {
+    container.append(el("p", { id: "preview-uncertainty" },
+      `Never-read scans, most uncertain for ${result.uncertainty.model_name} first: ${poolHead(result.uncertainty, 10) || "none"}.`));
   }
   if (result.skipped.length) {
     container.append(

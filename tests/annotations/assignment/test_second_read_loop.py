@@ -187,6 +187,12 @@ def test_uncertainty_orders_the_never_read_pool(people, data_dir):
     ModelScanScore.objects.create(
         model_version=model, scan=read_scan, any=0.6, iph=0, ivh=0, sah=0, sdh=0, edh=0
     )
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(coordinator)
+    page = browser.get(reverse("reading-round-page")).content.decode()
+    assert "Most uncertain first" in page and f'<option value="{model.pk}">m1 (approved)' in page
     coord = client_of(coordinator)
     summary = coord.get(
         reverse("assignment-uncertainty"), {"model_version": model.pk, "split": "train"}

@@ -3,7 +3,10 @@ adjudication of 1:1 disagreements and the freeze that settles them."""
 
 import pytest
 
-from annotations.adjudication.services import adjudication_item_resolve
+from annotations.adjudication.services import (
+    adjudication_item_resolve,
+    adjudication_split_votes_create,
+)
 from annotations.assignment.second_reads import second_read_request, second_read_states
 from annotations.assignment.services import read_unassign
 from annotations.ground_truth.services import ground_truth_freeze
@@ -118,6 +121,8 @@ def test_disagreement_is_adjudicated_and_frozen(coordinator, readers):
     )
     request.refresh_from_db()
     assert request.state == SecondReadState.SETTLED
+    # The decided 1:1 votes are not queued again as split votes.
+    assert adjudication_split_votes_create(subtypes=["sdh"], created_by=coordinator) == 0
 
     after = ground_truth_freeze(name="v2", created_by=coordinator)
     from tests.annotations.ground_truth.test_services import slice_truth
