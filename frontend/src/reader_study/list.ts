@@ -139,17 +139,120 @@ export function createBody(form: HTMLFormElement): Json {
   return body;
 }
 
+/** What the coordinator's form offers (the page's `reader-study-options`). */
+export interface DesignOptions {
+  ground_truth_versions: { id: number; name: string; splits: Record<string, { positive: number; negative: number }> }[];
+  model_versions: { id: number; name: string; status: string }[];
+  readers: { id: number; username: string }[];
+  modalities: { value: string; label: string }[];
+  default_primary_endpoint: string;
+}
+
+/** Positive and negative scans of a version, in one split or in all. */
+export function splitCounts(version: DesignOptions["ground_truth_versions"][number], split: string): { positive: number; negative: number } {
+  const entries = split ? (version.splits[split] ? [version.splits[split]] : []) : Object.values(version.splits);
+  let positive = 0;
+  let negative = 0;
+  for (const entry of entries) {
+    positive += entry.positive;
+    negative += entry.negative;
+  }
+  return { positive, negative };
+}
+
+function field(label: string, control: HTMLElement, hint = ""): HTMLLabelElement {
+  const wrap = el("label", { textContent: `${label} ` });
+  wrap.append(control);
+  if (hint) wrap.append(el("small", { className: "muted", textContent: ` ${hint}` }));
+  return wrap;
+}
+
+/** The create form, built from the options the page carries. */
+export function buildCreateForm(options: DesignOptions): HTMLFormElement {
+  const form = el("form", { id: "reader-study-form", className: "card" });
+  form.append(el("h2", { textContent: "New reader study" }));
+  const name = el("input", { name: "name", required: true, maxLength: 200 });
+  const description = el("textarea", { name: "description", rows: 2 });
+  const version = el("select", { name: "ground_truth_version", required: true });
+  for (const v of options.ground_truth_versions) version.append(el("option", { value: String(v.id), textContent: v.name }));
+  const split = el("select", { name: "split" });
+  const counts = el("span", { id: "reader-study-counts", className: "muted" });
+  const refreshSplits = (): void => {
+    const chosen = options.ground_truth_versions.find((v) => String(v.id) === version.value);
+    const previous = split.value;
+    split.replaceChildren(el("option", { value: "", textContent: "every split" }));
+    for (const name of Object.keys(chosen?.splits ?? {}).sort()) split.append(el("option", { value: name, textContent: name }));
+    split.value = [...split.options].some((o) => o.value === previous) ? previous : "";
+    const c = chosen ? splitCounts(chosen, split.value) : { positive: 0, negative: 0 };
+    counts.textContent = `${c.positive} scans with hemorrhage, ${c.negative} without`;
+  };
+  version.addEventListener("change", refreshSplits);
+  split.addEventListener("change", refreshSplits);
+  refreshSplits();
+  const caseCount = el("input", { name: "case_count", type: "number", min: "2", value: "20", required: true });
+  const readers = el("fieldset", { id: "reader-study-readers" });
+  readers.append(el("legend", { textContent: "Readers (neuroradiologists, at least two)" }));
+  for (const reader of options.readers) {
+    const box = el("input", { type: "checkbox", name: "readers", value: String(reader.id) });
+    const label = el("label", { className: "check" });
+    label.append(box, ` ${reader.username}`);
+    readers.append(label);
+  }
+  const modalities = el("fieldset", { id: "reader-study-modalities" });
+  modalities.append(el("legend", { textContent: "Modalities (unaided always)" }));
+  for (const modality of options.modalities) {
+    const box = el("input", { type: "checkbox", name: "modalities", value: modality.value });
+    if (modality.value === "unaided") box.checked = box.disabled = true;
+    if (modality.value === "aided_scores") box.checked = true;
+    const label = el("label", { className: "check" });
+    label.append(box, ` ${modality.label}`);
+    modalities.append(label);
+  }
+  const model = el("select", { name: "model_version" });
+  model.append(el("option", { value: "", textContent: "— (unaided only)" }));
+  for (const m of options.model_versions) model.append(el("option", { value: String(m.id), textContent: `${m.name} (${m.status})` }));
+  if (options.model_versions[0]) model.value = String(options.model_versions[0].id);
+  const washout = el("input", { name: "washout_days", type: "number", min: "0", max: "365", value: "28", required: true });
+  const seed = el("input", { name: "seed", type: "number", min: "0" });
+  const endpoint = el("textarea", { name: "primary_endpoint", rows: 3, value: options.default_primary_endpoint });
+  const submit = el("button", { type: "submit", textContent: "Create the study" });
+  const actions = el("div", { className: "actions" });
+  actions.append(submit);
+  form.append(
+    field("Name", name),
+    field("Description", description),
+    field("Ground-truth version", version),
+    field("Split", split),
+    counts,
+    field("Cases", caseCount, "a seeded random sample with both scans with and without hemorrhage"),
+    readers,
+    modalities,
+    field("Model version", model, "its scores (and maps) are shown in aided sessions"),
+    field("Washout (days)", washout, "between a reader's sessions"),
+    field("Seed", seed, "empty: chosen at random"),
+    field("Primary endpoint", endpoint),
+    actions,
+    el("p", { className: "message", id: "reader-study-form-message" }),
+  );
+  return form;
+}
+
 function wireCreateForm(form: HTMLFormElement, apiUrl: string, pageUrl: string): void {
   const message = form.querySelector<HTMLElement>(".message") ?? form.appendChild(el("p", { className: "message" }));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const body = createBody(form);
+    // A disabled checkbox is not in the form's data: unaided is always read.
+    body["modalities"] = ["unaided", ...(body["modalities"] as string[]).filter((m) => m !== "unaided")];
     setFormDisabled(form, true);
     showMessage(message, "Creating the study…");
-    postJson<Json>(apiUrl, createBody(form))
+    postJson<Json>(apiUrl, body)
       .then((study) => window.location.assign(pageUrl.replace("{study}", String(study["id"]))))
       .catch((error: unknown) => {
         showMessage(message, `The study was not created: ${(error as Error).message}`, "error");
         setFormDisabled(form, false);
+        const unaided = form.querySelector<HTMLInputElement>('input[name=modalities][value=unaided]');
+        if (unaided) unaided.disabled = true;
       });
   });
 }
@@ -160,7 +263,11 @@ export async function startStudyList(section: HTMLElement): Promise<void> {
     page: dataAttribute(section, "studyUrl"),
     read: dataAttribute(section, "readUrl"),
   };
-  const form = document.getElementById("reader-study-form");
-  if (form instanceof HTMLFormElement) wireCreateForm(form, urls.api, urls.page);
+  const options = document.getElementById("reader-study-options")?.textContent;
+  if (options && section.dataset.manages === "true") {
+    const form = buildCreateForm(JSON.parse(options) as DesignOptions);
+    section.append(form);
+    wireCreateForm(form, urls.api, urls.page);
+  }
   await new StudyList(section, urls, section.dataset.watches === "true").load();
 }

@@ -12,17 +12,28 @@ describe("results parts", () => {
 
   it("finds each reader's and the averaged ROC curves", () => {
     const curve = { fpr: [0, 1], tpr: [0, 1] };
-    const found = rocCurves({ readers: { neuro1: { unaided: curve, aided_scores: curve } }, average: { unaided: curve } });
+    const found = rocCurves({
+      readers: [
+        { reader: "neuro1", modality: "unaided", roc: curve },
+        { reader: "neuro1", modality: "aided_scores", roc: curve },
+        { reader: "neuro2", modality: "unaided", roc: null },
+      ],
+      average: [{ modality: "unaided", roc: curve }, { modality: "aided_scores", roc: null }],
+    });
+    expect(found.readers.has("neuro2")).toBe(false);
+    expect([...found.average.keys()]).toEqual(["unaided"]);
     expect([...found.readers.get("neuro1")!.keys()]).toEqual(["unaided", "aided_scores"]);
     expect(found.average.get("unaided")).toEqual(curve);
   });
 
   it("writes an OR difference in numbers", () => {
-    const [comparison] = comparisons({
-      aided_scores_vs_unaided: {
+    const [comparison] = comparisons([
+      {
+        aided: "aided_scores",
+        unaided: "unaided",
         auc: { summary: "Aided readers did better.", rrrc: { difference: 0.0432, ci: [-0.002, 0.088], f: 4.456, df1: 1, df2: 15.26, p: 0.0516 } },
       },
-    });
+    ]);
     expect(comparison!.name).toBe("Aided: model scores vs Unaided");
     expect(comparison!.figures[0]!.summary).toBe("Aided readers did better.");
     expect(differenceText(comparison!.figures[0]!.rrrc!)).toBe("+0.043 (95% CI -0.002 to 0.088), F(1, 15.3) = 4.46, p = 0.052");

@@ -65,7 +65,9 @@ function isCurve(value: unknown): value is Curve {
   return isObject(value) && Array.isArray(value["fpr"]) && Array.isArray(value["tpr"]);
 }
 
-/** ROC curves: each reader's per modality, and the reader-averaged one per modality. */
+/** ROC curves: each reader's per modality, and the reader-averaged one per modality. The
+ * server's shape: {readers: [{reader, modality, roc}], average: [{modality, roc}]} (roc null
+ * where a reader's cases hold one class only). */
 export interface RocCurves {
   readers: Map<string, Map<string, Curve>>;
   average: Map<string, Curve>;
@@ -74,24 +76,15 @@ export interface RocCurves {
 export function rocCurves(roc: unknown): RocCurves {
   const result: RocCurves = { readers: new Map(), average: new Map() };
   if (!isObject(roc)) return result;
-  const averaged = roc["average"] ?? roc["averaged"] ?? roc["reader_averaged"] ?? roc["mean"];
-  if (isObject(averaged)) for (const [modality, curve] of Object.entries(averaged)) if (isCurve(curve)) result.average.set(modality, curve);
-  const readers = roc["readers"] ?? roc["per_reader"];
-  const source = isObject(readers) ? readers : Array.isArray(readers) ? null : roc;
-  if (Array.isArray(readers)) {
-    for (const entry of readers.filter(isObject)) {
-      const reader = readerName(entry["reader"]);
-      const modality = String(entry["modality"] ?? "");
-      if (isCurve(entry)) (result.readers.get(reader) ?? result.readers.set(reader, new Map()).get(reader)!).set(modality, entry);
-    }
+  const entries = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
+  for (const entry of entries(roc["average"])) {
+    if (isCurve(entry["roc"])) result.average.set(String(entry["modality"]), entry["roc"]);
   }
-  if (source) {
-    for (const [reader, modalities] of Object.entries(source)) {
-      if (["average", "averaged", "reader_averaged", "mean"].includes(reader) || !isObject(modalities)) continue;
-      const curves = new Map<string, Curve>();
-      for (const [modality, curve] of Object.entries(modalities)) if (isCurve(curve)) curves.set(modality, curve);
-      if (curves.size) result.readers.set(reader, curves);
-    }
+  for (const entry of entries(roc["readers"])) {
+    if (!isCurve(entry["roc"])) continue;
+    const reader = readerName(entry["reader"]);
+    if (!result.readers.has(reader)) result.readers.set(reader, new Map());
+    result.readers.get(reader)!.set(String(entry["modality"]), entry["roc"]);
   }
   return result;
 }
@@ -133,33 +126,22 @@ export interface Comparison {
 }
 
 export function comparisons(analysis: unknown): Comparison[] {
-  const entries: [string, Json][] = Array.isArray(analysis)
-    ? analysis.filter(isObject).map((entry) => [String(entry["comparison"] ?? entry["name"] ?? ""), entry])
-    : isObject(analysis)
-      ? Object.entries(analysis).filter((entry): entry is [string, Json] => isObject(entry[1]))
-      : [];
-  return entries.map(([name, figures]) => ({
-    name: comparisonName(name, figures),
+  if (!Array.isArray(analysis)) return [];
+  return analysis.filter(isObject).map((entry) => ({
+    name: `${modalityName(String(entry["aided"] ?? "?"))} vs ${modalityName(String(entry["unaided"] ?? "unaided"))}`,
     figures: ["auc", "sensitivity", "specificity"]
-      .filter((figure) => isObject(figures[figure]))
+      .filter((figure) => isObject(entry[figure]))
       .map((figure) => {
-        const entry = figures[figure] as Json;
+        const body = entry[figure] as Json;
         return {
           figure,
-          summary: typeof entry["summary"] === "string" ? entry["summary"] : "",
-          rrrc: difference(entry["rrrc"]),
-          frrc: difference(entry["frrc"]),
-          rrfc: difference(entry["rrfc"]),
+          summary: typeof body["summary"] === "string" ? body["summary"] : "",
+          rrrc: difference(body["rrrc"]),
+          frrc: difference(body["frrc"]),
+          rrfc: difference(body["rrfc"]),
         };
       }),
   }));
-}
-
-function comparisonName(name: string, entry: Json): string {
-  const [a, b] = [entry["modality"] ?? entry["a"], entry["baseline"] ?? entry["b"]];
-  if (typeof a === "string" && typeof b === "string") return `${modalityName(a)} vs ${modalityName(b)}`;
-  const parts = name.split(/_vs_| vs /);
-  return parts.length === 2 ? `${modalityName(parts[0]!)} vs ${modalityName(parts[1]!)}` : name;
 }
 
 export const fixed = (value: number | null, digits = 3): string => (value === null ? "—" : value.toFixed(digits));

@@ -162,7 +162,7 @@ export class StudyPage {
       ]);
     };
     const readerOf = (value: Json): string => {
-      const reader = value["reader"] ?? value["username"];
+      const reader = value["username"] ?? value["reader"];
       return isObject(reader) ? String(reader["username"] ?? reader["id"]) : text(reader);
     };
     if (Array.isArray(source)) {
@@ -196,6 +196,7 @@ export class StudyPage {
     parts.push(el("h3", { textContent: "Readers x modalities" }), this.resultsTable(rows));
 
     parts.push(el("h3", { textContent: "Obuchowski-Rockette analysis" }), this.analysisBox(results["analysis"]));
+    if (typeof results["analysis_note"] === "string") parts.push(el("p", { className: "muted", id: "study-analysis-note", textContent: results["analysis_note"] }));
     parts.push(el("h3", { textContent: "Reading time" }), this.readingTimeBox(results["reading_time"]));
 
     const curves = rocCurves(results["roc"]);
@@ -237,7 +238,7 @@ export class StudyPage {
     const box = el("div", { id: "study-analysis" });
     const found = comparisons(analysis);
     if (!found.length) {
-      box.append(el("p", { className: "muted", textContent: "The analysis needs at least two readers who finished every session." }));
+      box.append(el("p", { className: "muted", textContent: "No analysis yet." }));
       return box;
     }
     for (const comparison of found) {
@@ -261,28 +262,37 @@ export class StudyPage {
     return box;
   }
 
+  /** Per comparison: the ratio of geometric mean reading times with its CI and paired test,
+   * in the server's words, and each reader's mean times. */
   private readingTimeBox(readingTime: unknown): HTMLElement {
     const box = el("div", { id: "study-reading-time" });
-    const entries: [string, Json][] = Array.isArray(readingTime)
-      ? readingTime.filter(isObject).map((e) => [String(e["comparison"] ?? ""), e])
-      : isObject(readingTime)
-        ? Object.entries(readingTime).filter((e): e is [string, Json] => isObject(e[1]))
-        : [];
+    const entries = Array.isArray(readingTime) ? readingTime.filter(isObject) : [];
     if (!entries.length) {
-      box.append(el("p", { className: "muted", textContent: "No comparison of reading times yet." }));
+      box.append(el("p", { className: "muted", textContent: "Compared once two readers have finished every session." }));
       return box;
     }
-    for (const [name, entry] of entries) {
-      const ratio = entry["ratio"] as number | null;
-      const ci = entry["ci"];
-      const [low, high] = Array.isArray(ci) ? [ci[0] as number, ci[1] as number] : [entry["ci_low"] as number, entry["ci_high"] as number];
-      const parts = name.split(/_vs_| vs /);
-      const label = parts.length === 2 ? `${modalityName(parts[0]!)} vs ${modalityName(parts[1]!)}` : name;
-      box.append(
-        el("p", {
-          textContent: `${label}: ratio of geometric mean times ${fixed(ratio ?? null, 2)}${typeof low === "number" && typeof high === "number" ? ` (95% CI ${low.toFixed(2)} to ${high.toFixed(2)})` : ""}, ${pText(typeof entry["p"] === "number" ? (entry["p"] as number) : null)}.`,
-        }),
-      );
+    for (const entry of entries) {
+      const name = `${modalityName(String(entry["aided"] ?? "?"))} vs ${modalityName(String(entry["unaided"] ?? "unaided"))}`;
+      const ci = Array.isArray(entry["ci"]) ? (entry["ci"] as (number | null)[]) : [null, null];
+      const ratio = typeof entry["ratio"] === "number" ? entry["ratio"] : null;
+      const p = typeof entry["p"] === "number" ? entry["p"] : null;
+      const numbers = `ratio ${fixed(ratio, 2)} (95% CI ${fixed(ci[0] ?? null, 2)} to ${fixed(ci[1] ?? null, 2)}), ${pText(p)}`;
+      const part = el("section", { className: "comparison" });
+      part.append(el("h4", { textContent: name }));
+      if (typeof entry["summary"] === "string") part.append(el("p", { className: "summary", textContent: entry["summary"] }));
+      part.append(el("p", { className: "muted", textContent: numbers }));
+      const perReader = Array.isArray(entry["per_reader"]) ? entry["per_reader"].filter(isObject) : [];
+      if (perReader.length) {
+        part.append(
+          table(
+            `study-time-readers-${entries.indexOf(entry)}`,
+            ["Reader", "Aided: geometric mean (s)", "Unaided: geometric mean (s)"],
+            perReader.map((r) => [text(r["reader"]), fixed(typeof r["aided_s"] === "number" ? r["aided_s"] : null, 1), fixed(typeof r["unaided_s"] === "number" ? r["unaided_s"] : null, 1)]),
+            new Set([1, 2]),
+          ),
+        );
+      }
+      box.append(part);
     }
     return box;
   }
