@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.modelops.reader_study.helpers import create
 
@@ -54,3 +55,11 @@ def test_pages_answer_their_roles(world):
     assert _get(engineer, study_page).status_code == 200
     assert _get(reader, study_page).status_code == 403
     assert _get(coordinator, "/reader-studies/99999/").status_code == 404
+
+    # The nav leads a study's readers (and those who watch studies) to the list; other
+    # neuroradiologists are not told of reader studies.
+    link = b'href="/reader-studies/">Reader studies</a>'
+    password = reverse("password-change")
+    assert link in _get(reader, password).content
+    assert link in _get(engineer, reverse("models-page")).content
+    assert link not in _get(outsider, password).content
