@@ -59,30 +59,44 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     scan = make_scan(center="Center T", split="train", slices=4)
     first_read = read_assign(scan=scan, reader=first, kind=ReadKind.PRIMARY)
     label_and_complete(first_read, {1: {"iph": True}})
-    model = approved_model(people)
+    model = approved_model(people, thresholds={"any": 0.5, "iph": 0.5, "sdh": 0.5})
     v1 = GroundTruthScanLabel.objects.get(scan=scan).version
+    # The model scored the scan: IPH as read, and a confident SDH the read does not have.
+    from modelops.disagreements.services import model_scan_scores_store
+
+    model_scan_scores_store(
+        model_version=model, split="train", scan_ids=[scan.pk], scores=[[0.97, 0.8, 0, 0, 0.93, 0]]
+    )
     # The model's output was released to the scan's readers.
     ModelOutputRelease.objects.create(model_version=model, scan=scan, released_by=coordinator)
-    reason = {
-        "source": "model",
-        "model_version": model.pk,
-        "model_version_name": model.name,
-        "class": "sdh",
-        "kind": "false_negative",
-        "score": 0.93,
-        "against": "single_read",
-    }
     coord = client_of(coordinator)
-    url = reverse("second-read-list")
-    assert client_of(first).post(url, {}, format="json").status_code == 403
-    response = coord.post(
-        url, {"scans": [{"scan": scan.pk, "reason": reason}], "seed": 1}, format="json"
+    listed = coord.get(reverse("model-disagreements", args=[model.pk])).json()
+    (found,) = listed["results"]
+    assert (found["scan"], found["hemorrhage_class"], found["kind"]) == (
+        scan.pk,
+        "sdh",
+        "false_positive",
     )
-    assert response.status_code == 201, response.json()
-    (made,) = response.json()["requests"]
-    assert made["reader"] == "second" and made["state"] == "reading" and made["reason"] == reason
-    again = coord.post(url, {"scans": [{"scan": scan.pk, "reason": reason}]}, format="json")
-    assert again.json()["refused"][0]["code"] == "pending_second_read"
+    # The coordinator sends it to a second read from the list (the list calls the service).
+    assert client_of(first).post(reverse("second-read-list"), {}, format="json").status_code == 403
+    sent = coord.post(
+        reverse("model-disagreements-send", args=[model.pk]),
+        {"items": [{"scan": scan.pk, "hemorrhage_class": "sdh", "source": found["source"]}]},
+        format="json",
+    )
+    assert sent.status_code == 200, sent.json()
+    assert sent.json()["refused"] == []
+    response = coord.get(reverse("second-read-list"), {"scan": scan.pk})
+    (made,) = response.json()["results"]
+    reason = made["reason"]
+    assert reason["source"] == "model" and reason["class"] == "sdh" and reason["score"] == 0.93
+    assert made["reader"] == "second" and made["state"] == "reading"
+    again = coord.post(
+        reverse("second-read-list"),
+        {"scans": [{"scan": scan.pk, "reason": {"source": "coordinator"}}]},
+        format="json",
+    )
+    assert again.status_code == 201 and again.json()["refused"][0]["code"] == "pending_second_read"
     read_id = made["read"]
 
     # Blinding: the second reader's endpoints say nothing of the first read or the model.
@@ -130,6 +144,10 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     v2 = freeze.json()["id"]
     label = GroundTruthScanLabel.objects.get(version_id=v2, scan=scan)
     assert label.sdh and label.adjudicated and label.reads == 2
+    # The model's list shows where the scan stands now.
+    listed = coord.get(reverse("model-disagreements", args=[model.pk])).json()
+    (row,) = [r for r in listed["results"] if r["scan"] == scan.pk]
+    assert row["second_read"]["state"] == "settled" and row["second_read"]["settled_in"] == "v2"
 
     changes = coord.get(reverse("ground-truth-scan-changes"), {"a": v1.pk, "b": v2}).json()
     assert changes["counts"]["changed"] == 1 and changes["counts"]["total"] == 1
@@ -144,7 +162,7 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     (why,) = row["second_reads"]
     assert why["reason"] == reason and why["reader"] == "second" and why["disagreements"] == 2
     assert (
-        why["reason_text"] == "Model m1: SDH false negative, score 0.93 (against the single read)"
+        why["reason_text"] == "Model m1: SDH false positive, score 0.93 (against the ground truth)"
     )
     decided = {(a["slice_index"], a["decision"], a["decided_by"]) for a in row["adjudications"]}
     assert decided == {(2, "SDH present", "coord"), (3, "SDH absent", "coord")}
@@ -165,7 +183,7 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     link = f"{reverse('ground-truth-changes-page')}?a={v1.pk}&amp;b={v2}"
     assert link in versions_page
     page = browser.get(reverse("ground-truth-changes-page"), {"a": v1.pk, "b": v2}).content.decode()
-    assert "Model m1: SDH false negative, score 0.93" in page and "SDH present" in page
+    assert "Model m1: SDH false positive, score 0.93" in page and "SDH present" in page
     assert f'data-scan="{scan.pk}"' in page
 
 
