@@ -10,7 +10,14 @@ from annotations.models import (
     Center,
     Split,
 )
-from annotations.pages import PAGE_SIZE, CoordinatorPage, query_choice, query_string, render_page
+from annotations.pages import (
+    PAGE_SIZE,
+    CoordinatorPage,
+    query_choice,
+    query_number,
+    query_string,
+    render_page,
+)
 
 
 class AdjudicationView(CoordinatorPage):
@@ -23,10 +30,13 @@ class AdjudicationView(CoordinatorPage):
         filters = {
             "status": status if status in (*AdjudicationStatus.values, "all") else "open",
             "reason": query_choice(request.GET.get("reason"), AdjudicationReason.values),
+            # One scan's items (the reading page links a second read's open items here).
+            "scan": query_number(request.GET.get("scan")),
         }
         items = adjudication_item_list(
             status=None if filters["status"] == "all" else filters["status"],
             reason=filters["reason"],
+            scan_id=filters["scan"],
         )
         page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)

@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 
 from annotations.assignment.api import ASSIGNMENT_STATUSES
+from annotations.assignment.second_reads import second_read_list, second_read_reason_text
 from annotations.assignment.selectors import reader_workload_list, study_read_list
 from annotations.assignment.uncertainty import uncertainty_model_list
 from annotations.models import (
@@ -19,6 +20,9 @@ from annotations.pages import (
     query_string,
     render_page,
 )
+
+# The newest second reads the reading page lists (all of them: GET /api/v1/second-reads/).
+SECOND_READS_SHOWN = 20
 
 
 class ReadingRoundView(CoordinatorPage):
@@ -54,5 +58,9 @@ class ReadingRoundView(CoordinatorPage):
             "page": Paginator(reads, PAGE_SIZE).get_page(request.GET.get("page")),
             # Models whose uncertainty may order never-read scans (active learning).
             "uncertainty_models": uncertainty_model_list(),
+            "second_reads": [
+                {"request": request_, "reason_text": second_read_reason_text(request_.reason)}
+                for request_ in second_read_list()[:SECOND_READS_SHOWN]
+            ],
         }
         return render_page(request, "annotations/coordination/reading.html", context)

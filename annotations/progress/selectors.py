@@ -121,6 +121,7 @@ def adjudication_summary() -> dict[str, int]:
         resolved=Count("id", filter=Q(status=AdjudicationStatus.RESOLVED)),
         open_missing_read=Count("id", filter=is_open & Q(reason=AdjudicationReason.MISSING_READ)),
         open_split_vote=Count("id", filter=is_open & Q(reason=AdjudicationReason.SPLIT_VOTE)),
+        open_second_read=Count("id", filter=is_open & Q(reason=AdjudicationReason.SECOND_READ)),
     )
     return {name: value or 0 for name, value in counts.items()}
 

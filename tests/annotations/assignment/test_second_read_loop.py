@@ -124,6 +124,21 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     items = coord.get(reverse("adjudication-list"), {"reason": "second_read"}).json()
     items = items["results"] if isinstance(items, dict) else items
     assert sorted((i["slice_index"], i["label"]) for i in items) == [(2, "sdh"), (3, "sdh")]
+    # The reading page lists the request with why, and links its open items.
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(coordinator)
+    reading = browser.get(reverse("reading-round-page")).content.decode()
+    assert "Model m1: SDH false positive, score 0.93" in reading
+    queue_link = (
+        f"{reverse('adjudication-page')}?reason=second_read&amp;status=open&amp;scan={scan.pk}"
+    )
+    assert queue_link in reading and "2 open items" in reading
+    queue = browser.get(
+        reverse("adjudication-page"), {"reason": "second_read", "scan": scan.pk}
+    ).content.decode()
+    assert queue.count("A second read disagrees") >= 2
     # The adjudicator sees both reads, as for any vote.
     detail = coord.get(reverse("adjudication-detail", args=[items[0]["id"]])).json()
     assert sorted(vote["reader"] for vote in detail["votes"]) == ["first", "second"]
@@ -175,10 +190,6 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     )
 
     # The page, linked from the versions list, says the same.
-    from django.test import Client
-
-    browser = Client()
-    browser.force_login(coordinator)
     versions_page = browser.get(reverse("ground-truth-page")).content.decode()
     link = f"{reverse('ground-truth-changes-page')}?a={v1.pk}&amp;b={v2}"
     assert link in versions_page
