@@ -315,21 +315,26 @@ def second_read_settle(*, request_id: int) -> None:
 
 
 def second_read_withdrawn(*, read: Read, replacement: Read | None = None) -> None:
-    """The requested read was taken back: a replacement read (a reassignment) carries the
-    request on; without one the request is withdrawn."""
+    """The requested read was taken back. Its open disagreements go (obsolete: a withdrawn
+    read no longer votes). A replacement read (a reassignment) carries the request on, to be
+    compared afresh when it completes; without one the request is withdrawn."""
     request = (
         SecondReadRequest.objects.select_for_update()
-        .filter(read=read, state=SecondReadState.READING)
+        .filter(read=read, state__in=OPEN_SECOND_READ_STATES)
         .first()
     )
     if request is None:
         return
+    request.adjudication_items.filter(status=AdjudicationStatus.OPEN).update(
+        status=AdjudicationStatus.OBSOLETE
+    )
     if replacement is not None:
         request.read = replacement
-        request.save(update_fields=["read"])
-        return
-    request.state = SecondReadState.WITHDRAWN
-    request.save(update_fields=["state"])
+        request.state = SecondReadState.READING
+        request.read_completed_at, request.disagreements = None, None
+    else:
+        request.state = SecondReadState.WITHDRAWN
+    request.save(update_fields=["read", "state", "read_completed_at", "disagreements"])
 
 
 # --- reads of second reads -------------------------------------------------------------------

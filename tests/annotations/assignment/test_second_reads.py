@@ -21,6 +21,7 @@ from annotations.models import (
 from annotations.reading.services import read_assign
 from ichlabel.errors import InvalidInput
 from tests.annotations.study_factories import label_and_complete, make_scan
+from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,45 @@ def test_agreeing_second_read_settles_without_adjudication(coordinator, readers)
     version = ground_truth_freeze(name="agreed", created_by=coordinator)
     label = GroundTruthScanLabel.objects.get(version=version, scan=scan)
     assert label.edh and not label.adjudicated and label.reads == 2
+
+
+def test_scan_level_second_read_and_withdrawal_after_completion(coordinator, readers):
+    """A test scan read at scan level by three gets a fourth scan-level read; its disagreement
+    with the majority is one item on the scan; withdrawing the completed read retires it."""
+    from annotations.assignment.services import read_reassign
+    from annotations.models import AdjudicationStatus
+    from tests.annotations.study_factories import scan_label_and_complete
+
+    scan = make_scan(center="Center P", split="test", slices=2)
+    for reader, kind, values in zip(
+        readers[:3],
+        (ReadKind.PRIMARY, ReadKind.CROSS, ReadKind.CROSS),
+        ({"sah": True}, {"sah": True}, {"no_hemorrhage": True}),
+        strict=True,
+    ):
+        read = read_assign(scan=scan, reader=reader, kind=kind, level=ReadLevel.SCAN)
+        scan_label_and_complete(read, values)
+    request = second_read_request(scans=[(scan, MODEL_REASON)], requested_by=coordinator).requests[
+        0
+    ]
+    assert request.read.reader == readers[3] and request.read.level == ReadLevel.SCAN
+    scan_label_and_complete(request.read, {"no_hemorrhage": True})
+    (item,) = AdjudicationItem.objects.filter(reason=AdjudicationReason.SECOND_READ)
+    assert (item.slice_id, item.label, item.positive_votes, item.total_votes) == (None, "sah", 2, 4)
+
+    # The completed second read is taken back: its disagreement goes, and a new reader's read
+    # carries the request on.
+    spare = user_with_role("neuro9", "neuroradiologist")
+    replacement = read_reassign(
+        read_id=request.read.pk, reader=spare, by=coordinator, force=True, reason="unwell"
+    )
+    item.refresh_from_db()
+    request.refresh_from_db()
+    assert item.status == AdjudicationStatus.OBSOLETE
+    assert request.state == SecondReadState.READING and request.read == replacement
+    scan_label_and_complete(replacement, {"sah": True})
+    request.refresh_from_db()
+    assert request.state == SecondReadState.SETTLED and request.disagreements == 0
+    version = ground_truth_freeze(name="scan level", created_by=coordinator)
+    label = GroundTruthScanLabel.objects.get(version=version, scan=scan)
+    assert label.sah and label.reads == 4
