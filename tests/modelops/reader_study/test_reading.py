@@ -173,6 +173,12 @@ def test_answers_are_validated_final_and_timed_within_the_read(world):
         response = answer(api, read_id, **change)
         assert response.status_code == 400, (change, response.content)
         assert response.json()["message"]
+    nan = api.post(
+        f"{READS}{read_id}/answer/",
+        '{"any_ich": false, "confidence": 5, "active_time_s": NaN}',
+        content_type="application/json",
+    )
+    assert nan.status_code == 400
     missing = api.post(f"{READS}{read_id}/answer/", {"any_ich": True}, format="json")
     assert missing.status_code == 400 and "confidence" in missing.json()["extra"]["fields"]
     assert ReaderStudyRead.objects.get(pk=read_id).answered_at is None
