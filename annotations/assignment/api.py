@@ -390,6 +390,14 @@ class SecondReadOutputSerializer(serializers.Serializer):
         return request.read.reader.username if request.read is not None else None
 
 
+class SecondReadScanSerializer(serializers.Serializer):
+    scan = serializers.IntegerField()
+    reason = serializers.DictField(help_text='Why, e.g. {"source": "model", ...}')
+
+    class Meta:
+        ref_name = "SecondReadScan"
+
+
 class SecondReadListApi(APIView):
     """Second reads on request: list them (GET), or send scans to one (POST), each with why.
     A blinded cross-read by a reader with no read of the scan (``reader``, or balanced by open
@@ -405,25 +413,13 @@ class SecondReadListApi(APIView):
         class Meta:
             ref_name = "SecondReadListFilter"
 
-    class ScanReasonSerializer(serializers.Serializer):
-        scan = serializers.IntegerField()
-        reason = serializers.DictField(help_text='Why, e.g. {"source": "model", ...}')
-
-        class Meta:
-            ref_name = "SecondReadScan"
-
     class InputSerializer(serializers.Serializer):
-        scans = serializers.ListField(min_length=1, max_length=5000)
+        scans = SecondReadScanSerializer(many=True, min_length=1, max_length=5000)
         reader = serializers.IntegerField(required=False, allow_null=True)
         seed = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
         class Meta:
             ref_name = "SecondReadRequestInput"
-
-        def validate_scans(self, value: list) -> list:
-            serializer = SecondReadListApi.ScanReasonSerializer(data=value, many=True)
-            serializer.is_valid(raise_exception=True)
-            return serializer.validated_data
 
     class ResultSerializer(serializers.Serializer):
         requests = SecondReadOutputSerializer(many=True)
