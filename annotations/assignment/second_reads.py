@@ -16,6 +16,7 @@ leaves the scan out while its second read or any of those items is open; afterwa
 decisions settle the differences and the agreed values stand by the vote.
 """
 
+import json
 import random
 import secrets
 from collections import Counter, defaultdict
@@ -52,6 +53,9 @@ from annotations.models import (
 from annotations.permissions import user_has_role
 from ichlabel.errors import InvalidInput
 
+# A reason says why in a few fields, not a document.
+MAX_REASON_CHARS = 4000
+
 REFUSAL_NOT_FOUND = "not_found"
 REFUSAL_STILL_READ = "still_read"
 REFUSAL_PENDING = "pending_second_read"
@@ -73,6 +77,14 @@ def _clean_reason(reason: object) -> dict:
     source = reason.get("source")
     if not isinstance(source, str) or not source.strip():
         raise InvalidInput("A second read's reason names its source (e.g. 'model').")
+    try:
+        size = len(json.dumps(reason))
+    except (TypeError, ValueError):
+        raise InvalidInput("A second read's reason is plain JSON.") from None
+    if size > MAX_REASON_CHARS:
+        raise InvalidInput(
+            f"A second read's reason is at most {MAX_REASON_CHARS} characters of JSON."
+        )
     return dict(reason)
 
 

@@ -49,6 +49,10 @@ def test_refusals_name_their_reason(coordinator, readers):
         second_read_request(scans=[(done, {"class": "sdh"})], requested_by=coordinator)
     with pytest.raises(InvalidInput):
         second_read_request(
+            scans=[(done, {"source": "model", "note": "x" * 5000})], requested_by=coordinator
+        )
+    with pytest.raises(InvalidInput):
+        second_read_request(
             scans=[(done, MODEL_REASON)], requested_by=coordinator, reader=coordinator
         )
     # The only reader left with no read of the scan is its first reader: nobody is eligible.
