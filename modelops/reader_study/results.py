@@ -113,6 +113,17 @@ def _analysis(result, name: str) -> dict:
     }
 
 
+def _global(result, name: str) -> dict:
+    test = getattr(result, name).test
+    return {
+        "f": _num(test.statistic),
+        "df1": _num(test.df1, 3),
+        "df2": _num(test.df2, 3),
+        "p": _num(test.p_value, 8),
+        "means": [_num(m) for m in result.means],
+    }
+
+
 def _summary(figure: str, aided: str, means, rrrc: dict) -> str:
     labels = dict(Modality.choices)
     low, high = rrrc["ci"]
@@ -215,6 +226,20 @@ def reader_study_results(study: ReaderStudy) -> dict:
                 calls[m, r, row["case"]] = row["any_ich"]
                 times[m, r, row["case"]] = row["time"]
     unaided = modalities.index(Modality.UNAIDED)
+    if len(modalities) > 2:
+        # All modalities at once: the OR test of equal reader-averaged figures (F over them).
+        result["overall"] = {
+            figure: {
+                name: _global(
+                    mrmc.or_analysis(
+                        confidence if figure == "auc" else calls, truth_all, _fom(figure)
+                    ),
+                    name,
+                )
+                for name in ANALYSES
+            }
+            for figure in FIGURES
+        }
     for aided in modalities:
         if aided == Modality.UNAIDED:
             continue

@@ -156,3 +156,53 @@ def test_results_before_two_readers_finish_have_the_table_and_no_analysis(world)
     assert "at least two readers" in results["analysis_note"]
     cells = [c for c in results["table"] if c["reader"] == "neuro1" and c["reads"]]
     assert len(cells) == 1 and cells[0]["reads"] == 4
+
+
+def test_three_modalities_get_each_comparison_and_the_test_over_all(world):
+    readers = world["readers"][:3]
+    study = create(
+        world,
+        case_count=6,
+        readers=[r.pk for r in readers],
+        modalities=["unaided", "aided_scores", "aided_saliency"],
+    )
+    row = ReaderStudy.objects.get(pk=study["id"])
+    order = ["unaided", "aided_scores", "aided_saliency"]
+    cases = list(row.cases.order_by("number"))
+    number_of = {c.pk: c.number - 1 for c in cases}
+    truth = np.array([c.reference_any for c in cases])
+    for r, reader in enumerate(readers):
+        api = client(reader)
+
+        def decide(detail, r=r):
+            read = ReaderStudyRead.objects.select_related("case", "session").get(pk=detail["id"])
+            m, k = order.index(read.session.modality), number_of[read.case_id]
+            value = _confidence(r, m, k, bool(truth[k]))
+            return {"any_ich": value >= 50, "confidence": value, "active_time_s": 0.0}
+
+        for _session in order:
+            read_session(api, study["id"], decide)
+
+    ratings = np.array(
+        [
+            [[_confidence(r, m, k, bool(truth[k])) for k in range(6)] for r in range(3)]
+            for m in range(3)
+        ],
+        dtype=float,
+    )
+    results = client(world["coordinator"]).get(f"{STUDIES}{study['id']}/results/").json()
+    assert [(c["aided"], c["unaided"]) for c in results["analysis"]] == [
+        ("aided_scores", "unaided"),
+        ("aided_saliency", "unaided"),
+    ]
+    saliency = mrmc.or_analysis(ratings[[2, 0]], truth)
+    assert results["analysis"][1]["auc"]["rrrc"]["p"] == pytest.approx(
+        saliency.rrrc.test.p_value, abs=1e-7
+    )
+    overall = mrmc.or_analysis(ratings, truth)
+    assert results["overall"]["auc"]["rrrc"]["df1"] == 2
+    assert results["overall"]["auc"]["rrrc"]["f"] == pytest.approx(
+        overall.rrrc.test.statistic, rel=1e-5
+    )
+    # Answers given within the page's first tick (0 s) count as 0.1 s in the time analysis.
+    assert results["reading_time"][0]["ratio"] == pytest.approx(1.0)
