@@ -93,9 +93,9 @@ def _validated_design(
     modalities: list[str],
     model_version: ModelVersion | None,
     washout_days: int,
-) -> tuple[str, list[str], list[GroundTruthScanLabel]]:
+) -> tuple[str, list[str], list[tuple[int, bool]]]:
     """The design's checks, in the order a coordinator would fix them; returns the clean
-    name, the modalities (unaided first, then as listed) and the source's scan labels."""
+    name, the modalities (unaided first, then as listed) and the source's (scan, any ICH)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise _field_error("name", "A study needs a name of 1 to 100 characters.")
@@ -123,8 +123,9 @@ def _validated_design(
     labels = GroundTruthScanLabel.objects.filter(version=ground_truth_version)
     if split:
         labels = labels.filter(split=split)
-    rows = list(labels.order_by("scan_id"))
-    positives = sum(1 for r in rows if r.any_ich)
+    # (scan, any ICH) of every source scan: ids only (a version holds tens of thousands).
+    rows = list(labels.order_by("scan_id").values_list("scan_id", "any_ich"))
+    positives = sum(1 for _, any_ich in rows if any_ich)
     negatives = len(rows) - positives
     where = f"in the {split} split" if split else "in all splits"
     if not positives or not negatives:
@@ -268,15 +269,20 @@ def _planned_readers(study: ReaderStudy) -> list[User]:
     return [users[n] for n in names if n in users]
 
 
-def _build(study: ReaderStudy, rows: list[GroundTruthScanLabel], readers: list[User]) -> None:
+def _build(study: ReaderStudy, rows: list[tuple[int, bool]], readers: list[User]) -> None:
     """Cases, sessions, reads and the plan of a new study."""
-    by_scan = {r.scan_id: r for r in rows}
     positives, negatives = case_sample(
-        [r.scan_id for r in rows if r.any_ich],
-        [r.scan_id for r in rows if not r.any_ich],
+        [scan for scan, any_ich in rows if any_ich],
+        [scan for scan, any_ich in rows if not any_ich],
         study.case_count,
         study.seed,
     )
+    by_scan = {
+        label.scan_id: label
+        for label in GroundTruthScanLabel.objects.filter(
+            version=study.ground_truth_version, scan_id__in=positives + negatives
+        )
+    }
     # Case numbers follow the scans' ids: nothing in a number tells the reference.
     scans = sorted(positives + negatives)
     cases = ReaderStudyCase.objects.bulk_create(
