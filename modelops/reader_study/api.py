@@ -38,8 +38,9 @@ from modelops.reader_study.models import (
     StudyStatus,
 )
 from modelops.reader_study.selectors import (
-    answered_reads,
+    CSV_COLUMNS,
     preparation,
+    read_records,
     reader_next,
     reader_read_get,
     reader_study_get,
@@ -606,49 +607,6 @@ class ReaderStudyResultsApi(APIView):
 
         study = reader_study_get(request.user, study_id)
         return Response(reader_study_results(study))
-
-
-CSV_COLUMNS = [
-    "study",
-    "reader",
-    "modality",
-    "session",
-    "position",
-    "case",
-    "scan_id",
-    "reference_any",
-    *(f"reference_{s}" for s in SUBTYPES),
-    "any_ich",
-    *SUBTYPES,
-    "confidence",
-    "active_time_s",
-    "opened_at",
-    "answered_at",
-]
-
-
-def read_records(study: ReaderStudy) -> list[dict]:
-    """Every answered read, one row each (booleans as 0/1)."""
-    return [
-        {
-            "study": study.name,
-            "reader": read.session.reader.username,
-            "modality": read.session.modality,
-            "session": read.session.sequence,
-            "position": read.position + 1,
-            "case": read.case.number,
-            "scan_id": read.case.scan_id,
-            "reference_any": int(read.case.reference_any),
-            **{f"reference_{s}": int(getattr(read.case, f"reference_{s}")) for s in SUBTYPES},
-            "any_ich": int(bool(read.any_ich)),
-            **{s: int(getattr(read, s)) for s in SUBTYPES},
-            "confidence": read.confidence,
-            "active_time_s": round(read.active_time_s or 0.0, 3),
-            "opened_at": read.opened_at.isoformat() if read.opened_at else "",
-            "answered_at": read.answered_at.isoformat() if read.answered_at else "",
-        }
-        for read in answered_reads(study)
-    ]
 
 
 class ReaderStudyReadsCsvApi(APIView):

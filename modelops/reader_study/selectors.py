@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from annotations.models import JobStatus, Role
 from annotations.permissions import user_has_role
+from annotations.vocabulary import SUBTYPES
 from modelops.reader_study.models import (
     AIDED_MODALITIES,
     ReaderStudy,
@@ -144,3 +145,46 @@ def answered_reads(study: ReaderStudy) -> QuerySet[ReaderStudyRead]:
         .select_related("session__reader", "case")
         .order_by("session__reader__username", "session__sequence", "position")
     )
+
+
+CSV_COLUMNS = [
+    "study",
+    "reader",
+    "modality",
+    "session",
+    "position",
+    "case",
+    "scan_id",
+    "reference_any",
+    *(f"reference_{s}" for s in SUBTYPES),
+    "any_ich",
+    *SUBTYPES,
+    "confidence",
+    "active_time_s",
+    "opened_at",
+    "answered_at",
+]
+
+
+def read_records(study: ReaderStudy) -> list[dict]:
+    """Every answered read, one row each (booleans as 0/1)."""
+    return [
+        {
+            "study": study.name,
+            "reader": read.session.reader.username,
+            "modality": read.session.modality,
+            "session": read.session.sequence,
+            "position": read.position + 1,
+            "case": read.case.number,
+            "scan_id": read.case.scan_id,
+            "reference_any": int(read.case.reference_any),
+            **{f"reference_{s}": int(getattr(read.case, f"reference_{s}")) for s in SUBTYPES},
+            "any_ich": int(bool(read.any_ich)),
+            **{s: int(getattr(read, s)) for s in SUBTYPES},
+            "confidence": read.confidence,
+            "active_time_s": round(read.active_time_s or 0.0, 3),
+            "opened_at": read.opened_at.isoformat() if read.opened_at else "",
+            "answered_at": read.answered_at.isoformat() if read.answered_at else "",
+        }
+        for read in answered_reads(study)
+    ]
