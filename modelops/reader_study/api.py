@@ -63,8 +63,6 @@ from modelops.reader_study.services import (
     reader_study_update,
 )
 
-API_SUBTYPES = [CLASS_NAMES[s] for s in SUBTYPES]
-
 
 class IsStudyRole(BasePermission):
     """Readers, coordinators and ML engineers may look; coordinators (and admins) set up."""
