@@ -204,12 +204,12 @@ def _build(cursor, readers, rng, split: str, n_scans: int, n_slices: int, reads:
         f"""INSERT INTO {t["scan"]} (patient_id, center_id, split, study_instance_uid,
                 series_instance_uid, series_description, manufacturer, age_band, sex,
                 slice_count, rows, columns, slice_spacing_mm, image_orientation_patient,
-                flags, warnings, created_at)
+                flags, warnings, created_at, source_link)
             SELECT %(patient)s + (%(offset)s + c.i) %% %(patients)s,
                    (%(centers)s::int[])[1 + c.i %% %(n_centers)s], %(split)s,
                    '2.25.9' || (%(offset)s + c.i), '2.25.9' || (%(offset)s + c.i) || '.1',
                    'HEAD NON CONTRAST', 'BENCH', '60-69', 'F', c.n, 512, 512, 5.0,
-                   '[1, 0, 0, 0, 1, 0]', '[]', '[]', now()
+                   '[1, 0, 0, 0, 1, 0]', '[]', '[]', now(), ''
             FROM unnest(%(counts)s::int[]) WITH ORDINALITY AS c(n, i)""",
         {
             "patient": first_patient,

@@ -513,6 +513,8 @@ class ModelOutputRelease(models.Model):
 
 
 SCORE_SPLITS = ("", *Split.values)  # "": scored outside the version's snapshot
+# ModelScanScore's column of each class: the class's name (quote "any" in raw SQL: a keyword).
+SCORE_COLUMNS = HEMORRHAGE_CLASSES
 
 
 class ScanScoringRun(Job):
@@ -544,9 +546,10 @@ class ScanScoringRun(Job):
 
 
 class ModelScanScore(models.Model):
-    """The scan-level score of each class (0-1, one column per class of
-    ``HEMORRHAGE_CLASSES``) that ``model_version`` gave ``scan``. ``split`` is the scan's split
-    in the version's snapshot, or "" for a scan scored outside it (by ``run``)."""
+    """The scan-level score of each class (0-1; one column per class of
+    ``HEMORRHAGE_CLASSES``, named in ``SCORE_COLUMNS``) that ``model_version`` gave ``scan``.
+    ``split`` is the scan's split in the version's snapshot, or "" for a scan scored outside
+    it (by ``run``)."""
 
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.CASCADE, related_name="scan_scores"
@@ -577,7 +580,7 @@ class ModelScanScore(models.Model):
                 condition=Q(
                     **{
                         f"{name}__{bound}": limit
-                        for name in HEMORRHAGE_CLASSES
+                        for name in SCORE_COLUMNS
                         for bound, limit in (("gte", 0.0), ("lte", 1.0))
                     }
                 ),
@@ -589,7 +592,10 @@ class ModelScanScore(models.Model):
         return f"Scores of scan {self.scan_id} by model {self.model_version_id}"
 
     def scores(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in HEMORRHAGE_CLASSES}
+        return {
+            name: getattr(self, column)
+            for name, column in zip(HEMORRHAGE_CLASSES, SCORE_COLUMNS, strict=True)
+        }
 
 
 LIKERT_SCALE = (1, 2, 3, 4)  # 1 bad, 2 acceptable, 3 good, 4 excellent

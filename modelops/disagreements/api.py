@@ -19,10 +19,10 @@ from ichlabel.api import validated
 from ichlabel.errors import InvalidInput
 from modelops.disagreements.selectors import (
     KINDS,
+    SECOND_READ_STATES,
     SOURCES,
-    Disagreement,
     disagreement_list,
-    disagreement_states,
+    disagreement_rows,
     second_read_readers,
     unscored_scan_ids,
 )
@@ -33,8 +33,6 @@ from modelops.disagreements.services import (
     scan_scoring_request,
 )
 from modelops.models import ModelVersion, ScanScoringRun
-
-STATES = ("not_sent", "reading", "adjudication", "settled", "withdrawn")
 
 
 class DisagreementFilterSerializer(serializers.Serializer):
@@ -47,7 +45,7 @@ class DisagreementFilterSerializer(serializers.Serializer):
 
 
 class SecondReadStateSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=STATES)
+    state = serializers.ChoiceField(choices=SECOND_READ_STATES)
     reader = serializers.CharField(allow_null=True)
     open_items = serializers.IntegerField(allow_null=True)
     settled_in = serializers.CharField(allow_null=True, help_text="The ground-truth version")
@@ -86,34 +84,6 @@ class DisagreementListSerializer(serializers.Serializer):
     scored_scans = serializers.IntegerField()
 
 
-def state_of(states: dict[int, dict], scan_id: int) -> dict:
-    """A scan's second read as the list shows it ("not_sent" when none was asked for)."""
-    found = states.get(scan_id)
-    if not found:
-        return {
-            "state": "not_sent",
-            "reader": None,
-            "open_items": None,
-            "settled_in": None,
-            "reason": None,
-        }
-    return {
-        "state": found.get("state", "reading"),
-        "reader": found.get("reader"),
-        "open_items": found.get("open_items"),
-        "settled_in": found.get("settled_in"),
-        "reason": found.get("reason"),
-    }
-
-
-def rows_with_state(items: list[Disagreement], first_rank: int) -> list[dict]:
-    states = disagreement_states(scan_ids={d.scan_id for d in items}) if items else {}
-    return [
-        {**d.__dict__, "rank": first_rank + i, "second_read": state_of(states, d.scan_id)}
-        for i, d in enumerate(items)
-    ]
-
-
 class DisagreementListApi(APIView):
     """Scans on which the version, at its frozen thresholds, disagrees with the ground truth
     of its snapshot or with a training scan's single read: most confident first, paged
@@ -137,7 +107,7 @@ class DisagreementListApi(APIView):
             "count": paginator.count,
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
-            "results": rows_with_state(page, paginator.offset + 1),
+            "results": disagreement_rows(page, first_rank=paginator.offset + 1),
             "counts": found.counts,
             "thresholds": found.thresholds,
             "scored_scans": found.scored_scans,

@@ -34,7 +34,7 @@ from annotations.models import (
 )
 from annotations.models.reads import OPEN_READ_STATUSES
 from annotations.vocabulary import HEMORRHAGE_CLASSES, SUBTYPES
-from modelops.models import ModelScanScore, ModelVersion
+from modelops.models import SCORE_COLUMNS, ModelScanScore, ModelVersion
 
 FALSE_POSITIVE = "false_positive"
 FALSE_NEGATIVE = "false_negative"
@@ -44,6 +44,8 @@ SINGLE_READ = "single_read"
 SOURCES = (GROUND_TRUTH, SINGLE_READ)
 KIND_NAMES = {FALSE_POSITIVE: "False positive", FALSE_NEGATIVE: "False negative"}
 SOURCE_NAMES = {GROUND_TRUTH: "Ground truth", SINGLE_READ: "Single read"}
+# A scan's second read as the list shows it ("not_sent": none was asked for).
+SECOND_READ_STATES = ("not_sent", "reading", "adjudication", "settled", "withdrawn")
 
 
 def model_scan_scores(
@@ -52,7 +54,7 @@ def model_scan_scores(
     """Scan id -> {class: score} for those of ``scan_ids`` the version has scored."""
     rows = ModelScanScore.objects.filter(
         model_version=model_version, scan_id__in=list(scan_ids)
-    ).values_list("scan_id", *HEMORRHAGE_CLASSES)
+    ).values_list("scan_id", *SCORE_COLUMNS)
     return {row[0]: dict(zip(HEMORRHAGE_CLASSES, row[1:], strict=True)) for row in rows.iterator()}
 
 
@@ -106,7 +108,7 @@ def disagreement_list(
     scores = {
         row[0]: row[1:]
         for row in ModelScanScore.objects.filter(model_version=version)
-        .values_list("scan_id", *HEMORRHAGE_CLASSES)
+        .values_list("scan_id", *SCORE_COLUMNS)
         .iterator()
     }
     found: list[Disagreement] = []
@@ -261,3 +263,32 @@ def unscored_scan_ids(version: ModelVersion) -> list[int]:
         .values_list("scan_id", flat=True)
     )
     return sorted(set(truth.values_list("scan_id", flat=True)) | set(read))
+
+
+def _state_of(states: dict[int, dict], scan_id: int) -> dict:
+    """A scan's second read as the list shows it ("not_sent" when none was asked for)."""
+    found = states.get(scan_id)
+    if not found:
+        return {
+            "state": "not_sent",
+            "reader": None,
+            "open_items": None,
+            "settled_in": None,
+            "reason": None,
+        }
+    return {
+        "state": found.get("state", "reading"),
+        "reader": found.get("reader"),
+        "open_items": found.get("open_items"),
+        "settled_in": found.get("settled_in"),
+        "reason": found.get("reason"),
+    }
+
+
+def disagreement_rows(items: list[Disagreement], *, first_rank: int) -> list[dict]:
+    """Disagreements as rows: their fields, their rank and their scan's second-read state."""
+    states = disagreement_states(scan_ids={d.scan_id for d in items}) if items else {}
+    return [
+        {**d.__dict__, "rank": first_rank + i, "second_read": _state_of(states, d.scan_id)}
+        for i, d in enumerate(items)
+    ]

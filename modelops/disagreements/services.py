@@ -17,7 +17,13 @@ from annotations.vocabulary import HEMORRHAGE_CLASSES
 from ichlabel import jobs
 from ichlabel.errors import InvalidInput
 from modelops.disagreements.selectors import SOURCE_NAMES, Disagreement, disagreement_list
-from modelops.models import ACTIVE_STATUSES, ModelScanScore, ModelVersion, ScanScoringRun
+from modelops.models import (
+    ACTIVE_STATUSES,
+    SCORE_COLUMNS,
+    ModelScanScore,
+    ModelVersion,
+    ScanScoringRun,
+)
 from modelops.paths import data_path
 
 SCORING_MAX_SCANS = 5000
@@ -43,7 +49,7 @@ def model_scan_scores_store(
             scan_id=int(scan_id),
             split=split,
             run=run,
-            **{name: float(value) for name, value in zip(HEMORRHAGE_CLASSES, row, strict=True)},
+            **{name: float(value) for name, value in zip(SCORE_COLUMNS, row, strict=True)},
         )
         for scan_id, row in zip(scan_ids, scores, strict=True)
     ]

@@ -9,13 +9,13 @@ from annotations.models import Role, Split
 from annotations.pages import query_choice, query_number
 from annotations.permissions import user_has_role
 from annotations.vocabulary import HEMORRHAGE_CLASSES
-from modelops.disagreements.api import rows_with_state
 from modelops.disagreements.selectors import (
     KIND_NAMES,
     KINDS,
     SOURCE_NAMES,
     SOURCES,
     disagreement_list,
+    disagreement_rows,
     second_read_readers,
 )
 from modelops.models import ModelVersion
@@ -64,7 +64,7 @@ class DisagreementsView(ModelOpsPage):
             )
             return render_page(request, "modelops/disagreements.html", context)
         page = Paginator(found.items, PAGE_SIZE).get_page(query_number(request.GET.get("page")))
-        rows = rows_with_state(list(page.object_list), page.start_index())
+        rows = disagreement_rows(list(page.object_list), first_rank=page.start_index())
         for row in rows:
             row["class_label"] = class_label(row["hemorrhage_class"])
             row["kind_label"] = KIND_NAMES[row["kind"]]
