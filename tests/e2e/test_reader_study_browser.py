@@ -149,9 +149,14 @@ class Responses:
     def __init__(self) -> None:
         self.reads: list[dict] = []
         self.urls: list[str] = []
+        # Requests not answered yet (by id), to tell what a page that does not load waits for.
+        self.pending: dict[int, str] = {}
 
     def attach(self, context, page) -> None:
         page.on("request", lambda request: self.urls.append(request.url))
+        page.on("request", lambda r: self.pending.__setitem__(id(r), r.url))
+        page.on("requestfinished", lambda r: self.pending.pop(id(r), None))
+        page.on("requestfailed", lambda r: self.pending.pop(id(r), None))
         context.route(self.READS, self._pass_on)
 
     def _pass_on(self, route) -> None:
@@ -221,7 +226,12 @@ def _read_session(page, reader: str, responses: Responses, keys: bool) -> str:
     section = page.locator("#reader-study-read")
     modality = ""
     for position in range(SCANS):
-        expect(section).to_have_attribute("data-loaded", "true", timeout=30_000)
+        try:
+            expect(section).to_have_attribute("data-loaded", "true", timeout=30_000)
+        except AssertionError:
+            print("requests still pending:", list(responses.pending.values()))
+            print("last requests:", responses.urls[-30:])
+            raise
         modality = section.get_attribute("data-modality") or ""
         expect(page.locator("#study-case")).to_have_text(f"Case {position + 1} of {SCANS}")
         read_id = int(section.get_attribute("data-read") or 0)
@@ -390,6 +400,18 @@ def test_two_readers_read_unaided_and_aided_and_the_coordinator_reads_the_result
     try:
         log_in(page, live_server.url, "coordinator", "pw-coordinator")
         page.goto(f"{live_server.url}/reader-studies/")
+        # The form refuses a design the service refuses, saying why (one reader only).
+        console.allow(r"status of 400 \(Bad Request\) \(.*/api/v1/reader-studies/\)")
+        form = page.locator("#reader-study-form")
+        expect(form.locator("#reader-study-counts")).to_have_text(
+            "2 scans with hemorrhage, 2 without"
+        )
+        form.get_by_label("Name").fill("Too few readers")
+        form.locator("#reader-study-readers").get_by_label("neuro1").check()
+        form.get_by_role("button", name="Create the study").click()
+        expect(form.locator("#reader-study-form-message")).to_contain_text(
+            re.compile(r"not created: .*readers")
+        )
         with page.expect_navigation():
             page.locator("#reader-study-table").get_by_role("link", name="Open").click()
         section = page.locator("#reader-study")

@@ -107,20 +107,67 @@ export class StudyPage {
     this.overview.replaceChildren(...parts);
   }
 
+  /** The plan in words: design, modalities and each reader's order, washout, cases, the
+   * questions, the primary endpoint, the analysis, the model and its frozen thresholds. */
   private planBox(plan: unknown, frozen: boolean): HTMLElement {
     const box = el("section", { className: "card", id: "study-plan" });
-    box.append(el("h2", { textContent: frozen ? "Pre-registered plan (frozen)" : "Plan (draft)" }));
+    box.append(el("h2", { textContent: frozen ? "Pre-registered plan (frozen)" : "Plan (draft until the first read opens)" }));
     if (!isObject(plan)) {
       box.append(el("p", { className: "muted", textContent: "No plan recorded." }));
       return box;
     }
     const list = el("dl", { className: "plan" });
-    for (const [key, value] of Object.entries(plan)) {
-      list.append(el("dt", { textContent: key.replaceAll("_", " ") }));
+    const add = (term: string, value: string | Node): void => {
       const dd = el("dd");
-      if (value !== null && typeof value === "object") dd.append(el("code", { textContent: JSON.stringify(value) }));
-      else dd.textContent = text(value);
-      list.append(dd);
+      dd.append(value);
+      list.append(el("dt", { textContent: term }), dd);
+    };
+    const entries = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
+    const shown = new Set<string>();
+    const take = (key: string): unknown => {
+      shown.add(key);
+      return plan[key];
+    };
+    if (typeof plan["design"] === "string") add("Design", String(take("design")));
+    const modalities = entries(take("modalities")).map((m) => text(m["label"] ?? m["value"]));
+    if (modalities.length) add("Modalities", modalities.join("; "));
+    const readers = entries(take("readers"));
+    if (readers.length) {
+      const ul = el("ul", { id: "study-plan-readers" });
+      for (const reader of readers) {
+        const order = Array.isArray(reader["modality_order"]) ? (reader["modality_order"] as string[]).map(modalityName).join(" → ") : "";
+        const before = Number(reader["cases_read_before"] ?? 0);
+        ul.append(el("li", { textContent: `${text(reader["username"])}: ${order}${before ? ` (labelled ${before} of the cases before)` : ""}` }));
+      }
+      add("Readers and their modality order", ul);
+    }
+    if (plan["washout_days"] !== undefined) add("Washout", `${text(take("washout_days"))} days between a reader's sessions`);
+    const cases = take("cases");
+    if (isObject(cases)) {
+      const prevalence = typeof cases["prevalence"] === "number" ? ` (prevalence ${(cases["prevalence"] * 100).toFixed(0)}%)` : "";
+      add(
+        "Cases",
+        `${text(cases["count"])}: ${text(cases["positive"])} with hemorrhage, ${text(cases["negative"])} without${prevalence}; ground truth ${text(cases["ground_truth_version"])}, split ${text(cases["split"])}, seed ${text(cases["seed"])}`,
+      );
+    }
+    const questions = entries(take("questions"));
+    if (questions.length) {
+      const ol = el("ol");
+      for (const q of questions) ol.append(el("li", { textContent: text(q["text"]) }));
+      add("Questions per case", ol);
+    }
+    if (typeof plan["primary_endpoint"] === "string") add("Primary endpoint", String(take("primary_endpoint")));
+    if (typeof plan["analysis"] === "string") add("Analysis", String(take("analysis")));
+    const model = take("model");
+    if (isObject(model)) {
+      const thresholds = isObject(model["thresholds"])
+        ? Object.entries(model["thresholds"]).map(([cls, value]) => `${cls} ${typeof value === "number" ? value.toFixed(3) : text(value)}`).join(", ")
+        : "";
+      add("Model", `${text(model["name"])}${thresholds ? `; frozen thresholds ${thresholds}` : ""}`);
+    }
+    for (const [key, value] of Object.entries(plan)) {
+      if (shown.has(key) || value === null || value === undefined) continue;
+      add(key.replaceAll("_", " "), typeof value === "object" ? el("code", { textContent: JSON.stringify(value) }) : text(value));
     }
     box.append(list);
     return box;
