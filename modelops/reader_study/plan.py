@@ -27,14 +27,21 @@ def case_sample(
 
 
 def modality_orders(readers: int, modalities: list[str], seed: int) -> list[list[str]]:
-    """Each reader's order of the modalities: a cyclic Latin square over a seeded shuffle of the
-    readers, so the number of readers meeting each modality first (and at each place) differs
-    by at most one between modalities. Indexed by the reader's place in the given list."""
+    """Each reader's order of the modalities, indexed by the reader's place in the given list.
+
+    The sequences are the rows of a cyclic Latin square and, with three modalities, of its
+    mirror image too (a Williams design: in each block of six readers every modality follows
+    every other equally often, so carry-over balances out); they are dealt in turn over a
+    seeded shuffle of the readers, so at every place in the order the number of readers
+    meeting each modality there differs by at most one between modalities."""
     m = len(modalities)
+    sequences = [[modalities[(row + k) % m] for k in range(m)] for row in range(m)]
+    if m > 2:
+        sequences += [[modalities[(row - k) % m] for k in range(m)] for row in range(m)]
     shuffled = np.random.default_rng([seed, _READERS]).permutation(readers)
     orders: list[list[str]] = [[] for _ in range(readers)]
-    for row, reader in enumerate(shuffled):
-        orders[int(reader)] = [modalities[(row + k) % m] for k in range(m)]
+    for turn, reader in enumerate(shuffled):
+        orders[int(reader)] = list(sequences[turn % len(sequences)])
     return orders
 
 

@@ -332,8 +332,10 @@ def _plan(
         "design": (
             "Fully crossed multi-reader multi-case crossover: every reader reads every case "
             "once in each modality, one modality per session, sessions separated by a washout; "
-            "the modality order rotates over the readers (a Latin square over a seeded shuffle) "
-            "and every session has its own seeded case order."
+            "the modality orders are dealt over a seeded shuffle of the readers from a Latin "
+            "square (with three modalities, a Williams design: each modality follows each "
+            "other equally often in every block of six readers), so the readers meeting each "
+            "modality first differ by at most one; every session has its own seeded case order."
         ),
         "modalities": [{"value": m, "label": labels[m]} for m in study.modalities],
         "readers": [

@@ -22,7 +22,7 @@ from tests.modelops.reader_study.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("readers", "modalities"), [(4, 3), (5, 3), (7, 2), (2, 2)])
+@pytest.mark.parametrize(("readers", "modalities"), [(4, 3), (5, 3), (6, 3), (11, 3), (7, 2), (2, 2)])
 def test_modality_orders_balance_the_first_modality_over_readers(readers, modalities):
     names = ALL_MODALITIES[:modalities]
     for seed in range(5):
@@ -32,6 +32,12 @@ def test_modality_orders_balance_the_first_modality_over_readers(readers, modali
             counts = Counter(order[place] for order in orders)
             tally = [counts.get(m, 0) for m in names]
             assert max(tally) - min(tally) <= 1, (seed, place, orders)
+
+
+def test_three_modalities_balance_carry_over_in_blocks_of_six_readers():
+    orders = modality_orders(12, ALL_MODALITIES, seed=3)
+    follows = Counter((order[k], order[k + 1]) for order in orders for k in range(2))
+    assert len(follows) == 6 and set(follows.values()) == {4}
 
 
 def test_each_reader_reads_every_case_once_per_modality_in_orders_of_their_own(world):
