@@ -209,7 +209,7 @@ export function buildCreateForm(options: DesignOptions): HTMLFormElement {
     modalities.append(label);
   }
   const model = el("select", { name: "model_version" });
-  model.append(el("option", { value: "", textContent: "— (unaided only)" }));
+  model.append(el("option", { value: "", textContent: "—" }));
   for (const m of options.model_versions) model.append(el("option", { value: String(m.id), textContent: `${m.name} (${m.status})` }));
   if (options.model_versions[0]) model.value = String(options.model_versions[0].id);
   const washout = el("input", { name: "washout_days", type: "number", min: "0", max: "365", value: "28", required: true });

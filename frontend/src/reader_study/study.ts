@@ -243,6 +243,8 @@ export class StudyPage {
     parts.push(el("h3", { textContent: "Readers x modalities" }), this.resultsTable(rows));
 
     parts.push(el("h3", { textContent: "Obuchowski-Rockette analysis" }), this.analysisBox(results["analysis"]));
+    const overall = this.overallBox(results["overall"]);
+    if (overall) parts.push(overall);
     if (typeof results["analysis_note"] === "string") parts.push(el("p", { className: "muted", id: "study-analysis-note", textContent: results["analysis_note"] }));
     parts.push(el("h3", { textContent: "Reading time" }), this.readingTimeBox(results["reading_time"]));
 
@@ -306,6 +308,29 @@ export class StudyPage {
       }
       box.append(part);
     }
+    return box;
+  }
+
+  /** With three modalities: the OR test of equal figures over all of them (RRRC). */
+  private overallBox(overall: unknown): HTMLElement | null {
+    if (!isObject(overall)) return null;
+    const lines: string[] = [];
+    for (const figure of ["auc", "sensitivity", "specificity"]) {
+      const body = overall[figure];
+      if (!isObject(body) || !isObject(body["rrrc"])) continue;
+      const test = body["rrrc"];
+      const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
+      const means = Array.isArray(test["means"]) ? (test["means"] as unknown[]).map((m) => fixed(num(m))).join(" / ") : "";
+      lines.push(
+        `${figure === "auc" ? "AUC" : figure}: F(${fixed(num(test["df1"]), 0)}, ${fixed(num(test["df2"]), 1)}) = ${fixed(num(test["f"]), 2)}, ${pText(num(test["p"]))}${means ? ` (means ${means})` : ""}`,
+      );
+    }
+    if (!lines.length) return null;
+    const box = el("div", { id: "study-overall" });
+    box.append(el("h4", { textContent: "All modalities at once (random readers and cases)" }));
+    const ul = el("ul");
+    for (const line of lines) ul.append(el("li", { textContent: line }));
+    box.append(ul);
     return box;
   }
 
