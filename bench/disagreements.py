@@ -37,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--profile", action="store_true", help="profile one API call too")
     args = parser.parse_args()
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
     name = f"ichlabel_bench_disagreements_{os.getpid()}"
@@ -176,6 +177,13 @@ def _time(args, version, coordinator) -> None:
         response = client.get(url, HTTP_HOST="127.0.0.1")
         seconds.append(time.perf_counter() - started)
         assert response.status_code == 200, response.content[:300]
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(client.get, url, HTTP_HOST="127.0.0.1")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     print(
         f"API first page (50 rows with second-read states): median "
         f"{statistics.median(seconds):.2f} s (runs: {', '.join(f'{s:.2f}' for s in seconds)})"

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from annotations.models import (
@@ -105,25 +106,13 @@ def disagreement_list(
     cuts = model_thresholds(version)
     if not cuts:
         return DisagreementList(items=[])
-    scores = {
-        row[0]: row[1:]
-        for row in ModelScanScore.objects.filter(model_version=version)
-        .values_list("scan_id", *SCORE_COLUMNS)
-        .iterator()
-    }
-    found: list[Disagreement] = []
-    if source in (None, GROUND_TRUTH):
-        found += _against_ground_truth(version, scores, cuts)
+    truth = _against_ground_truth(version, cuts)
+    found: list[Disagreement] = truth if source in (None, GROUND_TRUTH) else []
     if source in (None, SINGLE_READ):
-        listed = {(d.scan_id, d.hemorrhage_class, d.kind) for d in found}
-        if source == SINGLE_READ:
-            listed = {
-                (d.scan_id, d.hemorrhage_class, d.kind)
-                for d in _against_ground_truth(version, scores, cuts)
-            }
+        listed = {(d.scan_id, d.hemorrhage_class, d.kind) for d in truth}
         found += [
             d
-            for d in _against_single_reads(scores, cuts)
+            for d in _against_single_reads(version, cuts)
             if (d.scan_id, d.hemorrhage_class, d.kind) not in listed
         ]
     if split:
@@ -138,7 +127,8 @@ def disagreement_list(
         and (not kind or d.kind == kind)
     ]
     items.sort(key=lambda d: (-d.confidence, -abs(d.score - d.threshold), d.scan_id))
-    return DisagreementList(items=items, counts=counts, thresholds=cuts, scored_scans=len(scores))
+    scored = ModelScanScore.objects.filter(model_version=version).count()
+    return DisagreementList(items=items, counts=counts, thresholds=cuts, scored_scans=scored)
 
 
 def _judge(
@@ -180,24 +170,53 @@ def _judge(
     return found
 
 
-def _against_ground_truth(
-    version: ModelVersion, scores: dict[int, tuple], cuts: dict[str, float]
-) -> list[Disagreement]:
-    truth = GroundTruthScanLabel.objects.filter(version_id=version.snapshot.ground_truth_id)
+def _against_ground_truth(version: ModelVersion, cuts: dict[str, float]) -> list[Disagreement]:
+    """The ground truth's scans that the version scored on the wrong side of a threshold:
+    chosen by the database (a join of the version's labels and scores), judged here."""
+    from annotations.ground_truth.services import table
+
+    truth_columns = {"any": "any_ich", **{name: name for name in SUBTYPES}}
+    quote = connection.ops.quote_name
+    wrong_side = " OR ".join(
+        f"((s.{quote(column)} >= %s) <> g.{truth_columns[name]})"
+        for name, column in zip(HEMORRHAGE_CLASSES, SCORE_COLUMNS, strict=True)
+        if name in cuts
+    )
+    sql = (
+        f"SELECT g.scan_id, g.split, g.reads, "
+        f"{', '.join(f'g.{truth_columns[name]}' for name in HEMORRHAGE_CLASSES)}, "
+        f"{', '.join(f's.{quote(column)}' for column in SCORE_COLUMNS)} "
+        f"FROM {table(GroundTruthScanLabel)} g JOIN {table(ModelScanScore)} s "
+        f"ON s.scan_id = g.scan_id AND s.model_version_id = %s "
+        f"WHERE g.version_id = %s AND ({wrong_side})"
+    )
+    params: list[float | int] = [version.pk, version.snapshot.ground_truth_id]
+    params += [cuts[name] for name in HEMORRHAGE_CLASSES if name in cuts]
     found = []
-    for scan_id, split, reads, any_ich, *subtypes in truth.values_list(
-        "scan_id", "split", "reads", "any_ich", *SUBTYPES
-    ).iterator():
-        if scan_id not in scores:
-            continue
-        labels = {"any": any_ich, **dict(zip(SUBTYPES, subtypes, strict=True))}
-        found += _judge(scan_id, split, labels, scores[scan_id], cuts, GROUND_TRUTH, reads)
+    size = len(HEMORRHAGE_CLASSES)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for scan_id, split, reads, *values in cursor.fetchall():
+            labels = dict(zip(HEMORRHAGE_CLASSES, map(bool, values[:size]), strict=True))
+            found += _judge(scan_id, split, labels, values[size:], cuts, GROUND_TRUTH, reads)
     return found
 
 
-def _against_single_reads(scores: dict[int, tuple], cuts: dict[str, float]) -> list[Disagreement]:
+def _against_single_reads(version: ModelVersion, cuts: dict[str, float]) -> list[Disagreement]:
+    """Training scans read once, scored by the version, whose read is not what the ground
+    truth already holds for them: read after the freeze, or not in the ground truth."""
+    truth = version.snapshot.ground_truth
+    in_truth = GroundTruthScanLabel.objects.filter(version=truth).values("scan_id")
+    scored = ModelScanScore.objects.filter(model_version=version).values("scan_id")
+    candidates = (
+        Read.objects.filter(
+            status=ReadStatus.COMPLETED, scan__split=Split.TRAIN, scan_id__in=scored
+        )
+        .filter(Q(finished_at__gt=truth.created_at) | ~Q(scan_id__in=in_truth))
+        .values("scan_id")
+    )
     single = (
-        Scan.objects.filter(split=Split.TRAIN, pk__in=list(scores))
+        Scan.objects.filter(pk__in=candidates)
         .annotate(
             completed=Count("reads", filter=Q(reads__status=ReadStatus.COMPLETED)),
             still_open=Count("reads", filter=Q(reads__status__in=OPEN_READ_STATUSES)),
@@ -205,7 +224,7 @@ def _against_single_reads(scores: dict[int, tuple], cuts: dict[str, float]) -> l
         .filter(completed=1, still_open=0)
         .values("pk")
     )
-    reads = (
+    reads = list(
         Read.objects.filter(scan__in=single, status=ReadStatus.COMPLETED)
         .annotate(
             **{
@@ -220,8 +239,14 @@ def _against_single_reads(scores: dict[int, tuple], cuts: dict[str, float]) -> l
             *(f"scan_label__{name}" for name in SUBTYPES),
         )
     )
+    scores = {
+        row[0]: row[1:]
+        for row in ModelScanScore.objects.filter(
+            model_version=version, scan_id__in=[row["scan_id"] for row in reads]
+        ).values_list("scan_id", *SCORE_COLUMNS)
+    }
     found = []
-    for row in reads.iterator():
+    for row in reads:
         if row["level"] == ReadLevel.SCAN:
             present = {name: bool(row[f"scan_label__{name}"]) for name in SUBTYPES}
         else:
