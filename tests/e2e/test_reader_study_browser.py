@@ -437,6 +437,7 @@ def test_two_readers_read_unaided_and_aided_and_the_coordinator_reads_the_result
         expect(analysis).to_contain_text("Reader-averaged AUC was")
         expect(analysis).to_contain_text("random readers, random cases")
         expect(analysis).to_contain_text(re.compile(r"F\(1, [\d.]+\) = [\d.]+, p"))
+        expect(page.locator("#study-overall")).to_contain_text("AUC: F(2, ")
         expect(page.locator("#study-reading-time")).to_contain_text("ratio")
         wait_for_chart(page, "study-roc-average")
         wait_for_chart(page, "study-roc-reader-0")
