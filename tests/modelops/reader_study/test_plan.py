@@ -22,7 +22,9 @@ from tests.modelops.reader_study.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("readers", "modalities"), [(4, 3), (5, 3), (6, 3), (11, 3), (7, 2), (2, 2)])
+@pytest.mark.parametrize(
+    ("readers", "modalities"), [(4, 3), (5, 3), (6, 3), (11, 3), (7, 2), (2, 2)]
+)
 def test_modality_orders_balance_the_first_modality_over_readers(readers, modalities):
     names = ALL_MODALITIES[:modalities]
     for seed in range(5):
