@@ -9,8 +9,11 @@ A scan is positive for a class when its score is at least the class's threshold 
   the other way;
 - on training scans whose labels come from one completed read only (no other read open or
   completed), that read's labels (a slice-level read: a class is present when any slice has
-  it; a scan-level read: its scan label). A finding the ground truth already lists for the
-  same scan, class and kind is not listed twice.
+  it; a scan-level read: its scan label). Where the ground truth holds a scan's single read
+  as it is (the scan was frozen after the read was completed), the ground truth's finding is
+  that read's: only reads completed after the freeze, and scans not in it, are compared, and
+  a finding the ground truth already lists for the same scan, class and kind is not listed
+  twice.
 
 Confidence is how far the score lies beyond the threshold, as a share of the room there is on
 that side (0: at the threshold; 1: a score of 1 for a false positive, 0 for a false negative),
