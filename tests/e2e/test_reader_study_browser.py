@@ -448,6 +448,15 @@ def test_two_readers_read_unaided_and_aided_and_the_coordinator_reads_the_result
         assert response.ok, response.status
         rows = list(csv.DictReader(io.StringIO(response.text())))
         assert len(rows) == 2 * SCANS * len(MODALITIES)
+
+        # Closing asks first; the page then shows the study closed, without the button.
+        page.once("dialog", lambda dialog: dialog.accept())
+        with page.expect_navigation():
+            page.get_by_role("button", name="Close the study").click()
+        expect(section).to_have_attribute("data-status", "closed", timeout=30_000)
+        expect(page.get_by_role("button", name="Close the study")).to_have_count(0)
+        study.refresh_from_db()
+        assert study.status == "closed" and study.closed_at is not None
     finally:
         context.close()
     console.assert_clean()
