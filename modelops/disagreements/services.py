@@ -4,7 +4,8 @@ the ``train`` queue); a selection of disagreements sent to a blinded second read
 ``scan_scoring_request`` queues one run for the scans a version has not scored and no active
 run of it is scoring. The worker scores the scans one at a time as the scan maps do (the
 snapshot's preprocessing of the scan's HU, ``modelops.ml.predict``) and stores each scan's
-scores as it goes, so a run taken over after a worker died scores only the rest.
+scores as it goes, so a run taken over after a worker died scores only the rest; a scan of the
+version's ground truth is kept under its split there, any other under "".
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from django.db import transaction
 
-from annotations.models import JobStatus, Scan
+from annotations.models import GroundTruthScanLabel, JobStatus, Scan
 from annotations.vocabulary import HEMORRHAGE_CLASSES
 from ichlabel import jobs
 from ichlabel.errors import InvalidInput
@@ -123,6 +124,12 @@ def _execute(run: ScanScoringRun, lease: jobs.Lease) -> ScanScoringRun:
             "scan_id", flat=True
         )
     )
+    # A scan of the version's ground truth is in its snapshot: kept under its split there.
+    splits = dict(
+        GroundTruthScanLabel.objects.filter(
+            version_id=snapshot.ground_truth_id, scan_id__in=run.scan_ids
+        ).values_list("scan_id", "split")
+    )
     done = len(done_before)
     lease.progress(done, max(run.scans_total, 1), scans_done=done)
     skipped: list[str] = []
@@ -146,7 +153,11 @@ def _execute(run: ScanScoringRun, lease: jobs.Lease) -> ScanScoringRun:
             )
             scores = np.array([[result["scan"][name] for name in HEMORRHAGE_CLASSES]])
             model_scan_scores_store(
-                model_version=version, split="", scan_ids=[scan_id], scores=scores, run=run
+                model_version=version,
+                split=splits.get(scan_id, ""),
+                scan_ids=[scan_id],
+                scores=scores,
+                run=run,
             )
         done += 1
         lease.progress(done, max(run.scans_total, 1), scans_done=done)

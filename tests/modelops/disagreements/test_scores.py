@@ -60,7 +60,8 @@ def test_registration_keeps_every_scans_scores_and_a_run_scores_the_rest(
     assert scoring.scans_done == scoring.scans_total == 2 and scoring.progress == 1.0
     again = model_scan_scores(model_version=version, scan_ids=forgotten)
     for scan_id in forgotten:
-        assert ModelScanScore.objects.get(model_version=version, scan_id=scan_id).split == ""
+        rescored = ModelScanScore.objects.get(model_version=version, scan_id=scan_id)
+        assert rescored.split == truth[scan_id] and rescored.run_id == scoring.pk
         assert np.allclose(
             [again[scan_id][c] for c in CLASSES], [before[scan_id][c] for c in CLASSES], atol=2e-3
         )
