@@ -49,3 +49,13 @@ describe("list parts", () => {
     expect(sessionState({ opens_at: null }, now)).toBe("later");
   });
 });
+
+describe("splitCounts", () => {
+  it("adds the splits up, or takes one", async () => {
+    const { splitCounts } = await import("./list");
+    const version = { id: 1, name: "gt", splits: { train: { positive: 3, negative: 5 }, test: { positive: 1, negative: 2 } } };
+    expect(splitCounts(version, "")).toEqual({ positive: 4, negative: 7 });
+    expect(splitCounts(version, "test")).toEqual({ positive: 1, negative: 2 });
+    expect(splitCounts(version, "validation")).toEqual({ positive: 0, negative: 0 });
+  });
+});

@@ -25,6 +25,8 @@ import {
 
 type Json = Record<string, unknown>;
 
+const PREPARATION_POLL_MS = 10_000;
+
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const text = (value: unknown): string => (value === null || value === undefined ? "—" : String(value));
 
@@ -74,6 +76,7 @@ export class StudyPage {
   async load(): Promise<void> {
     const detail = await getJson<Json>(this.urls.detail);
     this.showOverview(detail);
+    if (detail["status"] === "preparing") this.followPreparation();
     try {
       this.showResults(await getJson<Json>(this.urls.results));
     } catch (error) {
@@ -83,6 +86,18 @@ export class StudyPage {
   }
 
   // --- the study --------------------------------------------------------------------------
+
+  /** While the model output is computed, the overview is read again every few seconds. */
+  private followPreparation(): void {
+    window.setTimeout(() => {
+      getJson<Json>(this.urls.detail)
+        .then((detail) => {
+          this.showOverview(detail);
+          if (detail["status"] === "preparing") this.followPreparation();
+        })
+        .catch(() => this.followPreparation()); // the page stays as it was; try again
+    }, PREPARATION_POLL_MS);
+  }
 
   private showOverview(detail: Json): void {
     const status = String(detail["status"] ?? "");
