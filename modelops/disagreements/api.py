@@ -30,6 +30,7 @@ from modelops.disagreements.services import (
     SCORING_MAX_SCANS,
     SEND_MAX_SCANS,
     disagreements_send,
+    scan_scoring_cancel,
     scan_scoring_request,
 )
 from modelops.models import ModelVersion, ScanScoringRun
@@ -235,3 +236,14 @@ class ScanScoringRunListApi(APIView):
         if run is None:
             return Response({"message": "Every scan already has a score or is being scored."})
         return Response(ScanScoringRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class ScanScoringRunCancelApi(APIView):
+    """Cancel a scoring run of the version (the scores it stored so far are kept)."""
+
+    permission_classes = [IsCoordinatorOrMLEngineer]
+
+    @extend_schema(request=None, responses=ScanScoringRunSerializer)
+    def post(self, request, version_id: int, scoring_run_id: int):
+        run = get_object_or_404(ScanScoringRun, pk=scoring_run_id, model_version_id=version_id)
+        return Response(ScanScoringRunSerializer(scan_scoring_cancel(run=run)).data)

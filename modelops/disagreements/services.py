@@ -108,6 +108,12 @@ def scan_scoring_request(
     return run
 
 
+def scan_scoring_cancel(*, run: ScanScoringRun) -> ScanScoringRun:
+    """Stop a scoring run: at once while queued, after the scan in hand while running (the
+    scores stored so far are kept). Conflict once it has finished."""
+    return jobs.cancel(run, running_message="Cancel requested; stopping after the current scan.")
+
+
 def scan_scoring_execute(*, run_id: int) -> ScanScoringRun | None:
     return jobs.run(ScanScoringRun, run_id, _execute)
 

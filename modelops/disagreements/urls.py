@@ -5,6 +5,7 @@ from django.urls import path
 from modelops.disagreements.api import (
     DisagreementListApi,
     DisagreementSendApi,
+    ScanScoringRunCancelApi,
     ScanScoringRunListApi,
 )
 from modelops.disagreements.views import DisagreementsView
@@ -32,5 +33,10 @@ api_urlpatterns = [
         "models/<id:version_id>/scoring-runs/",
         ScanScoringRunListApi.as_view(),
         name="model-scoring-runs",
+    ),
+    path(
+        "models/<id:version_id>/scoring-runs/<id:scoring_run_id>/cancel/",
+        ScanScoringRunCancelApi.as_view(),
+        name="model-scoring-run-cancel",
     ),
 ]

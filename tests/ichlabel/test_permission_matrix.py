@@ -262,6 +262,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("model-scoring-runs", "get"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
     ("model-scoring-runs", "post"): Row(403, 403, 403, 400, 400, 400, body={"scans": "x"},
                                         kwargs=MODEL),
+    # A queued scoring run: canceled at once.
+    ("model-scoring-run-cancel", "post"): Row(403, 403, 403, 200, 200, 200, kwargs=MODEL),
     # The disagreement loop, labeling side: coordinators send scans to a blinded second read
     # and order the never-read pool by a model's uncertainty; coordinators and ML engineers
     # see what changed between ground-truth versions and why. Readers reach none of it.
@@ -432,6 +434,7 @@ def _build_world() -> dict:
     scan_maps = _scan_saliency_run(model, first, users["ml_engineer"])
     build = _build(model, users["ml_engineer"])
     node, rollout = _node_and_rollout(build, train.center, users["ml_engineer"])
+    scoring_run = _scoring_run(model, train, users["ml_engineer"])
     reader_study, reader_study_read = _reader_study(version, model, scan_maps, users)
     return {
         "users": {name: user.pk for name, user in users.items()},
@@ -467,10 +470,20 @@ def _build_world() -> dict:
             "number": build.number,
             "node_id": node.pk,
             "rollout_id": rollout.pk,
+            "scoring_run_id": scoring_run.pk,
             "reader_study": reader_study.pk,
             "reader_study_read": reader_study_read.pk,
         },
     }
+
+
+def _scoring_run(model, scan, user):
+    """A queued scoring run of the model (no worker takes it here)."""
+    from modelops.models import ScanScoringRun
+
+    return ScanScoringRun.objects.create(
+        model_version=model, scan_ids=[scan.pk], scans_total=1, created_by=user
+    )
 
 
 def _exports(version, user):

@@ -214,3 +214,9 @@ def test_scoring_requests_queue_only_unscored_scans_once(
     assert api.post(url, {}, format="json").json() == {"message": "Every scan already has a score."}
     assert [r["id"] for r in api.get(url).json()] == [run.pk]
     assert ScanScoringRun.objects.count() == 1
+
+    # Canceled while queued: at once; a finished run cannot be canceled again (409).
+    cancel = f"{url}{run.pk}/cancel/"
+    assert api.post(cancel).json()["status"] == "canceled"
+    assert api.post(cancel).status_code == 409
+    assert _client(world["readers"][0]).post(cancel).status_code == 403
