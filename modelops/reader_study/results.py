@@ -103,12 +103,16 @@ def _interval(interval) -> dict:
 
 def _analysis(result, name: str) -> dict:
     analysis = getattr(result, name)
+    # No error term (every reader's difference alike and no case variation left): F is
+    # infinite and its p of 0 would read as proof; the test is not estimable from these reads.
+    estimable = analysis.test.denominator > 0
     return {
         **_interval(analysis.differences[0]),
         "f": _num(analysis.test.statistic),
         "df1": _num(analysis.test.df1, 3),
         "df2": _num(analysis.test.df2, 3),
-        "p": _num(analysis.test.p_value, 8),
+        "p": _num(analysis.test.p_value, 8) if estimable else None,
+        "estimable": estimable,
         "means": [_num(m.estimate) for m in analysis.means],
     }
 
@@ -119,7 +123,8 @@ def _global(result, name: str) -> dict:
         "f": _num(test.statistic),
         "df1": _num(test.df1, 3),
         "df2": _num(test.df2, 3),
-        "p": _num(test.p_value, 8),
+        "p": _num(test.p_value, 8) if test.denominator > 0 else None,
+        "estimable": test.denominator > 0,
         "means": [_num(m) for m in result.means],
     }
 
@@ -130,16 +135,23 @@ def _summary(figure: str, aided: str, means, rrrc: dict) -> str:
     ci = "—" if low is None or high is None else f"{low:.3f} to {high:.3f}"
     p = rrrc["p"]
     p_text = "—" if p is None else ("< 0.0001" if p < 0.0001 else f"{p:.4f}")
-    verdict = (
-        "a significant difference" if p is not None and p < 0.05 else "no significant difference"
-    )
+    if not rrrc["estimable"]:
+        verdict = (
+            "not testable: these reads leave no variation between readers or cases to test "
+            "the difference against (more readers or cases are needed)"
+        )
+    elif p is not None and p < 0.05:
+        verdict = "a significant difference"
+    else:
+        verdict = "no significant difference"
+    ending = " at alpha 0.05." if rrrc["estimable"] else "."
     df2 = "∞" if rrrc["df2"] is None else f"{rrrc['df2']:.1f}"
     f = "—" if rrrc["f"] is None else f"{rrrc['f']:.2f}"
     return (
         f"Reader-averaged {FIGURE_NAMES[figure]} was {means[0]:.3f} "
         f"{labels[aided].lower()} and {means[1]:.3f} unaided: difference "
         f"{means[0] - means[1]:+.3f} (95% CI {ci}; F(1, {df2}) = {f}, p = {p_text}; "
-        f"random readers and cases), {verdict} at alpha 0.05."
+        f"random readers and cases), {verdict}{ending}"
     )
 
 

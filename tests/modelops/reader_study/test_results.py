@@ -206,3 +206,25 @@ def test_three_modalities_get_each_comparison_and_the_test_over_all(world):
     )
     # Answers given within the page's first tick (0 s) count as 0.1 s in the time analysis.
     assert results["reading_time"][0]["ratio"] == pytest.approx(1.0)
+
+
+def test_reads_with_no_variation_to_test_against_are_not_called_significant(world):
+    # Both readers answer every case alike in both modalities: the difference and its error
+    # term are both zero, so F is 0/0; the library returns an infinite F (p 0), which must not
+    # read as a significant result.
+    readers = world["readers"][:2]
+    study = create(world, case_count=4, readers=[r.pk for r in readers], modalities=MODALITIES)
+    cases = {c.pk: c for c in ReaderStudy.objects.get(pk=study["id"]).cases.all()}
+
+    def decide(detail):
+        read = ReaderStudyRead.objects.get(pk=detail["id"])
+        value = 80 if cases[read.case_id].reference_any else 20
+        return {"any_ich": value >= 50, "confidence": value, "active_time_s": 5.0}
+
+    for reader in readers:
+        for _session in MODALITIES:
+            read_session(client(reader), study["id"], decide)
+    results = client(world["coordinator"]).get(f"{STUDIES}{study['id']}/results/").json()
+    auc = results["analysis"][0]["auc"]
+    assert auc["rrrc"]["estimable"] is False and auc["rrrc"]["p"] is None
+    assert "not testable" in auc["summary"] and "significant" not in auc["summary"]
