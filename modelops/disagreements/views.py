@@ -18,7 +18,7 @@ from modelops.disagreements.selectors import (
     disagreement_rows,
     second_read_readers,
 )
-from modelops.models import ModelVersion
+from modelops.models import ModelVersion, ScanScoringRun
 from modelops.pages import ModelOpsPage, class_label, render_page
 
 PAGE_SIZE = 50
@@ -56,6 +56,7 @@ class DisagreementsView(ModelOpsPage):
             "readers": second_read_readers() if may_send else [],
             "send_url": reverse("model-disagreements-send", kwargs={"version_id": version.pk}),
             "scoring_url": reverse("model-scoring-runs", kwargs={"version_id": version.pk}),
+            "scoring_runs": ScanScoringRun.objects.filter(model_version=version)[:5],
         }
         found = disagreement_list(version=version, **filters)
         if not found.thresholds:

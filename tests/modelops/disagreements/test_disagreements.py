@@ -213,6 +213,8 @@ def test_scoring_requests_queue_only_unscored_scans_once(
     # (all scored here but the new one, which has no read and is in flight anyway).
     assert api.post(url, {}, format="json").json() == {"message": "Every scan already has a score."}
     assert [r["id"] for r in api.get(url).json()] == [run.pk]
+    page = _browser(world["engineer"]).get(f"/models/versions/{model.pk}/disagreements/")
+    assert f'<tr data-run="{run.pk}" data-status="pending">' in page.content.decode()
     assert ScanScoringRun.objects.count() == 1
 
     # Canceled while queued: at once; a finished run cannot be canceled again (409).
