@@ -137,6 +137,20 @@ def test_disagreement_is_adjudicated_and_frozen(coordinator, readers):
     assert label.sdh and label.iph and label.adjudicated and label.reads == 2
     assert second_read_states(scan_ids=[scan.pk])[scan.pk]["settled_in"] == "v2"
 
+    # Left out while pending, back once settled: removed, then added, in the comparisons.
+    from annotations.ground_truth.selectors import ground_truth_scan_changes
+
+    gone = ground_truth_scan_changes(version_a=before, version_b=pending)
+    assert (gone["counts"]["removed"], gone["counts"]["total"]) == (1, 1)
+    assert gone["scans"][0]["change"] == "removed" and gone["scans"][0]["b"] is None
+    back = ground_truth_scan_changes(version_a=pending, version_b=after, change="added")
+    assert [row["scan"] for row in back["scans"]] == [scan.pk] and back["scans"][0]["a"] is None
+    assert (
+        ground_truth_scan_changes(version_a=pending, version_b=after, change="removed")["scans"]
+        == []
+    )
+    assert ground_truth_scan_changes(version_a=before, version_b=after, offset=1)["scans"] == []
+
 
 def test_agreeing_second_read_settles_without_adjudication(coordinator, readers):
     scan, _ = read_training_scan(readers[0], {0: {"edh": True}})
