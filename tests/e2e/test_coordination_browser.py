@@ -289,9 +289,7 @@ def test_study_changes_ask_first_with_the_servers_numbers(live_server, round_, p
     expect(page.locator("#assign-message")).to_contain_text("Assigned 4 reads on 2 scans")
     for reader in round_["readers"]:
         open_reads = Read.objects.filter(reader=reader, status="assigned").count()
-        expect(page.locator(f'[data-open-reads="{reader.pk}"]')).to_have_text(
-            f"{open_reads} open"
-        )
+        expect(page.locator(f'[data-open-reads="{reader.pk}"]')).to_have_text(f"{open_reads} open")
     assert Read.objects.filter(status="assigned").count() == 7  # 3 before, 4 assigned here
 
     # Unassign an untouched test read: the dialog says it is removed and what the scan keeps.

@@ -20,9 +20,7 @@ def _client(user) -> APIClient:
     return client
 
 
-def test_read_change_counts_the_work_the_read_holds_and_what_its_scan_keeps(
-    readers, coordinator
-):
+def test_read_change_counts_the_work_the_read_holds_and_what_its_scan_keeps(readers, coordinator):
     scan = make_scan(split="validation", slices=4)
     scans_assign(scans=Scan.objects.all(), assigned_by=coordinator, seed=5)
     read = Read.objects.get(scan=scan, kind="primary")

@@ -1,4 +1,4 @@
-""""Labelled" counts the slices that carry a label (a subtype or an explicit no hemorrhage), on
+""" "Labelled" counts the slices that carry a label (a subtype or an explicit no hemorrhage), on
 the reader's worklist and in the coordinator's reads table: a slice whose labels were all taken
 back keeps its row (version, audit) but no longer counts."""
 
