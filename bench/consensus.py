@@ -25,11 +25,13 @@ allow creating a database; the database ichlabel_bench_consensus_<pid> is droppe
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +49,12 @@ MISS = 0.08  # a reader leaves out a true subtype on a slice
 FALSE_ALARM = 0.00005  # a reader marks a subtype on a slice that has none
 
 
-def main() -> None:
-    args = _parse()
+@contextlib.contextmanager
+def scratch_database(label: str) -> Iterator[None]:
+    """A migrated database of its own on the PostgreSQL server (``BENCH_DATABASE_URL``), with
+    Django set up on it for the block; dropped afterwards."""
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    name = f"ichlabel_bench_consensus_{os.getpid()}"
+    name = f"ichlabel_bench_{label}_{os.getpid()}"
     subprocess.run(["psql", server_url + "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
     try:
         os.environ.update(
@@ -64,7 +68,7 @@ def main() -> None:
         import django
 
         django.setup()
-        _run(args)
+        yield
     finally:
         from django.db import connections
 
@@ -72,6 +76,12 @@ def main() -> None:
         subprocess.run(
             ["psql", server_url + "postgres", "-qc", f"DROP DATABASE {name}"], check=True
         )
+
+
+def main() -> None:
+    args = _parse()
+    with scratch_database("consensus"):
+        _run(args)
 
 
 def _parse() -> argparse.Namespace:

@@ -17,9 +17,7 @@ allow creating a database; the database ichlabel_bench_disagreements_<pid> is dr
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from consensus import DEVELOPMENT, VALIDATION, _build, _users  # noqa: E402
+from consensus import DEVELOPMENT, VALIDATION, _build, _users, scratch_database  # noqa: E402
 
 
 def main() -> None:
@@ -39,29 +37,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--profile", action="store_true", help="profile one API call too")
     args = parser.parse_args()
-    server_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    name = f"ichlabel_bench_disagreements_{os.getpid()}"
-    subprocess.run(["psql", server_url + "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
-    try:
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="ichlabel.settings",
-            DATABASE_URL=server_url + name,
-            LOG_LEVEL="WARNING",
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=os.environ, check=True
-        )
-        import django
-
-        django.setup()
+    with scratch_database("disagreements"):
         _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        subprocess.run(
-            ["psql", server_url + "postgres", "-qc", f"DROP DATABASE {name}"], check=True
-        )
 
 
 def _run(args) -> None:

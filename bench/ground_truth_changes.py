@@ -16,9 +16,7 @@ allow creating a database; the database ichlabel_bench_gt_changes_<pid> is dropp
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +26,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.consensus import DEVELOPMENT, VALIDATION, _build, _tables, _users  # noqa: E402
+from bench.consensus import (  # noqa: E402
+    DEVELOPMENT,
+    VALIDATION,
+    _build,
+    _tables,
+    _users,
+    scratch_database,
+)  # noqa: E402
 
 SECOND_READ_SHARE = 0.01
 REOPENED_SHARE = 0.002
@@ -39,29 +44,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2022)
     args = parser.parse_args()
-    server_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-    name = f"ichlabel_bench_gt_changes_{os.getpid()}"
-    subprocess.run(["psql", server_url + "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
-    try:
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="ichlabel.settings",
-            DATABASE_URL=server_url + name,
-            LOG_LEVEL="WARNING",
-        )
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=os.environ, check=True
-        )
-        import django
-
-        django.setup()
+    with scratch_database("gt_changes"):
         _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        subprocess.run(
-            ["psql", server_url + "postgres", "-qc", f"DROP DATABASE {name}"], check=True
-        )
 
 
 def _run(args) -> None:
