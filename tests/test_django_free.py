@@ -21,7 +21,9 @@ DJANGO_FREE = {
     "annotations.agreement.statistics": ML_FRAMEWORKS,
     "annotations.vocabulary": ML_FRAMEWORKS,
     "modelops.metrics": ML_FRAMEWORKS,
-    "modelops.reader_study": ML_FRAMEWORKS,
+    # The reader study is a Django app; its statistics and its plan are not.
+    "modelops.reader_study.mrmc": ML_FRAMEWORKS,
+    "modelops.reader_study.plan": ML_FRAMEWORKS,
     "modelops.ml": (),  # Keras is its business
     # What a node verifies a build with, and the export (Keras and onnxruntime, no Django).
     "modelops.builds.manifest": ML_FRAMEWORKS,
