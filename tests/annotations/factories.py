@@ -69,6 +69,32 @@ def run_import(*paths, center: str = "Center A", split: str | None = None):
     return report
 
 
+def import_middle_slices(
+    tmp_path: Path, scans: int, *, seed: int, center: str, split: str | None = None
+) -> list:
+    """Import the three middle slices of each of ``scans`` 64-pixel phantom scans into
+    ``center``, as a site would: short series with the hemorrhage the phantom placed there;
+    return the Scans in import order."""
+    import json
+    import shutil
+
+    from annotations.models import Scan
+    from annotations.phantoms import write_phantoms
+
+    out = tmp_path / "phantoms"
+    write_phantoms(out, scans=scans, seed=seed, size=64)
+    chosen = tmp_path / "middle-slices"
+    for entry in json.loads((out / "truth.json").read_text()):
+        folder = chosen / entry["scan"]
+        folder.mkdir(parents=True)
+        middle = len(entry["slices"]) // 2
+        for item in entry["slices"][middle - 1 : middle + 2]:
+            shutil.copy(out / entry["scan"] / item["file"], folder / item["file"])
+    report = run_import(chosen, center=center, split=split)
+    assert report.imported_scans == scans, report
+    return list(Scan.objects.filter(center__name=center).order_by("id"))
+
+
 def import_phantom_slices(
     tmp_path: Path, count: int, *, seed: int, center: str = "Center A", split: str | None = None
 ):

@@ -15,9 +15,7 @@ Run: `uv run pytest tests/e2e/test_likert_browser.py`.
 
 import csv
 import io
-import json
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -33,22 +31,9 @@ METHOD_WORDS = ("normgrad", "gradcam", "grad-cam")
 
 def _import_phantom_scans(tmp_path) -> list:
     """Three 64-pixel phantom scans, three middle slices of each, imported as a site would."""
-    from annotations.models import Scan
-    from annotations.phantoms import write_phantoms
-    from tests.annotations.factories import run_import
+    from tests.annotations.factories import import_middle_slices
 
-    out = tmp_path / "phantoms"
-    write_phantoms(out, scans=SCANS, seed=5, size=64)
-    chosen = tmp_path / "chosen"
-    for entry in json.loads((out / "truth.json").read_text()):
-        folder = chosen / entry["scan"]
-        folder.mkdir(parents=True)
-        middle = len(entry["slices"]) // 2
-        for item in entry["slices"][middle - 1 : middle + 2]:
-            shutil.copy(out / entry["scan"] / item["file"], folder / item["file"])
-    report = run_import(chosen, center="Center L", split="validation")
-    assert report.imported_scans == SCANS, report
-    return list(Scan.objects.filter(center__name="Center L").order_by("id"))
+    return import_middle_slices(tmp_path, SCANS, seed=5, center="Center L", split="validation")
 
 
 def _blob(center: tuple[float, float], width: float) -> np.ndarray:

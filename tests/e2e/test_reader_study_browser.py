@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -56,22 +55,9 @@ def _scores(index: int) -> dict:
 
 def _import_phantom_scans(tmp_path) -> list:
     """Four 64-pixel phantom scans, three middle slices each, imported as a site would."""
-    from annotations.models import Scan
-    from annotations.phantoms import write_phantoms
-    from tests.annotations.factories import run_import
+    from tests.annotations.factories import import_middle_slices
 
-    out = tmp_path / "phantoms"
-    write_phantoms(out, scans=SCANS, seed=7, size=64)
-    chosen = tmp_path / "chosen"
-    for entry in json.loads((out / "truth.json").read_text()):
-        folder = chosen / entry["scan"]
-        folder.mkdir(parents=True)
-        middle = len(entry["slices"]) // 2
-        for item in entry["slices"][middle - 1 : middle + 2]:
-            shutil.copy(out / entry["scan"] / item["file"], folder / item["file"])
-    report = run_import(chosen, center="Center R", split="train")
-    assert report.imported_scans == SCANS, report
-    return list(Scan.objects.filter(center__name="Center R").order_by("id"))
+    return import_middle_slices(tmp_path, SCANS, seed=7, center="Center R", split="train")
 
 
 def _finished_output(model, scan, index: int, user):
