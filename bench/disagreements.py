@@ -128,7 +128,23 @@ def _time(args, version, coordinator) -> None:
     from django.test import Client
 
     from modelops.disagreements.selectors import disagreement_list
+    from modelops.models import SCORE_COLUMNS, ModelScanScore
 
+    # Baseline in the same process: reading every score of the version, the least any list
+    # drawn from the scores pays.
+    seconds = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        rows = list(
+            ModelScanScore.objects.filter(model_version=version).values_list(
+                "scan_id", "split", *SCORE_COLUMNS
+            )
+        )
+        seconds.append(time.perf_counter() - started)
+    print(
+        f"baseline, the version's {len(rows):,} scores read: median "
+        f"{statistics.median(seconds):.2f} s (runs: {', '.join(f'{s:.2f}' for s in seconds)})"
+    )
     cases = {
         "every disagreement": {},
         "validation split": {"split": "validation"},
