@@ -52,15 +52,20 @@ def design_options() -> dict:
     }
 
 
+def design_context(user) -> dict:
+    """What a page that sets up or edits a study's design needs: whether ``user`` manages
+    studies, and then the form's options (json_script "reader-study-options")."""
+    manages = user_has_role(user, Role.COORDINATOR)
+    return {"manages": manages, "options": design_options() if manages else None}
+
+
 class ReaderStudyListView(RoleRequiredMixin, View):
     roles = STUDY_ROLES
 
     def get(self, request):
-        manages = user_has_role(request.user, Role.COORDINATOR)
         context = {
+            **design_context(request.user),
             "watches": user_has_role(request.user, Role.COORDINATOR, Role.ML_ENGINEER),
-            "manages": manages,
-            "options": design_options() if manages else None,
             "api_url": reverse("reader-study-list"),
         }
         return render_page(request, "reader_study/list.html", context)
@@ -88,7 +93,8 @@ class ReaderStudyReadView(RoleRequiredMixin, View):
 
 
 class ReaderStudyView(RoleRequiredMixin, View):
-    """The study's page: plan, preparation, progress and results."""
+    """The study's page: plan, preparation, progress and results; for a coordinator, the
+    design's form (the list page's) while the plan is not frozen."""
 
     roles = (Role.COORDINATOR, Role.ML_ENGINEER)
 
@@ -98,8 +104,8 @@ class ReaderStudyView(RoleRequiredMixin, View):
         except ReaderStudy.DoesNotExist:
             raise Http404 from None
         context = {
+            **design_context(request.user),
             "study": study,
-            "manages": user_has_role(request.user, Role.COORDINATOR),
             "study_url": reverse("reader-study-detail", args=[study.pk]),
             "results_url": reverse("reader-study-results", args=[study.pk]),
             "csv_url": reverse("reader-study-reads-csv", args=[study.pk]),

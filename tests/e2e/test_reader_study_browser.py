@@ -2,8 +2,11 @@
 (unaided, aided with the model's scores, aided with scores and the saliency overlay), one with
 keys and one with the mouse; the aided sessions show the model panel (and the overlay), the
 unaided ones nothing of the model, in the page and in every answer the browser got. The
-worklist points a reader to the study. The coordinator then reads the results: the reader x
-modality table, the ROC and reading-time charts, the OR analysis, the CSV of every read.
+worklist points a reader to the study. Before any read opens, the coordinator edits the design
+on the study's page (the list page's form, prefilled; a refused change says why; a saved one
+draws the plan anew). The coordinator then reads the results: the reader x modality table, the
+ROC and reading-time charts, the OR analysis, the CSV of every read; the frozen design has no
+edit button.
 
 The world is made with services, not the browser: four imported phantom scans (two with ICH in
 the ground truth, two without), a frozen ground-truth version, a model version with frozen
@@ -338,12 +341,64 @@ def _read_everything(browser, console, responses, base: str, reader: str, keys: 
         context.close()
 
 
+def _edit_the_design(browser, console, responses: Responses, base: str, study) -> None:
+    """The coordinator changes the description and the washout in the prefilled form (PATCH
+    with only those fields), after a change the server refuses (one reader); the plan shows the
+    new washout. The washout then goes back to 0 days so that the readers read on at once."""
+    context, page = _open_page(browser, console, responses)
+    try:
+        log_in(page, base, "coordinator", "pw-coordinator")
+        page.goto(f"{base}/reader-studies/{study.pk}/")
+        expect(page.locator("#reader-study")).to_have_attribute("data-loaded", "true")
+        plan = page.locator("#study-plan")
+        expect(plan).to_contain_text("0 days between a reader's sessions")
+        page.get_by_role("button", name="Edit the design").click()
+        form = page.locator("#study-edit-form")
+        expect(form.locator("[name=description]")).to_have_value("Four cases, three modalities.")
+        expect(form.locator("[name=washout_days]")).to_have_value("0")
+        expect(form.locator("[name=seed]")).to_have_value("5")
+        expect(form.locator("[name=modalities][value=aided_saliency]")).to_be_checked()
+        neuro2 = form.locator("#reader-study-readers").get_by_label("neuro2")
+        expect(neuro2).to_be_checked()
+        console.allow(rf"status of 400 \(Bad Request\) \(.*/api/v1/reader-studies/{study.pk}/\)")
+        neuro2.uncheck()
+        form.get_by_role("button", name="Save the design").click()
+        expect(form.locator(".message")).to_contain_text(re.compile(r"not saved: .*readers"))
+        neuro2.check()
+        form.locator("[name=description]").fill("Edited in the browser.")
+        form.locator("[name=washout_days]").fill("14")
+        with page.expect_request(lambda r: r.method == "PATCH") as patch:
+            form.get_by_role("button", name="Save the design").click()
+        assert patch.value.post_data_json == {
+            "description": "Edited in the browser.",
+            "washout_days": 14,
+        }
+        expect(plan).to_contain_text("14 days between a reader's sessions")
+        expect(page.locator("#study-overview")).to_contain_text("Edited in the browser.")
+        expect(page.locator("#study-page-message")).to_contain_text("drawn anew")
+        expect(form).to_have_count(0)
+        page.get_by_role("button", name="Edit the design").click()
+        expect(form.locator("[name=washout_days]")).to_have_value("14")
+        form.locator("[name=washout_days]").fill("0")
+        form.get_by_role("button", name="Save the design").click()
+        expect(plan).to_contain_text("0 days between a reader's sessions")
+    finally:
+        context.close()
+    study.refresh_from_db()
+    assert (study.description, study.washout_days, study.plan_frozen_at) == (
+        "Edited in the browser.",
+        0,
+        None,
+    )
+
+
 def test_two_readers_read_unaided_and_aided_and_the_coordinator_reads_the_results(
     live_server, study, browser, console
 ):
     from modelops.reader_study.models import ReaderStudyRead
 
     responses = Responses()
+    _edit_the_design(browser, console, responses, live_server.url, study)
     orders = {
         "neuro1": _read_everything(
             browser, console, responses, live_server.url, "neuro1", keys=True
@@ -403,6 +458,8 @@ def test_two_readers_read_unaided_and_aided_and_the_coordinator_reads_the_result
         section = page.locator("#reader-study")
         expect(section).to_have_attribute("data-loaded", "true", timeout=30_000)
         expect(page.locator("#study-plan")).to_contain_text("frozen")
+        expect(page.locator("#study-design-frozen")).to_contain_text("The design is frozen")
+        expect(page.get_by_role("button", name="Edit the design")).to_have_count(0)
         expect(page.locator("#study-progress-table tbody tr")).to_have_count(2 * len(MODALITIES))
         table = page.locator("#study-results-table tbody tr")
         expect(table).to_have_count(2 * len(MODALITIES))

@@ -167,10 +167,19 @@ function field(label: string, control: HTMLElement, hint = ""): HTMLLabelElement
   return wrap;
 }
 
+/** The form's words and ids: creating a study (the list page) or editing its design (the study page). */
+export interface FormTexts {
+  id: string;
+  title: string;
+  submit: string;
+}
+
+const CREATE_TEXTS: FormTexts = { id: "reader-study-form", title: "New reader study", submit: "Create the study" };
+
 /** The create form, built from the options the page carries. */
-export function buildCreateForm(options: DesignOptions): HTMLFormElement {
-  const form = el("form", { id: "reader-study-form", className: "card" });
-  form.append(el("h2", { textContent: "New reader study" }));
+export function buildCreateForm(options: DesignOptions, texts: FormTexts = CREATE_TEXTS): HTMLFormElement {
+  const form = el("form", { id: texts.id, className: "card" });
+  form.append(el("h2", { textContent: texts.title }));
   const name = el("input", { name: "name", required: true, maxLength: 200 });
   const description = el("textarea", { name: "description", rows: 2 });
   const version = el("select", { name: "ground_truth_version", required: true });
@@ -215,7 +224,7 @@ export function buildCreateForm(options: DesignOptions): HTMLFormElement {
   const washout = el("input", { name: "washout_days", type: "number", min: "0", max: "365", value: "28", required: true });
   const seed = el("input", { name: "seed", type: "number", min: "0" });
   const endpoint = el("textarea", { name: "primary_endpoint", rows: 3, value: options.default_primary_endpoint });
-  const submit = el("button", { type: "submit", textContent: "Create the study" });
+  const submit = el("button", { type: "submit", textContent: texts.submit });
   const actions = el("div", { className: "actions" });
   actions.append(submit);
   form.append(
@@ -232,18 +241,66 @@ export function buildCreateForm(options: DesignOptions): HTMLFormElement {
     field("Seed", seed, "empty: chosen at random"),
     field("Primary endpoint", endpoint),
     actions,
-    el("p", { className: "message", id: "reader-study-form-message" }),
+    el("p", { className: "message", id: `${texts.id}-message` }),
   );
   return form;
+}
+
+/** The form's body with unaided always read (a disabled checkbox is not in the form's data). */
+export function formBody(form: HTMLFormElement): Json {
+  const body = createBody(form);
+  body["modalities"] = ["unaided", ...(body["modalities"] as string[]).filter((m) => m !== "unaided")];
+  return body;
+}
+
+/** The form controls' values for a study's design, from its detail (the coordinator's view of
+ * the API): single fields as text, the readers' and modalities' checked boxes as lists. */
+export function designValues(study: Json): Record<string, string | string[]> {
+  const textOf = (value: unknown): string => (value === null || value === undefined ? "" : String(isObject(value) ? value["id"] : value));
+  const progress = Array.isArray(study["progress"]) ? (study["progress"] as unknown[]).filter(isObject) : [];
+  const modalities = Array.isArray(study["modalities"]) ? (study["modalities"] as unknown[]).map(String) : [];
+  return {
+    ...Object.fromEntries(
+      ["name", "description", "ground_truth_version", "split", "case_count", "model_version", "washout_days", "seed", "primary_endpoint"].map((key) => [key, textOf(study[key])]),
+    ),
+    readers: progress.map((entry) => textOf(entry["reader"])),
+    modalities: ["unaided", ...modalities.filter((m) => m !== "unaided")],
+  };
+}
+
+/** The form filled with a study's design (`designValues`). */
+export function prefillForm(form: HTMLFormElement, values: Record<string, string | string[]>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (Array.isArray(value)) {
+      for (const box of form.querySelectorAll<HTMLInputElement>(`input[type=checkbox][name=${name}]`)) box.checked = value.includes(box.value);
+      continue;
+    }
+    const control = form.elements.namedItem(name);
+    if (control instanceof HTMLInputElement || control instanceof HTMLSelectElement || control instanceof HTMLTextAreaElement) {
+      control.value = value;
+      control.dispatchEvent(new Event("change")); // the version's splits and counts follow
+    }
+  }
+}
+
+/** The edit form's body, with what may be cleared said explicitly (no split, no model). */
+export function editBody(form: HTMLFormElement): Json {
+  const body = formBody(form);
+  return { ...body, split: body["split"] ?? "", model_version: body["model_version"] ?? null, primary_endpoint: body["primary_endpoint"] ?? "" };
+}
+
+/** The fields of `after` that differ from `before` (what a PATCH sends). */
+export function changedFields(before: Json, after: Json): Json {
+  const changed: Json = {};
+  for (const [key, value] of Object.entries(after)) if (JSON.stringify(value) !== JSON.stringify(before[key])) changed[key] = value;
+  return changed;
 }
 
 function wireCreateForm(form: HTMLFormElement, apiUrl: string, pageUrl: string): void {
   const message = form.querySelector<HTMLElement>(".message") ?? form.appendChild(el("p", { className: "message" }));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const body = createBody(form);
-    // A disabled checkbox is not in the form's data: unaided is always read.
-    body["modalities"] = ["unaided", ...(body["modalities"] as string[]).filter((m) => m !== "unaided")];
+    const body = formBody(form);
     setFormDisabled(form, true);
     showMessage(message, "Creating the study…");
     postJson<Json>(apiUrl, body)

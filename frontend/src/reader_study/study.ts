@@ -4,12 +4,15 @@
  * each reader's progress per session, and the results: the reader x modality table, ROC charts
  * per reader and reader-averaged per modality, the OR analysis in words and numbers, reading
  * times, the CSV of every read; a coordinator closes the study or asks again for failed model
- * output. Built inside `<section id="reader-study">` from its data-* URLs.
+ * output. Until the plan freezes a coordinator edits the design in the list page's form (PATCH
+ * with the changed fields; the cases, sessions and plan are drawn anew). Built inside
+ * `<section id="reader-study">` from its data-* URLs.
  */
-import { ApiError, getJson, postJson } from "../api/client";
+import { ApiError, getJson, postJson, request } from "../api/client";
 import { askToConfirm } from "../confirm";
-import { dataAttribute, showMessage } from "../dom";
+import { dataAttribute, setFormDisabled, showMessage } from "../dom";
 import { dateText, modalityName } from "./api";
+import { buildCreateForm, changedFields, designValues, editBody, prefillForm, type DesignOptions } from "./list";
 import {
   comparisons,
   differenceText,
@@ -63,20 +66,23 @@ export class StudyPage {
   private readonly message = el("p", { className: "message", id: "study-page-message" });
   private readonly overview = el("div", { id: "study-overview" });
   private readonly results = el("section", { id: "study-results" });
+  private readonly editor = el("div", { id: "study-edit" });
+  private preparing = false;
 
   constructor(
     private readonly section: HTMLElement,
     private readonly urls: { detail: string; results: string; csv: string; close: string; prepare: string },
     private readonly manages: boolean,
+    /** The design's form options (coordinators only). */
+    private readonly options: DesignOptions | null = null,
   ) {
     this.section.querySelector("noscript")?.remove();
-    this.section.append(this.message, this.overview, this.results);
+    this.section.append(this.message, this.overview, this.editor, this.results);
   }
 
   async load(): Promise<void> {
     const detail = await getJson<Json>(this.urls.detail);
     this.showOverview(detail);
-    if (detail["status"] === "preparing") this.followPreparation();
     try {
       this.showResults(await getJson<Json>(this.urls.results));
     } catch (error) {
@@ -89,12 +95,12 @@ export class StudyPage {
 
   /** While the model output is computed, the overview is read again every few seconds. */
   private followPreparation(): void {
+    if (this.preparing) return;
+    this.preparing = true;
     window.setTimeout(() => {
+      this.preparing = false;
       getJson<Json>(this.urls.detail)
-        .then((detail) => {
-          this.showOverview(detail);
-          if (detail["status"] === "preparing") this.followPreparation();
-        })
+        .then((detail) => this.showOverview(detail))
         .catch(() => this.followPreparation()); // the page stays as it was; try again
     }, PREPARATION_POLL_MS);
   }
@@ -114,12 +120,57 @@ export class StudyPage {
     const preparation = detail["preparation"];
     if (isObject(preparation) && Number(preparation["total"]) > 0 && preparation["total"] !== undefined) parts.push(this.preparationBox(preparation, status));
     parts.push(this.progressBox(detail));
+    if (frozen) {
+      parts.push(el("p", { className: "muted", id: "study-design-frozen", textContent: "The design is frozen: the first read opened, so the study can no longer change." }));
+      this.editor.replaceChildren();
+    } else if (this.manages && this.options && status !== "closed") {
+      const edit = el("button", { type: "button", id: "study-edit-open", className: "secondary", textContent: "Edit the design" });
+      edit.addEventListener("click", () => this.openEditor(detail));
+      parts.push(edit);
+    }
     if (this.manages && status !== "closed") {
       const close = el("button", { type: "button", id: "study-close", className: "danger", textContent: "Close the study" });
       close.addEventListener("click", () => void this.close());
       parts.push(el("div", { className: "actions" }), close);
     }
     this.overview.replaceChildren(...parts);
+    if (status === "preparing") this.followPreparation();
+  }
+
+  /** The list page's form, filled with the study's design; saving sends what changed. */
+  private openEditor(detail: Json): void {
+    if (!this.options) return;
+    const form = buildCreateForm(this.options, { id: "study-edit-form", title: "Edit the design", submit: "Save the design" });
+    prefillForm(form, designValues(detail));
+    const before = editBody(form);
+    const message = form.querySelector<HTMLElement>(".message")!;
+    const cancel = el("button", { type: "button", className: "secondary", textContent: "Cancel" });
+    cancel.addEventListener("click", () => this.editor.replaceChildren());
+    form.querySelector(".actions")?.append(cancel);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const changes = changedFields(before, editBody(form));
+      if (!Object.keys(changes).length) {
+        showMessage(message, "Nothing was changed.");
+        return;
+      }
+      setFormDisabled(form, true);
+      showMessage(message, "Saving the design…");
+      request<Json>(this.urls.detail, { method: "PATCH", json: changes })
+        .then((saved) => {
+          this.editor.replaceChildren();
+          this.showOverview(saved);
+          showMessage(this.message, "The design was saved; its cases, sessions and plan were drawn anew.");
+        })
+        .catch((error: unknown) => {
+          showMessage(message, `The design was not saved: ${(error as Error).message}`, "error");
+          setFormDisabled(form, false);
+          const unaided = form.querySelector<HTMLInputElement>("input[name=modalities][value=unaided]");
+          if (unaided) unaided.disabled = true;
+        });
+    });
+    this.editor.replaceChildren(form);
+    form.scrollIntoView({ block: "nearest" });
   }
 
   /** The plan in words: design, modalities and each reader's order, washout, cases, the
@@ -416,5 +467,7 @@ export async function startStudyPage(section: HTMLElement): Promise<void> {
     close: dataAttribute(section, "closeUrl"),
     prepare: dataAttribute(section, "prepareUrl"),
   };
-  await new StudyPage(section, urls, section.dataset.manages === "true").load();
+  const options = document.getElementById("reader-study-options")?.textContent;
+  const manages = section.dataset.manages === "true";
+  await new StudyPage(section, urls, manages, manages && options ? (JSON.parse(options) as DesignOptions) : null).load();
 }
