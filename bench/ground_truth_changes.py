@@ -51,7 +51,7 @@ def main() -> None:
 def _run(args) -> None:
     from django.db import connection
 
-    from annotations.ground_truth.selectors import ground_truth_scan_changes
+    from annotations.ground_truth.selectors import ground_truth_compare, ground_truth_scan_changes
     from annotations.ground_truth.services import ground_truth_freeze
 
     coordinator, readers = _users()
@@ -78,6 +78,13 @@ def _run(args) -> None:
         f"decided, {reopened:,} scans reopened, in {time.perf_counter() - started:.1f} s "
         "(not timed below)"
     )
+    # Baseline in the same process: the versions' comparison without reasons (counts per level
+    # and class, changed rows), what the changes page adds its reasons to.
+    baseline = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        ground_truth_compare(version_a=before, version_b=after, limit=100)
+        baseline.append(time.perf_counter() - t0)
     runs = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
@@ -91,6 +98,10 @@ def _run(args) -> None:
         f"{counts['removed']:,} removed; SDH +{sdh['scans_gained']:,} scans, "
         f"{sdh['slices_changed']:,} slices; first page {len(result['scans'])} scans, "
         f"{explained} with their second read and decisions"
+    )
+    print(
+        f"baseline, ground_truth_compare (counts, 100 rows a level, no reasons): median "
+        f"{statistics.median(baseline):.2f} s (runs: {', '.join(f'{x:.2f}' for x in baseline)})"
     )
     print(
         f"ground_truth_scan_changes (counts + page of 100 with reasons): median "
