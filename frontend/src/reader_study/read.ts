@@ -116,12 +116,7 @@ export class StudyReader {
       this.overlay = new StackOverlay(this.viewerElement);
       this.viewerElement.after(this.overlay.canvas);
     }
-    const rendered = new Promise((resolve) => this.viewerElement.addEventListener("CORNERSTONE_IMAGE_RENDERED", resolve, { once: true }));
-    this.viewer = await StackViewer.create(this.viewerElement, imageIds, this.current);
-    void rendered.then(() => {
-      first.remove();
-      this.section.dataset.firstImage ??= "viewer";
-    });
+    this.viewer = await first.handOver(this.section, () => StackViewer.create(this.viewerElement, imageIds, this.current));
     this.viewer.onNewImage((index) => {
       this.current = index;
       this.updatePosition();

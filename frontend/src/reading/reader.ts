@@ -277,13 +277,7 @@ export class Reader {
     prefetched.catch(() => undefined); // awaited below, unless the viewer fails first
     this.overlay = new StackOverlay(this.viewerElement);
     this.viewerElement.after(this.overlay.canvas);
-    const rendered = new Promise((resolve) => this.viewerElement.addEventListener("CORNERSTONE_IMAGE_RENDERED", resolve, { once: true }));
-    this.viewer = await StackViewer.create(this.viewerElement, imageIds, this.current);
-    // Handed over once the viewer has drawn the slice itself.
-    void rendered.then(() => {
-      first.remove();
-      this.section.dataset.firstImage ??= "viewer";
-    });
+    this.viewer = await first.handOver(this.section, () => StackViewer.create(this.viewerElement, imageIds, this.current));
     this.viewer.onNewImage((index) => this.shown(index));
     this.viewer.onViewChange(() => this.updateWindowInfo());
     this.updateWindowInfo();

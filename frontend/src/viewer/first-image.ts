@@ -334,6 +334,20 @@ export class FirstImage {
     this.canvas.remove();
   }
 
+  /** Create the viewer (`create`) and leave the place to it once it has drawn the slice
+   * itself; `section.dataset.firstImage` says "viewer" where this image never showed. */
+  async handOver<V>(section: HTMLElement, create: () => Promise<V>): Promise<V> {
+    const rendered = new Promise((resolve) =>
+      this.viewerElement.addEventListener("CORNERSTONE_IMAGE_RENDERED", resolve, { once: true }),
+    );
+    const viewer = await create();
+    void rendered.then(() => {
+      this.remove();
+      section.dataset.firstImage ??= "viewer";
+    });
+    return viewer;
+  }
+
   private draw(image: SliceImage, rgba: Uint8ClampedArray<ArrayBuffer>): void {
     const source = document.createElement("canvas");
     source.width = image.columns;
