@@ -7,6 +7,11 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string, root: Docu
   return element as T;
 }
 
+/** `element("a", {href, textContent})`: an element with these properties set. */
+export function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
+  return Object.assign(document.createElement(tag), props);
+}
+
 /** A required data-* attribute of an element (camelCase key, as in `dataset`). */
 export function dataAttribute(element: HTMLElement, key: string): string {
   const value = element.dataset[key];

@@ -5,6 +5,10 @@
  */
 import { getJson, postJson } from "../api/client";
 
+/** An answer's object, read field by field. */
+export type Json = Record<string, unknown>;
+export const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+
 export type Modality = "unaided" | "aided_scores" | "aided_saliency";
 
 export const MODALITY_NAMES: Record<Modality, string> = {

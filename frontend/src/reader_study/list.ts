@@ -5,15 +5,8 @@
  * coordinator the form that creates a study (sent to the API as JSON; field errors shown).
  */
 import { getJson, postJson } from "../api/client";
-import { dataAttribute, setFormDisabled, showMessage } from "../dom";
-import { dateText, modalityName } from "./api";
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
-  return Object.assign(document.createElement(tag), props);
-}
+import { dataAttribute, element as el, setFormDisabled, showMessage } from "../dom";
+import { dateText, isObject, modalityName, type Json } from "./api";
 
 /** A list answer as an array (a plain list, or a paginated {results: [...]}). */
 function items(answer: unknown): Json[] {

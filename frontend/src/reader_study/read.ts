@@ -10,7 +10,7 @@
  * builds no model panel or overlay at all.
  */
 import { ApiError } from "../api/client";
-import { dataAttribute, showMessage } from "../dom";
+import { dataAttribute, element as el, showMessage } from "../dom";
 import { CLASS_NAMES, HEMORRHAGE_CLASSES, SUBTYPES, type Subtype } from "../generated/vocabulary";
 import { loadOverlays, nearestFirst } from "../saliency/maps";
 import { FirstImage } from "../viewer/first-image";
@@ -45,10 +45,6 @@ const PREPARING_POLL_MS = 10_000;
 /** Keys a focused range or number input keeps for itself. */
 const INPUT_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
-  return Object.assign(document.createElement(tag), props);
-}
-
 function readUrl(template: string, id: number): string {
   return template.replace("{read}", String(id));
 }
@@ -58,7 +54,6 @@ function scoreOf(values: Record<string, number | null | undefined>, cls: string)
   const value = values[cls] ?? values[cls.toUpperCase()] ?? values[CLASS_NAMES[cls as keyof typeof CLASS_NAMES] ?? cls];
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
-
 
 export class StudyReader {
   private readonly draft = new AnswerDraft();

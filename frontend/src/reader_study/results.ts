@@ -6,7 +6,7 @@
  * page shows what the server has computed so far.
  */
 import { Chart, type ChartDataset } from "../charts";
-import { modalityName } from "./api";
+import { isObject, modalityName, type Json } from "./api";
 
 export interface Curve {
   fpr: number[];
@@ -23,9 +23,6 @@ export interface TableRow {
   median_time_s: number | null;
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const num = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
 
 /** The readers' names of a reader entry (a username, or an object naming one). */

@@ -10,8 +10,8 @@
  */
 import { ApiError, getJson, postJson, request } from "../api/client";
 import { askToConfirm } from "../confirm";
-import { dataAttribute, setFormDisabled, showMessage } from "../dom";
-import { dateText, modalityName } from "./api";
+import { dataAttribute, element as el, setFormDisabled, showMessage } from "../dom";
+import { dateText, isObject, modalityName, type Json } from "./api";
 import { buildCreateForm, changedFields, designValues, editBody, prefillForm, type DesignOptions } from "./list";
 import {
   comparisons,
@@ -26,16 +26,9 @@ import {
   type TableRow,
 } from "./results";
 
-type Json = Record<string, unknown>;
-
 const PREPARATION_POLL_MS = 10_000;
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 const text = (value: unknown): string => (value === null || value === undefined ? "—" : String(value));
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
-  return Object.assign(document.createElement(tag), props);
-}
 
 function table(id: string, head: string[], rows: (string | Node)[][], numeric: ReadonlySet<number> = new Set()): HTMLTableElement {
   const element = el("table", { id });

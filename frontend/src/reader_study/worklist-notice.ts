@@ -4,6 +4,7 @@
  * reader-study list API, which gives a reader only their own studies and sessions.
  */
 import { getJson } from "../api/client";
+import { element as el } from "../dom";
 import { dateText, type NextState } from "./api";
 
 export const STUDIES_API = "/api/v1/reader-studies/";
@@ -15,10 +16,6 @@ interface ReaderStudySummary {
   status: string;
   sessions: { sequence: number; answered: number; total: number; completed_at: string | null }[];
   next: NextState | null;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}): HTMLElementTagNameMap[K] {
-  return Object.assign(document.createElement(tag), props);
 }
 
 /** One line per study with something for the reader now or later; null when none. */
