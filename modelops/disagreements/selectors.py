@@ -271,13 +271,6 @@ def second_read_readers() -> QuerySet:
     )
 
 
-def disagreement_states(*, scan_ids: Iterable[int]) -> dict[int, dict]:
-    """Scan id -> its second read's state (only scans sent to one)."""
-    from annotations.assignment.second_reads import second_read_states
-
-    return second_read_states(scan_ids=list(scan_ids))
-
-
 def unscored_scan_ids(version: ModelVersion) -> list[int]:
     """The scans of the version's ground truth and the training scans with a completed read
     that it has no score of, by id."""
@@ -293,30 +286,29 @@ def unscored_scan_ids(version: ModelVersion) -> list[int]:
     return sorted(set(truth.values_list("scan_id", flat=True)) | set(read))
 
 
-def _state_of(states: dict[int, dict], scan_id: int) -> dict:
-    """A scan's second read as the list shows it ("not_sent" when none was asked for)."""
-    found = states.get(scan_id)
-    if not found:
-        return {
-            "state": "not_sent",
-            "reader": None,
-            "open_items": None,
-            "settled_in": None,
-            "reason": None,
-        }
-    return {
-        "state": found.get("state", "reading"),
-        "reader": found.get("reader"),
-        "open_items": found.get("open_items"),
-        "settled_in": found.get("settled_in"),
-        "reason": found.get("reason"),
-    }
+_SECOND_READ_FIELDS = ("state", "reader", "open_items", "settled_in", "reason")
+_NOT_SENT = {
+    "state": "not_sent",
+    "reader": None,
+    "open_items": None,
+    "settled_in": None,
+    "reason": None,
+}
 
 
 def disagreement_rows(items: list[Disagreement], *, first_rank: int) -> list[dict]:
-    """Disagreements as rows: their fields, their rank and their scan's second-read state."""
-    states = disagreement_states(scan_ids={d.scan_id for d in items}) if items else {}
+    """Disagreements as rows: their fields, their rank and their scan's second-read state
+    ("not_sent" when none was asked for)."""
+    from annotations.assignment.second_reads import second_read_states
+
+    states = second_read_states(scan_ids={d.scan_id for d in items}) if items else {}
     return [
-        {**d.__dict__, "rank": first_rank + i, "second_read": _state_of(states, d.scan_id)}
+        {
+            **d.__dict__,
+            "rank": first_rank + i,
+            "second_read": {
+                key: states.get(d.scan_id, _NOT_SENT)[key] for key in _SECOND_READ_FIELDS
+            },
+        }
         for i, d in enumerate(items)
     ]
