@@ -327,7 +327,6 @@ class ReaderStudyDetailApi(APIView):
     @extend_schema(responses=ReaderStudySerializer)
     def get(self, request, study_id: int):
         study = reader_study_refresh(reader_study_get(request.user, study_id))
-        study = reader_study_get(request.user, study.pk)
         return Response(ReaderStudySerializer(study_payload(study, request.user, detail=True)).data)
 
     @extend_schema(request=UpdateSerializer, responses=ReaderStudySerializer)
