@@ -34,6 +34,17 @@ export function showMessage(element: HTMLElement, text: string, kind: "info" | "
   element.setAttribute("role", kind === "error" ? "alert" : "status");
 }
 
+/** A page script that could not start: the error in a message on its section (after its content,
+ * or before it with `before`), and `data-failed="true"` on the section. */
+export function showStartError(section: HTMLElement, what: string, error: unknown, before = false): void {
+  const message = document.createElement("p");
+  message.className = "message error";
+  if (before) section.prepend(message);
+  else section.append(message);
+  showMessage(message, `${what}: ${error instanceof Error ? error.message : String(error)}`, "error");
+  section.dataset.failed = "true";
+}
+
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
