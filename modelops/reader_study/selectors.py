@@ -120,22 +120,21 @@ def reader_read_get(user, read_id: int) -> ReaderStudyRead:
 
 
 def preparation(study: ReaderStudy) -> dict:
-    """The model output's state: how many cases have it, failed, in all; the failures' reasons."""
-    cases = study.cases.select_related("saliency_run")
-    done = failed = 0
-    errors = []
-    total = 0
-    for case in cases:
-        total += 1
-        run = case.saliency_run
-        if run is None:
-            continue
-        if run.status == JobStatus.SUCCEEDED:
-            done += 1
-        elif run.status in (JobStatus.FAILED, JobStatus.CANCELED):
-            failed += 1
-            errors.append({"case": case.number, "message": run.message or run.status})
-    return {"done": done, "failed": failed, "total": total, "errors": errors[:20]}
+    """The model output's state: how many cases have it, failed, in all; the failures' reasons
+    (the first 20)."""
+    ended = (JobStatus.FAILED, JobStatus.CANCELED)
+    counts = study.cases.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(saliency_run__status=JobStatus.SUCCEEDED)),
+        failed=Count("pk", filter=Q(saliency_run__status__in=ended)),
+    )
+    failures = study.cases.filter(saliency_run__status__in=ended).values_list(
+        "number", "saliency_run__message", "saliency_run__status"
+    )[:20]
+    errors = [
+        {"case": number, "message": message or status} for number, message, status in failures
+    ]
+    return {**counts, "errors": errors}
 
 
 def answered_reads(study: ReaderStudy) -> QuerySet[ReaderStudyRead]:
