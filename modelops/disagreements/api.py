@@ -12,6 +12,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.assignment.services import neuroradiologist_list
 from annotations.models import JobStatus, Split
 from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer
 from annotations.vocabulary import HEMORRHAGE_CLASSES
@@ -23,7 +24,6 @@ from modelops.disagreements.selectors import (
     SOURCES,
     disagreement_list,
     disagreement_rows,
-    second_read_readers,
     unscored_scan_ids,
 )
 from modelops.disagreements.services import (
@@ -174,7 +174,7 @@ class DisagreementSendApi(APIView):
         items = [dict(item) for item in data["items"]]
         reader = None
         if data.get("reader"):
-            reader = second_read_readers().filter(pk=data["reader"]).first()
+            reader = neuroradiologist_list().filter(pk=data["reader"]).first()
             if reader is None:
                 raise InvalidInput("No such neuroradiologist.", extra={"field": "reader"})
         result = disagreements_send(

@@ -23,16 +23,14 @@ so classes with different thresholds rank together; the list is most confident f
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
 from annotations.models import (
     GroundTruthScanLabel,
     Read,
     ReadLevel,
     ReadStatus,
-    Role,
     Scan,
     Split,
 )
@@ -259,16 +257,6 @@ def _against_single_reads(version: ModelVersion, cuts: dict[str, float]) -> list
             row["scan_id"], Split.TRAIN, labels, scores[row["scan_id"]], cuts, SINGLE_READ, 1
         )
     return found
-
-
-def second_read_readers() -> QuerySet:
-    """The active neuroradiologists a coordinator may choose as second reader."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=Role.NEURORADIOLOGIST)
-        .order_by("username")
-        .distinct()
-    )
 
 
 def unscored_scan_ids(version: ModelVersion) -> list[int]:

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from annotations.assignment.services import neuroradiologist_list
 from annotations.models import Role, Split
 from annotations.pages import query_choice, query_number
 from annotations.permissions import user_has_role
@@ -16,7 +17,6 @@ from modelops.disagreements.selectors import (
     SOURCES,
     disagreement_list,
     disagreement_rows,
-    second_read_readers,
 )
 from modelops.models import ModelVersion, ScanScoringRun
 from modelops.pages import ModelOpsPage, class_label, render_page
@@ -53,7 +53,7 @@ class DisagreementsView(ModelOpsPage):
             "sources": list(SOURCE_NAMES.items()),
             "splits": Split.choices,
             "may_send": may_send,
-            "readers": second_read_readers() if may_send else [],
+            "readers": neuroradiologist_list().order_by("username") if may_send else [],
             "send_url": reverse("model-disagreements-send", kwargs={"version_id": version.pk}),
             "scoring_url": reverse("model-scoring-runs", kwargs={"version_id": version.pk}),
             "scoring_runs": ScanScoringRun.objects.filter(model_version=version)[:5],
