@@ -6,7 +6,7 @@ import type { HistoryEntry, RocData, StepLoss } from "./api";
 import { historyAxis, isFiniteNumber, numericHistoryKeys, smoothed, stepSeries } from "./format";
 
 
-const PALETTE = ["#1f5fbf", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d"];
+export const PALETTE = ["#1f5fbf", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d"];
 /** One colour per hemorrhage class, the same on every split's chart. */
 const CLASS_COLOURS: Record<string, string> = {
   any: "#111827",
@@ -76,20 +76,31 @@ export function historyChart(canvas: HTMLCanvasElement, history: readonly Histor
 /** ROC curves of one split, one line per class, and the diagonal of a test that guesses. */
 export function rocChart(canvas: HTMLCanvasElement, split: string, data: RocData): Chart {
   const curves = data.splits[split] ?? {};
-  const datasets: ChartDataset<"line", Point[]>[] = [];
+  const lines: RocLine[] = [];
   for (const cls of data.classes) {
     const curve = curves[cls];
-    if (!curve) continue;
-    const colour = CLASS_COLOURS[cls] ?? "#6b7280";
-    datasets.push({
-      label: CLASS_LABELS[cls] ?? cls.toUpperCase(),
-      data: curve.fpr.map((fpr, i) => ({ x: fpr, y: curve.tpr[i] ?? 0 })),
-      borderColor: colour,
-      backgroundColor: colour,
-      borderWidth: 2,
-      pointRadius: 0,
-    });
+    if (curve) lines.push({ label: CLASS_LABELS[cls] ?? cls.toUpperCase(), colour: CLASS_COLOURS[cls] ?? "#6b7280", curve });
   }
+  return rocLinesChart(canvas, lines);
+}
+
+/** One ROC curve of a chart: its legend, colour and points. */
+export interface RocLine {
+  label: string;
+  colour: string;
+  curve: { fpr: readonly number[]; tpr: readonly number[] };
+}
+
+/** ROC curves, one line each, and the diagonal of a test that guesses. */
+export function rocLinesChart(canvas: HTMLCanvasElement, lines: readonly RocLine[]): Chart {
+  const datasets: ChartDataset<"line", Point[]>[] = lines.map(({ label, colour, curve }) => ({
+    label,
+    data: curve.fpr.map((fpr, i) => ({ x: fpr, y: curve.tpr[i] ?? 0 })),
+    borderColor: colour,
+    backgroundColor: colour,
+    borderWidth: 2,
+    pointRadius: 0,
+  }));
   datasets.push({ label: "chance", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: "#9ca3af", backgroundColor: "#9ca3af", borderDash: [5, 5], borderWidth: 1, pointRadius: 0 });
   return draw(
     canvas,

@@ -5,7 +5,8 @@
  * answer's parts are read tolerantly (a list of rows or a reader -> modality mapping), so the
  * page shows what the server has computed so far.
  */
-import { Chart, type ChartDataset } from "../charts";
+import { Chart } from "../charts";
+import { PALETTE, rocLinesChart } from "../modelops/charts";
 import { isObject, modalityName, type Json } from "./api";
 
 export interface Curve {
@@ -160,40 +161,16 @@ export function differenceText(d: Difference): string {
 // --- charts -----------------------------------------------------------------------------------
 
 const MODALITY_COLOURS: Record<string, string> = { unaided: "#6b7280", aided_scores: "#1f5fbf", aided_saliency: "#dc2626" };
-const PALETTE = ["#1f5fbf", "#dc2626", "#16a34a", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d"];
-type Point = { x: number; y: number };
 
 /** ROC curves, one line per modality, with the diagonal of guessing. */
 export function rocChart(canvas: HTMLCanvasElement, curves: Map<string, Curve>): Chart {
-  const datasets: ChartDataset<"line", Point[]>[] = [];
   let index = 0;
-  for (const [modality, curve] of curves) {
-    const colour = MODALITY_COLOURS[modality] ?? PALETTE[index++ % PALETTE.length]!;
-    datasets.push({
-      label: modalityName(modality),
-      data: curve.fpr.map((fpr, i) => ({ x: fpr, y: curve.tpr[i] ?? 0 })),
-      borderColor: colour,
-      backgroundColor: colour,
-      borderWidth: 2,
-      pointRadius: 0,
-    });
-  }
-  datasets.push({ label: "chance", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: "#9ca3af", backgroundColor: "#9ca3af", borderDash: [5, 5], borderWidth: 1, pointRadius: 0 });
-  Chart.getChart(canvas)?.destroy();
-  return new Chart(canvas, {
-    type: "line",
-    data: { datasets },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      parsing: false,
-      scales: {
-        x: { type: "linear", min: 0, max: 1, title: { display: true, text: "1 − specificity" } },
-        y: { type: "linear", min: 0, max: 1, title: { display: true, text: "sensitivity" } },
-      },
-      plugins: { legend: { position: "bottom" } },
-    },
-  });
+  const lines = [...curves].map(([modality, curve]) => ({
+    label: modalityName(modality),
+    colour: MODALITY_COLOURS[modality] ?? PALETTE[index++ % PALETTE.length]!,
+    curve,
+  }));
+  return rocLinesChart(canvas, lines);
 }
 
 /** Median reading time per reader, one bar per modality. */
