@@ -125,6 +125,13 @@ def second_read_request(
             scan_id__in=ids, state__in=OPEN_SECOND_READ_STATES
         ).values_list("scan_id", flat=True)
     )
+    adjudicating = set(
+        AdjudicationItem.objects.filter(
+            scan_id__in=ids,
+            reason=AdjudicationReason.SECOND_READ,
+            status=AdjudicationStatus.OPEN,
+        ).values_list("scan_id", flat=True)
+    )
     pool = [reader] if reader is not None else list(neuroradiologist_list())
     load = Counter(open_reads_by_reader(reader_ids=[user.pk for user in pool]))
     rng = random.Random(seed)
@@ -132,7 +139,7 @@ def second_read_request(
     result = SecondReadResult()
     for scan_id, reason in wanted:
         scan = found.get(scan_id)
-        refusal = _refusal(scan, scan_id, reads[scan_id], pending)
+        refusal = _refusal(scan, scan_id, reads[scan_id], pending, adjudicating)
         if refusal is None:
             taken = {row["reader_id"] for row in reads[scan_id]}
             free = [user for user in pool if user.pk not in taken]
@@ -175,7 +182,9 @@ def _scan_id(scan: Scan | int) -> int:
         raise InvalidInput(f"{scan!r} is not a scan.") from None
 
 
-def _refusal(scan: Scan | None, scan_id: int, reads: list, pending: set[int]):
+def _refusal(
+    scan: Scan | None, scan_id: int, reads: list, pending: set[int], adjudicating: set[int]
+):
     if scan is None:
         return REFUSAL_NOT_FOUND, f"There is no scan {scan_id}."
     if scan_id in pending:
@@ -184,15 +193,9 @@ def _refusal(scan: Scan | None, scan_id: int, reads: list, pending: set[int]):
     still = any(row["status"] in OPEN_READ_STATUSES for row in reads)
     if still or done < REQUIRED_READS[Split(scan.split)]:
         return REFUSAL_STILL_READ, "This scan is still being read: its reads are not complete."
-    if _open_second_read_items(scan_id):
+    if scan_id in adjudicating:
         return REFUSAL_PENDING, "Adjudication of this scan's last second read is open."
     return None
-
-
-def _open_second_read_items(scan_id: int) -> bool:
-    return AdjudicationItem.objects.filter(
-        scan_id=scan_id, reason=AdjudicationReason.SECOND_READ, status=AdjudicationStatus.OPEN
-    ).exists()
 
 
 def _level(reads: list) -> str:
