@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from annotations.assignment.services import neuroradiologist_list
 from annotations.models import GroundTruthScanLabel, GroundTruthVersion, JobStatus, Read
-from annotations.vocabulary import CLASS_NAMES, HEMORRHAGE_CLASSES, SUBTYPES
+from annotations.vocabulary import CLASS_NAMES, SUBTYPES
 from ichlabel.errors import Conflict, InvalidInput
+from modelops.disagreements.selectors import model_thresholds
 from modelops.models import ModelVersion, SaliencyMethod
 from modelops.reader_study.models import (
     MAX_CONFIDENCE,
@@ -70,13 +71,9 @@ def api_class(name: str) -> str:
 
 
 def frozen_thresholds(model_version: ModelVersion) -> dict[str, float]:
-    """The model version's thresholds per class, as chosen at its evaluation."""
-    chosen = (model_version.evaluation or {}).get("thresholds") or {}
-    return {
-        api_class(cls): float(chosen[cls]["value"])
-        for cls in HEMORRHAGE_CLASSES
-        if isinstance(chosen.get(cls), Mapping) and chosen[cls].get("value") is not None
-    }
+    """The model version's thresholds per class, as chosen at its evaluation, by the API's
+    class names."""
+    return {api_class(cls): cut for cls, cut in model_thresholds(model_version).items()}
 
 
 def _field_error(field: str, message: str) -> InvalidInput:
