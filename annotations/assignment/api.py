@@ -186,11 +186,7 @@ class ScansAssignApi(APIView):
     )
     def post(self, request):
         data = validated(self.InputSerializer, request.data)
-        scans = Scan.objects.all()
-        if data.get("center") is not None:
-            scans = scans.filter(center_id=data["center"])
-        if data.get("split"):
-            scans = scans.filter(split=data["split"])
+        scans = _selection(data)
         if data.get("scans") is not None:
             scans = scans.filter(pk__in=data["scans"])
         pool = None
