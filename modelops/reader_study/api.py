@@ -27,7 +27,7 @@ from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer, us
 from annotations.reading.api import _stored
 from annotations.vocabulary import CLASS_NAMES, HEMORRHAGE_CLASSES, SUBTYPES
 from ichlabel.api import validated
-from ichlabel.errors import InvalidInput, NotFound
+from ichlabel.errors import NotFound
 from modelops.models import ModelVersion
 from modelops.reader_study.models import (
     MAX_CONFIDENCE,
@@ -54,6 +54,7 @@ from modelops.reader_study.services import (
     OVERLAY_METHOD,
     QUESTIONS,
     api_class,
+    field_error,
     reader_study_answer,
     reader_study_close,
     reader_study_create,
@@ -273,17 +274,13 @@ class ReaderStudyListApi(APIView):
         return Response(ReaderStudySerializer(payload).data, status=status.HTTP_201_CREATED)
 
 
-def _not_found(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, extra={"fields": {field: [message]}})
-
-
 _REFERENCES = ("ground_truth_version", "model_version", "readers")
 
 
 def _ground_truth_version(pk: int) -> GroundTruthVersion:
     version = GroundTruthVersion.objects.filter(pk=pk).first()
     if version is None:
-        raise _not_found("ground_truth_version", "That ground-truth version does not exist.")
+        raise field_error("ground_truth_version", "That ground-truth version does not exist.")
     return version
 
 
@@ -292,7 +289,7 @@ def _model_version(pk: int | None) -> ModelVersion | None:
         return None
     version = ModelVersion.objects.filter(pk=pk).first()
     if version is None:
-        raise _not_found("model_version", "That model version does not exist.")
+        raise field_error("model_version", "That model version does not exist.")
     return version
 
 
@@ -301,7 +298,7 @@ def _readers(ids: list[int]) -> list[User]:
     users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
     missing = sorted(set(ids) - set(users))
     if missing:
-        raise _not_found("readers", f"No such users: {', '.join(map(str, missing))}.")
+        raise field_error("readers", f"No such users: {', '.join(map(str, missing))}.")
     return [users[i] for i in ids]
 
 

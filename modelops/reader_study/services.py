@@ -76,7 +76,8 @@ def frozen_thresholds(model_version: ModelVersion) -> dict[str, float]:
     return {api_class(cls): cut for cls, cut in model_thresholds(model_version).items()}
 
 
-def _field_error(field: str, message: str) -> InvalidInput:
+def field_error(field: str, message: str) -> InvalidInput:
+    """An invalid input that names its field (the API's and the services' checks alike)."""
     return InvalidInput(message, extra={"fields": {field: [message]}})
 
 
@@ -95,28 +96,28 @@ def _validated_design(
     name, the modalities (unaided first, then as listed) and the source's (scan, any ICH)."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise _field_error("name", "A study needs a name of 1 to 100 characters.")
+        raise field_error("name", "A study needs a name of 1 to 100 characters.")
     unknown = sorted(set(modalities) - set(Modality.values))
     if unknown:
-        raise _field_error("modalities", f"Unknown modalities: {', '.join(unknown)}.")
+        raise field_error("modalities", f"Unknown modalities: {', '.join(unknown)}.")
     if len(set(modalities)) != len(modalities):
-        raise _field_error("modalities", "Each modality may be chosen once.")
+        raise field_error("modalities", "Each modality may be chosen once.")
     if Modality.UNAIDED not in modalities or len(modalities) < 2:
-        raise _field_error("modalities", "Choose unaided reading and at least one aided modality.")
+        raise field_error("modalities", "Choose unaided reading and at least one aided modality.")
     ordered = [Modality.UNAIDED.value, *(m for m in modalities if m != Modality.UNAIDED)]
     if model_version is None:
-        raise _field_error("model_version", "Aided reading needs a model version.")
+        raise field_error("model_version", "Aided reading needs a model version.")
     # Every study has an aided modality (it compares them with unaided reading).
     if not (0 <= washout_days <= MAX_WASHOUT_DAYS):
-        raise _field_error("washout_days", f"The washout is 0 to {MAX_WASHOUT_DAYS} days.")
+        raise field_error("washout_days", f"The washout is 0 to {MAX_WASHOUT_DAYS} days.")
     if len({r.pk for r in readers}) != len(readers):
-        raise _field_error("readers", "Each reader may be chosen once.")
+        raise field_error("readers", "Each reader may be chosen once.")
     if len(readers) < 2 or len(readers) > MAX_READERS:
-        raise _field_error("readers", f"A study needs 2 to {MAX_READERS} readers.")
+        raise field_error("readers", f"A study needs 2 to {MAX_READERS} readers.")
     allowed = set(neuroradiologist_list().values_list("pk", flat=True))
     not_readers = sorted(r.username for r in readers if r.pk not in allowed)
     if not_readers:
-        raise _field_error("readers", f"Not active neuroradiologists: {', '.join(not_readers)}.")
+        raise field_error("readers", f"Not active neuroradiologists: {', '.join(not_readers)}.")
     labels = GroundTruthScanLabel.objects.filter(version=ground_truth_version)
     if split:
         labels = labels.filter(split=split)
@@ -126,13 +127,13 @@ def _validated_design(
     negatives = len(rows) - positives
     where = f"in the {split} split" if split else "in all splits"
     if not positives or not negatives:
-        raise _field_error(
+        raise field_error(
             "ground_truth_version",
             f"The ground-truth version has {positives} positive and {negatives} negative "
             f"scans {where}: a study needs at least one of each.",
         )
     if not (2 <= case_count <= min(len(rows), MAX_CASES)):
-        raise _field_error(
+        raise field_error(
             "case_count",
             f"Choose 2 to {min(len(rows), MAX_CASES)} cases: the ground-truth version has "
             f"{len(rows)} scans {where} ({positives} positive, {negatives} negative).",
@@ -188,7 +189,7 @@ def reader_study_create(
             return reader_study_prepare(study=study, requested_by=created_by)
     except IntegrityError as error:
         if ReaderStudy.objects.filter(name=name).exists():
-            raise _field_error("name", f"A study named {name!r} exists already.") from error
+            raise field_error("name", f"A study named {name!r} exists already.") from error
         raise
 
 
@@ -251,7 +252,7 @@ def reader_study_update(*, study: ReaderStudy, requested_by: User, **changes) ->
             with transaction.atomic():
                 study.save()
         except IntegrityError as error:
-            raise _field_error("name", f"A study named {name!r} exists already.") from error
+            raise field_error("name", f"A study named {name!r} exists already.") from error
         ReaderStudyRead.objects.filter(session__study=study).delete()
         study.sessions.all().delete()
         study.cases.all().delete()
@@ -459,14 +460,14 @@ def reader_study_answer(
     completes the session and sets when the reader's next one opens (after the washout)."""
     unknown = sorted(set(subtypes) - {CLASS_NAMES[s] for s in SUBTYPES})
     if unknown:
-        raise _field_error("subtypes", f"Unknown subtypes: {', '.join(unknown)}.")
+        raise field_error("subtypes", f"Unknown subtypes: {', '.join(unknown)}.")
     chosen = {s: bool(subtypes.get(CLASS_NAMES[s], False)) for s in SUBTYPES}
     if not any_ich and any(chosen.values()):
-        raise _field_error("subtypes", "Subtypes are marked only when there is hemorrhage.")
+        raise field_error("subtypes", "Subtypes are marked only when there is hemorrhage.")
     if not (0 <= confidence <= MAX_CONFIDENCE):
-        raise _field_error("confidence", f"Confidence is 0 to {MAX_CONFIDENCE}.")
+        raise field_error("confidence", f"Confidence is 0 to {MAX_CONFIDENCE}.")
     if not (active_time_s >= 0):  # also refuses NaN
-        raise _field_error("active_time_s", "The active time is a number of seconds >= 0.")
+        raise field_error("active_time_s", "The active time is a number of seconds >= 0.")
     now = timezone.now()
     with transaction.atomic():
         read = (
