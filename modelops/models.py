@@ -591,12 +591,6 @@ class ModelScanScore(models.Model):
     def __str__(self) -> str:
         return f"Scores of scan {self.scan_id} by model {self.model_version_id}"
 
-    def scores(self) -> dict[str, float]:
-        return {
-            name: getattr(self, column)
-            for name, column in zip(HEMORRHAGE_CLASSES, SCORE_COLUMNS, strict=True)
-        }
-
 
 LIKERT_SCALE = (1, 2, 3, 4)  # 1 bad, 2 acceptable, 3 good, 4 excellent
 
