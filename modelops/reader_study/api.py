@@ -18,7 +18,7 @@ from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -306,7 +306,7 @@ class IsCoordinatorToChange(BasePermission):
     message = "Only coordinators change reader studies."
 
     def has_permission(self, request, view) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in SAFE_METHODS:
             return bool(request.user and request.user.is_authenticated)
         return user_has_role(request.user, Role.COORDINATOR)
 
