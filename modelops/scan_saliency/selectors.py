@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 
-from annotations.models import ACTIVE_READ_STATUSES, Read, Role
+from annotations.models import ACTIVE_READ_STATUSES, Read, Role, SecondReadState
 from annotations.permissions import user_has_role
 from modelops.models import ModelOutputRelease, ModelStatus, ModelVersion, ScanSaliencyRun
 from modelops.paths import modelops_root
@@ -36,7 +36,7 @@ def model_versions_for_scan(*, scan_id: int, user) -> QuerySet[ModelVersion]:
     reads = Read.objects.filter(scan_id=scan_id, reader=user, status__in=ACTIVE_READ_STATUSES)
     # A requested second read is blind to the model until it is done: the model's doubt is
     # what sent the scan back (annotations.assignment.second_reads).
-    reads = reads.exclude(second_read_request__state="reading")
+    reads = reads.exclude(second_read_request__state=SecondReadState.READING)
     if not user_has_role(user, Role.NEURORADIOLOGIST) or not reads.exists():
         return versions.none()
     released = ModelOutputRelease.objects.filter(scan_id=scan_id, withdrawn_at__isnull=True)
