@@ -32,6 +32,7 @@ from annotations.models import (
     ReadLevel,
     ReadStatus,
     Scan,
+    SecondReadState,
     Split,
 )
 from annotations.models.reads import OPEN_READ_STATUSES
@@ -47,7 +48,7 @@ SOURCES = (GROUND_TRUTH, SINGLE_READ)
 KIND_NAMES = {FALSE_POSITIVE: "False positive", FALSE_NEGATIVE: "False negative"}
 SOURCE_NAMES = {GROUND_TRUTH: "Ground truth", SINGLE_READ: "Single read"}
 # A scan's second read as the list shows it ("not_sent": none was asked for).
-SECOND_READ_STATES = ("not_sent", "reading", "adjudication", "settled", "withdrawn")
+SECOND_READ_STATES = ("not_sent", *SecondReadState.values)
 
 
 def model_scan_scores(
