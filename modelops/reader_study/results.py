@@ -101,32 +101,30 @@ def _interval(interval) -> dict:
     }
 
 
-def _analysis(result, name: str) -> dict:
-    analysis = getattr(result, name)
+def _test(test) -> dict:
     # No error term (every reader's difference alike and no case variation left): F is
     # infinite and its p of 0 would read as proof; the test is not estimable from these reads.
-    estimable = analysis.test.denominator > 0
+    estimable = test.denominator > 0
+    return {
+        "f": _num(test.statistic),
+        "df1": _num(test.df1, 3),
+        "df2": _num(test.df2, 3),
+        "p": _num(test.p_value, 8) if estimable else None,
+        "estimable": estimable,
+    }
+
+
+def _analysis(result, name: str) -> dict:
+    analysis = getattr(result, name)
     return {
         **_interval(analysis.differences[0]),
-        "f": _num(analysis.test.statistic),
-        "df1": _num(analysis.test.df1, 3),
-        "df2": _num(analysis.test.df2, 3),
-        "p": _num(analysis.test.p_value, 8) if estimable else None,
-        "estimable": estimable,
+        **_test(analysis.test),
         "means": [_num(m.estimate) for m in analysis.means],
     }
 
 
 def _global(result, name: str) -> dict:
-    test = getattr(result, name).test
-    return {
-        "f": _num(test.statistic),
-        "df1": _num(test.df1, 3),
-        "df2": _num(test.df2, 3),
-        "p": _num(test.p_value, 8) if test.denominator > 0 else None,
-        "estimable": test.denominator > 0,
-        "means": [_num(m) for m in result.means],
-    }
+    return {**_test(getattr(result, name).test), "means": [_num(m) for m in result.means]}
 
 
 def _summary(figure: str, aided: str, means, rrrc: dict) -> str:
