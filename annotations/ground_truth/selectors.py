@@ -357,10 +357,7 @@ def ground_truth_scan_changes(
 def _label_classes(row: GroundTruthScanLabel | None) -> dict[str, bool] | None:
     if row is None:
         return None
-    return {
-        name: getattr(row, field_)
-        for name, field_ in zip(HEMORRHAGE_CLASSES, GROUND_TRUTH_FIELDS, strict=True)
-    }
+    return _class_values(getattr(row, field_) for field_ in GROUND_TRUTH_FIELDS)
 
 
 def _no_reasons() -> dict:
