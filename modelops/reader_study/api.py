@@ -11,7 +11,7 @@ import csv
 import io
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -160,8 +160,11 @@ class ReaderStudySerializer(_OnlyGivenKeys, serializers.Serializer):
 
 
 def study_payload(study: ReaderStudy, user, *, detail: bool) -> dict:
-    """What ``user`` may know of the study (``detail``: with preparation and progress)."""
-    own = list(sessions_of(study, user))
+    """What ``user`` may know of the study (``detail``: with preparation and progress); the
+    user's sessions as the list prefetched them (``own_sessions``), else read here."""
+    own = getattr(study, "own_sessions", None)
+    if own is None:
+        own = list(sessions_of(study, user))
     payload: dict = {
         "id": study.pk,
         "name": study.name,
@@ -239,6 +242,8 @@ class ReaderStudyListApi(APIView):
     @extend_schema(responses=ReaderStudySerializer(many=True))
     def get(self, request):
         studies = reader_study_list(request.user).select_related("created_by")
+        own = sessions_of(None, request.user)
+        studies = studies.prefetch_related(Prefetch("sessions", own, to_attr="own_sessions"))
         paginator = LimitOffsetPagination()
         page = [
             reader_study_refresh(study)

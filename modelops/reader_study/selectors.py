@@ -45,9 +45,12 @@ def reader_study_get(user, study_id: int) -> ReaderStudy:
     return reader_study_list(user).get(pk=study_id)
 
 
-def sessions_of(study: ReaderStudy, reader=None) -> QuerySet[ReaderStudySession]:
-    """Sessions with their answered and total reads; one reader's with ``reader``."""
-    sessions = study.sessions.select_related("reader")
+def sessions_of(study: ReaderStudy | None, reader=None) -> QuerySet[ReaderStudySession]:
+    """Sessions with their answered and total reads; one reader's with ``reader``; of every
+    study with ``study`` None (a prefetch of the studies' sessions)."""
+    sessions = ReaderStudySession.objects.select_related("reader")
+    if study is not None:
+        sessions = sessions.filter(study=study)
     if reader is not None:
         sessions = sessions.filter(reader=reader)
     return sessions.annotate(
