@@ -111,7 +111,7 @@ export class StudyPage {
     if (typeof detail["description"] === "string" && detail["description"]) parts.push(el("p", { textContent: detail["description"] }));
     parts.push(this.planBox(detail["plan"], Boolean(frozen)));
     const preparation = detail["preparation"];
-    if (isObject(preparation) && Number(preparation["total"]) > 0 && preparation["total"] !== undefined) parts.push(this.preparationBox(preparation, status));
+    if (isObject(preparation) && Number(preparation["total"]) > 0) parts.push(this.preparationBox(preparation, status));
     parts.push(this.progressBox(detail));
     if (frozen) {
       parts.push(el("p", { className: "muted", id: "study-design-frozen", textContent: "The design is frozen: the first read opened, so the study can no longer change." }));
@@ -124,7 +124,9 @@ export class StudyPage {
     if (this.manages && status !== "closed") {
       const close = el("button", { type: "button", id: "study-close", className: "danger", textContent: "Close the study" });
       close.addEventListener("click", () => void this.close());
-      parts.push(el("div", { className: "actions" }), close);
+      const actions = el("div", { className: "actions" });
+      actions.append(close);
+      parts.push(actions);
     }
     this.overview.replaceChildren(...parts);
     if (status === "preparing") this.followPreparation();
