@@ -76,17 +76,24 @@ class GroundTruthChangesView(RoleRequiredMixin, View):
             raise Http404("Choose two frozen versions to compare.")
         change = query_choice(request.GET.get("change"), SCAN_CHANGES)
         number = max(query_number(request.GET.get("page")) or 1, 1)
-        changes = ground_truth_scan_changes(
-            version_a=version_a,
-            version_b=version_b,
-            change=change,
-            limit=CHANGES_PAGE_SIZE,
-            offset=(number - 1) * CHANGES_PAGE_SIZE,
-        )
+
+        def changes_on(number: int) -> dict:
+            return ground_truth_scan_changes(
+                version_a=version_a,
+                version_b=version_b,
+                change=change,
+                limit=CHANGES_PAGE_SIZE,
+                offset=(number - 1) * CHANGES_PAGE_SIZE,
+            )
+
+        changes = changes_on(number)
         counts = changes["counts"]
         listed = counts[change] if change else counts["total"]
-        # A paginator over the count only: the rows of this page came with the changes.
+        # A paginator over the count only: the rows of this page came with the changes. A page
+        # past the end shows the last one, as the paginator says, with that page's rows.
         page = Paginator(range(listed), CHANGES_PAGE_SIZE).get_page(number)
+        if page.number != number:
+            changes = changes_on(page.number)
         context = {
             "changes": changes,
             "version_a": version_a,

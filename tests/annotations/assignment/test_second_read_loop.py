@@ -196,6 +196,10 @@ def test_disagreement_to_second_read_to_adjudication_to_new_version(people, data
     page = browser.get(reverse("ground-truth-changes-page"), {"a": v1.pk, "b": v2}).content.decode()
     assert "Model m1: SDH false positive, score 0.93" in page and "SDH present" in page
     assert f'data-scan="{scan.pk}"' in page
+    # A page past the end is the last page, with its rows.
+    past = reverse("ground-truth-changes-page")
+    page = browser.get(past, {"a": v1.pk, "b": v2, "page": 9}).content.decode()
+    assert f'data-scan="{scan.pk}"' in page
 
 
 def test_uncertainty_orders_the_never_read_pool(people, data_dir):
