@@ -196,8 +196,8 @@ class ScanScoringRunSerializer(serializers.Serializer):
 
 class ScanScoringRunListApi(APIView):
     """A version's scoring runs (GET), and a new one (POST) for the given scans, or, without
-    ``scans``, for the scans of its ground truth and the training scans read once that it
-    has no score of (up to the limit per run)."""
+    ``scans``, for the scans of its ground truth and the training scans with a completed read
+    that it has no score of (up to the limit per run)."""
 
     permission_classes = [IsCoordinatorOrMLEngineer]
 
