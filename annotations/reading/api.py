@@ -5,7 +5,7 @@ and the slice files the viewer loads.
 import logging
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -296,16 +296,23 @@ class SliceFileApi(APIView):
             )
         except Slice.DoesNotExist:
             raise Http404 from None
-        etag = f'"{slice_.sha256}"'
-        if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponseNotModified()
-        else:
-            response = FileResponse(_stored(slice_), content_type="application/dicom")
-            response["Content-Length"] = str(slice_.file_size)
-        response["ETag"] = etag
-        # Private: the files are per-user data; immutable: a stored slice never changes.
-        patch_cache_control(response, private=True, max_age=86400, immutable=True)
-        return response
+        return slice_file_response(request, slice_)
+
+
+def slice_file_response(request, slice_: Slice) -> HttpResponse:
+    """The stored DICOM file of a slice the caller may see, or 304 where their copy is current
+    (its ETag is the file's SHA-256)."""
+    etag = f'"{slice_.sha256}"'
+    response: HttpResponse
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = FileResponse(_stored(slice_), content_type="application/dicom")
+        response["Content-Length"] = str(slice_.file_size)
+    response["ETag"] = etag
+    # Private: the files are per-user data; immutable: a stored slice never changes.
+    patch_cache_control(response, private=True, max_age=86400, immutable=True)
+    return response
 
 
 def _stored(slice_: Slice):

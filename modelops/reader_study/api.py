@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from annotations.models import GroundTruthVersion, JobStatus, Role, Split
 from annotations.permissions import IsCoordinator, IsCoordinatorOrMLEngineer, user_has_role
-from annotations.reading.api import _stored
+from annotations.reading.api import slice_file_response
 from annotations.vocabulary import CLASS_NAMES, HEMORRHAGE_CLASSES, SUBTYPES
 from ichlabel.api import validated
 from ichlabel.errors import NotFound
@@ -563,10 +563,7 @@ class ReaderStudyReadSliceApi(APIView):
         slice_ = read.case.scan.slices.filter(position_index=position_index).first()
         if slice_ is None:
             raise NotFound("That slice does not exist.")
-        response = FileResponse(_stored(slice_), content_type="application/dicom")
-        response["Content-Length"] = str(slice_.file_size)
-        patch_cache_control(response, private=True, max_age=3600)
-        return response
+        return slice_file_response(request, slice_)
 
 
 class ReaderStudyReadOverlayApi(APIView):
