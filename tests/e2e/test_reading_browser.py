@@ -287,8 +287,15 @@ def test_the_first_slice_is_drawn_before_the_viewer_loads_and_handed_over(
     held[0].continue_()
     expect(reader).to_have_attribute("data-loaded", "true", timeout=30_000)
     expect(page.locator("#first-image")).to_have_count(0)
-    shown = page.evaluate(_THUMBNAIL, "#viewer canvas")
-    difference = sum(abs(a - b) for a, b in zip(first, shown, strict=True)) / len(first)
+    # The viewer's canvas settles on the same image; on a loaded machine the read right after
+    # the hand-over once caught a frame still in progress (mean difference 38), so it is read
+    # again for up to 5 s before the images are called different.
+    for _ in range(25):
+        shown = page.evaluate(_THUMBNAIL, "#viewer canvas")
+        difference = sum(abs(a - b) for a, b in zip(first, shown, strict=True)) / len(first)
+        if difference < 6:
+            break
+        page.wait_for_timeout(200)
     assert difference < 6, f"the viewer drew another image (mean difference {difference:.1f})"
     expect(reader).to_have_attribute("data-prefetched", "true", timeout=30_000)
     console.assert_clean()
